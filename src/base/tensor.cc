@@ -1,0 +1,80 @@
+#include "base/tensor.h"
+
+#include <cassert>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+namespace ddpm {
+
+int64_t NumElements(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string ShapeToString(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+void AlignedDeleter::operator()(float* p) const { std::free(p); }
+
+std::unique_ptr<float[], AlignedDeleter> AllocateAligned(size_t n) {
+  if (n == 0) return nullptr;
+  if (n > (SIZE_MAX - Tensor::kAlignment) / sizeof(float)) return nullptr;
+  size_t bytes = (n * sizeof(float) + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
+  void* p = std::aligned_alloc(Tensor::kAlignment, bytes);
+  if (!p) return nullptr;
+  std::memset(p, 0, bytes);
+  return std::unique_ptr<float[], AlignedDeleter>(static_cast<float*>(p));
+}
+
+Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
+  int64_t n = NumElements(shape_);
+  assert(n >= 0);
+  size_ = static_cast<size_t>(n);
+  data_ = AllocateAligned(size_);
+}
+
+Tensor::Tensor(Shape shape, const float* data) : Tensor(std::move(shape)) {
+  if (data_ && size_) std::memcpy(data_.get(), data, size_ * sizeof(float));
+}
+
+Tensor::Tensor(const Tensor& other) : Tensor(other.shape_, other.data()) {}
+
+Tensor& Tensor::operator=(const Tensor& other) {
+  if (this != &other) *this = Tensor(other);
+  return *this;
+}
+
+Tensor Tensor::Reshaped(Shape shape) const {
+  assert(NumElements(shape) == static_cast<int64_t>(size_));
+  return Tensor(std::move(shape), data());
+}
+
+Tensor NchwToNhwc(const Tensor& x) {
+  assert(x.rank() == 4);
+  const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
+  Tensor y({n, h, w, c});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t i = 0; i < h * w; ++i) y[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
+  return y;
+}
+
+Tensor NhwcToNchw(const Tensor& x) {
+  assert(x.rank() == 4);
+  const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
+  Tensor y({n, c, h, w});
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch)
+      for (int64_t i = 0; i < h * w; ++i) y[(b * c + ch) * h * w + i] = x[(b * h * w + i) * c + ch];
+  return y;
+}
+
+}  // namespace ddpm

@@ -1,0 +1,92 @@
+#include "base/thread_pool.h"
+
+#include <algorithm>
+
+namespace ddpm {
+
+bool ThreadPool::ThreadsAvailable() {
+#if defined(DDPM_THREADS)
+  return true;
+#else
+  return false;
+#endif
+}
+
+int ThreadPool::HardwareThreads() {
+  if (!ThreadsAvailable()) return 1;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+ThreadPool::ThreadPool(int threads) {
+  num_threads_ = threads <= 0 ? HardwareThreads() : threads;
+  if (!ThreadsAvailable()) num_threads_ = 1;
+  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { WorkerLoop(i); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  start_cv_.notify_all();
+  for (auto& w : workers_) w.join();
+}
+
+namespace {
+// Chunk t of n items split over `parts`, in units of `grain`.
+std::pair<size_t, size_t> Chunk(size_t n, size_t grain, int parts, int t) {
+  const size_t units = (n + grain - 1) / grain;
+  const size_t per = units / parts, extra = units % parts;
+  const size_t b = (t * per + std::min<size_t>(t, extra)) * grain;
+  const size_t e = b + (per + (size_t(t) < extra ? 1 : 0)) * grain;
+  return {std::min(b, n), std::min(e, n)};
+}
+}  // namespace
+
+void ThreadPool::WorkerLoop(int index) {
+  uint64_t seen = 0;
+  for (;;) {
+    const std::function<void(size_t, size_t, int)>* job;
+    size_t n, grain;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      start_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      job = job_;
+      n = job_n_;
+      grain = job_grain_;
+    }
+    auto [b, e] = Chunk(n, grain, num_threads_, index);
+    if (b < e) (*job)(b, e, index);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+}
+
+void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn, size_t grain) {
+  if (n == 0) return;
+  grain = std::max<size_t>(grain, 1);
+  if (num_threads_ == 1 || n <= grain) {
+    fn(0, n, 0);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    job_ = &fn;
+    job_n_ = n;
+    job_grain_ = grain;
+    pending_ = num_threads_ - 1;
+    ++generation_;
+  }
+  start_cv_.notify_all();
+  auto [b, e] = Chunk(n, grain, num_threads_, 0);
+  if (b < e) fn(b, e, 0);
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return pending_ == 0; });
+}
+
+}  // namespace ddpm

@@ -1,0 +1,47 @@
+// Fork-join thread pool: ParallelFor splits [0, n) into one contiguous chunk per thread and waits.
+// Native: std::thread workers. wasm-threads: the same code on Emscripten pthreads. Plain wasm has no
+// threads (std::thread throws there), so the pool runs everything on the caller.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace ddpm {
+
+class ThreadPool {
+ public:
+  // threads <= 0 means hardware concurrency. Clamped to 1 when the build has no threads.
+  explicit ThreadPool(int threads = 1);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int num_threads() const { return num_threads_; }
+
+  // Calls fn(begin, end, thread_index) over disjoint chunks covering [0, n). Chunk boundaries are
+  // multiples of `grain` (except the last), and depend only on n, grain and num_threads: results
+  // are deterministic for a thread count.
+  void ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn, size_t grain = 1);
+
+  static bool ThreadsAvailable();
+  static int HardwareThreads();
+
+ private:
+  void WorkerLoop(int index);
+
+  int num_threads_ = 1;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable start_cv_, done_cv_;
+  const std::function<void(size_t, size_t, int)>* job_ = nullptr;
+  size_t job_n_ = 0, job_grain_ = 1;
+  uint64_t generation_ = 0;
+  int pending_ = 0;
+  bool stop_ = false;
+};
+
+}  // namespace ddpm

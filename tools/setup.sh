@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what ddpm-wasm needs on Debian bookworm: system packages through apt (as root, or prints the
+# command to run), then npm packages from the committed lockfile. Idempotent: quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  emscripten cmake ninja-build clang libclang-rt-14-dev g++
+  libhwy-dev catch2 nlohmann-json3-dev libcli11-dev libstb-dev libspng-dev
+  libxnnpack-dev libpthreadpool-dev dataset-fashion-mnist chromium wabt
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    sudo apt-get update -q
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  else
+    echo "setup: not root; run this, then try again:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# npm packages, exactly as locked. Skip when node_modules already matches the lockfile.
+if [ -f package-lock.json ]; then
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "setup: npm ci" >&2
+    ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund
+  fi
+fi
