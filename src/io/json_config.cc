@@ -1,0 +1,152 @@
+#include "io/json_config.h"
+
+#include <cmath>
+
+#include "io/file_util.h"
+
+namespace ddpm {
+
+using nlohmann::json;
+
+Expected<JsonConfig> JsonConfig::Parse(const std::string& text, std::string source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return ParseError(source + ": not valid JSON: " + e.what());
+  }
+  if (!j.is_object()) return ParseError(source + ": top level is not a JSON object");
+  return JsonConfig(std::move(j), std::move(source));
+}
+
+Expected<JsonConfig> JsonConfig::ReadFile(const std::string& path) {
+  DDPM_ASSIGN_OR_RETURN(std::string text, ReadFileText(path));
+  return Parse(text, path);
+}
+
+Status JsonConfig::Error(const std::string& key, const std::string& problem) const {
+  return InvalidArgument(source_ + ": key '" + key + "' " + problem);
+}
+
+namespace {
+std::string Shown(const json& v) {
+  std::string s = v.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+}  // namespace
+
+Status JsonConfig::GetBool(const std::string& key, bool* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_boolean()) return Error(key, "must be true or false, got " + Shown(v));
+  *out = v.get<bool>();
+  return Status::Ok();
+}
+
+Status JsonConfig::GetInt(const std::string& key, int64_t* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (v.is_number_integer()) {
+    *out = v.get<int64_t>();
+    return Status::Ok();
+  }
+  // Python writes 1000.0 sometimes; accept floats that are whole numbers.
+  if (v.is_number_float() && std::isfinite(v.get<double>()) && v.get<double>() == std::floor(v.get<double>()) &&
+      std::fabs(v.get<double>()) < 9e15) {
+    *out = static_cast<int64_t>(v.get<double>());
+    return Status::Ok();
+  }
+  return Error(key, "must be an integer, got " + Shown(v));
+}
+
+Status JsonConfig::GetInt(const std::string& key, int* out) const {
+  int64_t v = *out;
+  DDPM_RETURN_IF_ERROR(GetInt(key, &v));
+  if (v < INT32_MIN || v > INT32_MAX) return Error(key, "is out of range: " + std::to_string(v));
+  *out = static_cast<int>(v);
+  return Status::Ok();
+}
+
+Status JsonConfig::GetDouble(const std::string& key, double* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_number()) return Error(key, "must be a number, got " + Shown(v));
+  *out = v.get<double>();
+  if (!std::isfinite(*out)) return Error(key, "must be finite");
+  return Status::Ok();
+}
+
+Status JsonConfig::GetString(const std::string& key, std::string* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_string()) return Error(key, "must be a string, got " + Shown(v));
+  *out = v.get<std::string>();
+  return Status::Ok();
+}
+
+Status JsonConfig::GetEnum(const std::string& key, const std::vector<std::string>& choices, std::string* out) const {
+  std::string value = *out;
+  DDPM_RETURN_IF_ERROR(GetString(key, &value));
+  for (const auto& c : choices) {
+    if (c == value) {
+      *out = value;
+      return Status::Ok();
+    }
+  }
+  std::string list;
+  for (size_t i = 0; i < choices.size(); ++i) list += (i ? ", " : "") + choices[i];
+  return Error(key, "value '" + value + "' must be one of " + list);
+}
+
+Status JsonConfig::GetIntList(const std::string& key, std::vector<int64_t>* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_array()) return Error(key, "must be a list of integers, got " + Shown(v));
+  std::vector<int64_t> r;
+  for (const json& e : v) {
+    if (!e.is_number_integer()) return Error(key, "must be a list of integers, got " + Shown(v));
+    r.push_back(e.get<int64_t>());
+  }
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status JsonConfig::GetDoubleList(const std::string& key, std::vector<double>* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_array()) return Error(key, "must be a list of numbers, got " + Shown(v));
+  std::vector<double> r;
+  for (const json& e : v) {
+    if (!e.is_number()) return Error(key, "must be a list of numbers, got " + Shown(v));
+    r.push_back(e.get<double>());
+  }
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status JsonConfig::GetStringList(const std::string& key, std::vector<std::string>* out) const {
+  if (!Has(key)) return Status::Ok();
+  const json& v = j_[key];
+  if (!v.is_array()) return Error(key, "must be a list of strings, got " + Shown(v));
+  std::vector<std::string> r;
+  for (const json& e : v) {
+    if (!e.is_string()) return Error(key, "must be a list of strings, got " + Shown(v));
+    r.push_back(e.get<std::string>());
+  }
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status JsonConfig::GetOptionalInt(const std::string& key, std::optional<int64_t>* out) const {
+  if (!j_.contains(key)) return Status::Ok();
+  if (j_[key].is_null()) {
+    *out = std::nullopt;
+    return Status::Ok();
+  }
+  int64_t v = 0;
+  DDPM_RETURN_IF_ERROR(GetInt(key, &v));
+  *out = v;
+  return Status::Ok();
+}
+
+}  // namespace ddpm
