@@ -6,13 +6,13 @@
 
 namespace ddpm {
 
-using nlohmann::json;
+using Json = nlohmann::Json;
 
 Expected<JsonConfig> JsonConfig::Parse(const std::string& text, std::string source) {
-  json j;
+  Json j;
   try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
+    j = Json::parse(text);
+  } catch (const Json::parse_error& e) {
     return ParseError(source + ": not valid JSON: " + e.what());
   }
   if (!j.is_object()) return ParseError(source + ": top level is not a JSON object");
@@ -29,7 +29,7 @@ Status JsonConfig::Error(const std::string& key, const std::string& problem) con
 }
 
 namespace {
-std::string Shown(const json& v) {
+std::string Shown(const Json& v) {
   std::string s = v.dump();
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
@@ -37,7 +37,7 @@ std::string Shown(const json& v) {
 
 Status JsonConfig::GetBool(const std::string& key, bool* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_boolean()) return Error(key, "must be true or false, got " + Shown(v));
   *out = v.get<bool>();
   return Status::Ok();
@@ -45,7 +45,7 @@ Status JsonConfig::GetBool(const std::string& key, bool* out) const {
 
 Status JsonConfig::GetInt(const std::string& key, int64_t* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (v.is_number_integer()) {
     *out = v.get<int64_t>();
     return Status::Ok();
@@ -69,7 +69,7 @@ Status JsonConfig::GetInt(const std::string& key, int* out) const {
 
 Status JsonConfig::GetDouble(const std::string& key, double* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_number()) return Error(key, "must be a number, got " + Shown(v));
   *out = v.get<double>();
   if (!std::isfinite(*out)) return Error(key, "must be finite");
@@ -78,7 +78,7 @@ Status JsonConfig::GetDouble(const std::string& key, double* out) const {
 
 Status JsonConfig::GetString(const std::string& key, std::string* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_string()) return Error(key, "must be a string, got " + Shown(v));
   *out = v.get<std::string>();
   return Status::Ok();
@@ -100,10 +100,10 @@ Status JsonConfig::GetEnum(const std::string& key, const std::vector<std::string
 
 Status JsonConfig::GetIntList(const std::string& key, std::vector<int64_t>* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_array()) return Error(key, "must be a list of integers, got " + Shown(v));
   std::vector<int64_t> r;
-  for (const json& e : v) {
+  for (const Json& e : v) {
     if (!e.is_number_integer()) return Error(key, "must be a list of integers, got " + Shown(v));
     r.push_back(e.get<int64_t>());
   }
@@ -113,10 +113,10 @@ Status JsonConfig::GetIntList(const std::string& key, std::vector<int64_t>* out)
 
 Status JsonConfig::GetDoubleList(const std::string& key, std::vector<double>* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_array()) return Error(key, "must be a list of numbers, got " + Shown(v));
   std::vector<double> r;
-  for (const json& e : v) {
+  for (const Json& e : v) {
     if (!e.is_number()) return Error(key, "must be a list of numbers, got " + Shown(v));
     r.push_back(e.get<double>());
   }
@@ -126,10 +126,10 @@ Status JsonConfig::GetDoubleList(const std::string& key, std::vector<double>* ou
 
 Status JsonConfig::GetStringList(const std::string& key, std::vector<std::string>* out) const {
   if (!Has(key)) return Status::Ok();
-  const json& v = j_[key];
+  const Json& v = j_[key];
   if (!v.is_array()) return Error(key, "must be a list of strings, got " + Shown(v));
   std::vector<std::string> r;
-  for (const json& e : v) {
+  for (const Json& e : v) {
     if (!e.is_string()) return Error(key, "must be a list of strings, got " + Shown(v));
     r.push_back(e.get<std::string>());
   }

@@ -20,7 +20,7 @@ class JsonConfig {
   static Expected<JsonConfig> ReadFile(const std::string& path);
   JsonConfig(nlohmann::json j, std::string source) : j_(std::move(j)), source_(std::move(source)) {}
 
-  const nlohmann::json& json() const { return j_; }
+  const nlohmann::json& raw() const { return j_; }
   const std::string& source() const { return source_; }
   bool Has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
 
