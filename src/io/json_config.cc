@@ -6,7 +6,7 @@
 
 namespace ddpm {
 
-using Json = nlohmann::Json;
+using Json = nlohmann::json;
 
 Expected<JsonConfig> JsonConfig::Parse(const std::string& text, std::string source) {
   Json j;
