@@ -1,0 +1,126 @@
+#include "kernels/conv2d/conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/f32_gemm/gemm.h"
+
+namespace ddpm::kernels {
+namespace {
+
+// Output pixels gathered per im2col block: about 64K floats (256 KB) of A per thread, so the block
+// stays in L2 while every panel of B streams past it; whole tiles of the largest MR (8) and MR 6.
+size_t RowsPerBlock(size_t k) {
+  const size_t rows = (size_t{64} * 1024 / std::max<size_t>(k, 1)) / 24 * 24;
+  return std::clamp<size_t>(rows, 24, 240);
+}
+
+// A rows [r0, r1) of the implicit GEMM (output pixel r = (b, oy, ox)) into `a` (K floats per row).
+void Im2col(const Conv2dParams& p, const float* x, int h, int width, int oh, int ow, size_t r0,
+            size_t r1, float* a) {
+  const size_t cin = p.cin, k = size_t(p.kh) * p.kw * cin;
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t ox = r % ow, oy = (r / ow) % oh, b = r / (size_t(ow) * oh);
+    float* row = a + (r - r0) * k;
+    for (int ky = 0; ky < p.kh; ++ky) {
+      const int iy = int(oy) * p.stride - p.pad_top + ky;
+      for (int kx = 0; kx < p.kw; ++kx, row += cin) {
+        const int ix = int(ox) * p.stride - p.pad_left + kx;
+        if (iy < 0 || iy >= h || ix < 0 || ix >= width) {
+          std::memset(row, 0, cin * sizeof(float));
+        } else {
+          std::memcpy(row, x + ((b * h + iy) * width + ix) * cin, cin * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int Conv2dOutDim(int in, int k, int stride, int pad_before, int pad_after) {
+  return (in + pad_before + pad_after - k) / stride + 1;
+}
+
+bool PackedConv2d::is_pointwise() const {
+  return p_.kh == 1 && p_.kw == 1 && p_.stride == 1 && p_.pad_top == 0 && p_.pad_left == 0 &&
+         p_.pad_bottom == 0 && p_.pad_right == 0;
+}
+
+PackedConv2d PackedConv2d::Pack(const Conv2dParams& p, const float* weight_oihw, const float* bias) {
+  DDPM_KERNEL_ASSERT(p.cin > 0 && p.cout > 0 && p.kh > 0 && p.kw > 0 && p.stride > 0);
+  DDPM_KERNEL_ASSERT(p.pad_top >= 0 && p.pad_left >= 0 && p.pad_bottom >= 0 && p.pad_right >= 0);
+  DDPM_KERNEL_ASSERT(weight_oihw != nullptr);
+  PackedConv2d w;
+  w.p_ = p;
+  const size_t k = w.k(), n = p.cout;
+  // B^T[co][(ky*kw + kx)*cin + ci]: the im2col row order (NHWC: channels innermost).
+  std::vector<float> bt(n * k);
+  for (size_t co = 0; co < n; ++co) {
+    for (int ci = 0; ci < p.cin; ++ci) {
+      for (int ky = 0; ky < p.kh; ++ky) {
+        for (int kx = 0; kx < p.kw; ++kx) {
+          bt[co * k + (size_t(ky) * p.kw + kx) * p.cin + ci] =
+              weight_oihw[((co * p.cin + ci) * p.kh + ky) * p.kw + kx];
+        }
+      }
+    }
+  }
+  w.packed_ = Tensor({int64_t(PackedGemmBFloats(n, k))});
+  DDPM_KERNEL_ASSERT(w.packed_.ok());
+  PackGemmB(n, k, bt.data(), k, /*b_transposed=*/true, w.packed_.data());
+  w.bias_ = bias ? Tensor({int64_t(n)}, bias) : Tensor({int64_t(n)});
+  return w;
+}
+
+size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads) {
+  if (w.is_pointwise()) return 0;
+  const Conv2dParams& p = w.params();
+  const size_t rows = size_t(batch) * Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom) *
+                      Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
+  const size_t block = std::min(rows, RowsPerBlock(w.k()));
+  return size_t(std::max(threads, 1)) * block * w.k();
+}
+
+void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, float* y,
+            bool accumulate, float* scratch, ThreadPool* pool) {
+  const Conv2dParams& p = w.params();
+  DDPM_KERNEL_ASSERT(p.cout > 0 && w.packed() != nullptr);
+  DDPM_KERNEL_ASSERT(batch >= 0 && h > 0 && width > 0 && x != nullptr && y != nullptr);
+  const int oh = Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom);
+  const int ow = Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
+  DDPM_KERNEL_ASSERT(oh > 0 && ow > 0);
+  const size_t m = size_t(batch) * oh * ow, n = p.cout, k = w.k();
+  if (m == 0) return;
+  if (w.is_pointwise()) {
+    GemmPacked(m, n, k, x, k, w.packed(), w.bias(), y, n, accumulate, pool);
+    return;
+  }
+  DDPM_KERNEL_ASSERT(scratch != nullptr);
+  const size_t block = std::min(m, RowsPerBlock(k));
+  const size_t blocks = (m + block - 1) / block;
+  const int threads = pool ? pool->num_threads() : 1;
+  if (blocks < size_t(threads)) {
+    // Too few pixels to give each thread a block (small images): gather all rows (they fit in the
+    // scratch, which holds `threads` blocks) and let GemmPacked split the output channels.
+    Im2col(p, x, h, width, oh, ow, 0, m, scratch);
+    GemmPacked(m, n, k, scratch, k, w.packed(), w.bias(), y, n, accumulate, pool);
+    return;
+  }
+  auto run = [&](size_t b0, size_t b1, int t) {
+    float* a = scratch + size_t(t) * block * k;
+    for (size_t blk = b0; blk < b1; ++blk) {
+      const size_t r0 = blk * block, r1 = std::min(m, r0 + block);
+      Im2col(p, x, h, width, oh, ow, r0, r1, a);
+      GemmPacked(r1 - r0, n, k, a, k, w.packed(), w.bias(), y + r0 * n, n, accumulate, nullptr);
+    }
+  };
+  if (threads <= 1) {
+    run(0, blocks, 0);
+  } else {
+    pool->ParallelFor(blocks, run);
+  }
+}
+
+}  // namespace ddpm::kernels

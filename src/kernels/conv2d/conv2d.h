@@ -1,0 +1,55 @@
+// 2-D convolution on NHWC activations as a GEMM: rows = output pixels, K = kh*kw*cin, N = cout.
+// Weights are packed once (PackedConv2d::Pack) into the GEMM's NR-wide panels; each call gathers
+// (im2col) a block of output pixels into per-thread scratch and runs the packed GEMM on it with the
+// bias fused. 1x1 stride-1 unpadded convolutions (and Linear layers) skip the gather entirely.
+#pragma once
+
+#include <cstddef>
+
+#include "base/tensor.h"
+#include "base/thread_pool.h"
+
+namespace ddpm::kernels {
+
+struct Conv2dParams {
+  int cin = 0, cout = 0, kh = 3, kw = 3, stride = 1;
+  int pad_top = 1, pad_left = 1, pad_bottom = 1, pad_right = 1;  // diffusers' cifar downsample: 0,0,1,1
+};
+
+int Conv2dOutDim(int in, int k, int stride, int pad_before, int pad_after);
+
+class PackedConv2d {  // weights packed ONCE at model load
+ public:
+  PackedConv2d() = default;
+  // weight in PyTorch layout [cout, cin, kh, kw]; bias [cout] or nullptr (then zero).
+  static PackedConv2d Pack(const Conv2dParams& p, const float* weight_oihw, const float* bias);
+  const Conv2dParams& params() const { return p_; }
+
+  // For the kernels: K = kh*kw*cin, the GEMM panels and a [cout] bias (zeros when none was given).
+  size_t k() const { return size_t(p_.kh) * p_.kw * p_.cin; }
+  const float* packed() const { return packed_.data(); }
+  const float* bias() const { return bias_.data(); }
+  // True when the input rows are already the GEMM's A (1x1, stride 1, no padding).
+  bool is_pointwise() const;
+
+ private:
+  Conv2dParams p_;
+  Tensor packed_;  // PackedGemmBFloats(cout, K) floats, 64-byte aligned
+  Tensor bias_;    // [cout]
+};
+
+// Floats of scratch Conv2d needs for an input of this size (may be 0). `threads` must be at least
+// the pool's thread count at call time.
+size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads);
+
+// x NHWC [batch, h, width, cin] -> y NHWC [batch, oh, ow, cout]:  y = conv(x) + bias,
+// or y += conv(x) + bias when accumulate (used to fuse residual adds). x and y never alias.
+void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, float* y,
+            bool accumulate, float* scratch, ThreadPool* pool);
+// A Linear layer is Conv2d with kh = kw = 1, h = width = 1, padding 0 (weight [out, in, 1, 1] = [out, in]).
+
+// Reference twin: direct convolution from the unpacked PyTorch weight, accumulating in double.
+void Conv2dScalar(const Conv2dParams& p, const float* weight_oihw, const float* bias, const float* x,
+                  int batch, int h, int width, float* y, bool accumulate);
+
+}  // namespace ddpm::kernels

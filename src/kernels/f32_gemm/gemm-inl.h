@@ -1,0 +1,132 @@
+// f32 GEMM register-tile microkernel and the single-thread blocked loop around it, per Highway target.
+// Included once per target by gemm.cc (foreach_target) and by tests/benches that pin a tile shape.
+//
+// Reported names follow XNNPACK: f32_gemm_<MR>x<NR>__<TARGET>.
+
+// Highway's per-target toggling include guard.
+#if defined(DDPM_KERNELS_F32_GEMM_GEMM_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef DDPM_KERNELS_F32_GEMM_GEMM_INL_H_
+#undef DDPM_KERNELS_F32_GEMM_GEMM_INL_H_
+#else
+#define DDPM_KERNELS_F32_GEMM_GEMM_INL_H_
+#endif
+
+#include <cstddef>
+#include <cstring>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ddpm::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+// One MR x NR tile of C over kc steps of k:
+//   C[0..mr) x [0..NR) (+)= A[0..mr) x [0..kc) · W + bias
+// a: row-major, stride lda. w: one packed panel slice, kc rows of NR floats. bias: NR floats or nullptr.
+// Rows mr..MR-1 re-read row mr-1 (XNNPACK's clamped row pointers) and are never stored, so the loop
+// body is the same for every mr. Columns are always the full NR: the caller handles the tail panel.
+// Accumulators are a 2-D array indexed only by compile-time constants, which the compilers keep in
+// registers once the constant-trip loops are fully unrolled (checked in the disassembly).
+template <size_t MR, size_t NR>
+HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
+                         const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
+                         float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  constexpr size_t L = HWY_LANES(float);
+  static_assert(NR % L == 0, "NR must be a whole number of vectors");
+  constexpr size_t NV = NR / L;
+
+  const float* ar[MR];
+  for (size_t r = 0; r < MR; ++r) ar[r] = a + (r < mr ? r : mr - 1) * lda;
+
+  V acc[MR][NV];
+  for (size_t v = 0; v < NV; ++v) {
+    const V b0 = bias ? hn::LoadU(d, bias + v * L) : hn::Zero(d);
+    for (size_t r = 0; r < MR; ++r) acc[r][v] = b0;
+  }
+  for (size_t p = 0; p < kc; ++p) {
+    V bv[NV];
+    for (size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, w + p * NR + v * L);
+    for (size_t r = 0; r < MR; ++r) {
+      const V va = hn::Set(d, ar[r][p]);
+      // FMA on x86 (Highway emits vfmadd even under -ffp-contract=off); mul + add on wasm.
+      for (size_t v = 0; v < NV; ++v) acc[r][v] = hn::MulAdd(va, bv[v], acc[r][v]);
+    }
+  }
+  for (size_t r = 0; r < MR; ++r) {
+    if (r >= mr) break;
+    float* cr = c + r * ldc;
+    for (size_t v = 0; v < NV; ++v) {
+      V out = acc[r][v];
+      if (accumulate) out = hn::Add(hn::LoadU(d, cr + v * L), out);
+      hn::StoreU(out, d, cr + v * L);
+    }
+  }
+}
+
+// k is split into equal blocks of at most kKcMax so one panel slice (kc x NR floats) stays in L1
+// while all row tiles of an MC block stream past it; later blocks accumulate into C.
+constexpr size_t kKcMax = 256;
+constexpr size_t kMcMax = 96;
+
+// Single-thread GemmPacked over rows [m0, m1) and panels [q0, q1) (panel q = columns q*NR..).
+template <size_t MR, size_t NR>
+HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k,
+                                  const float* a, size_t lda, const float* packed, const float* bias,
+                                  float* c, size_t ldc, bool accumulate) {
+  if (m0 >= m1 || q0 >= q1) return;
+  if (k == 0) {  // C = bias (or C += bias): nothing to multiply.
+    for (size_t i = m0; i < m1; ++i) {
+      for (size_t j = q0 * NR; j < n && j < q1 * NR; ++j) {
+        const float bj = bias ? bias[j] : 0.0f;
+        c[i * ldc + j] = accumulate ? c[i * ldc + j] + bj : bj;
+      }
+    }
+    return;
+  }
+  const size_t kblocks = (k + kKcMax - 1) / kKcMax;
+  const size_t kc_step = (k + kblocks - 1) / kblocks;
+  HWY_ALIGN float tile[MR * NR];
+  HWY_ALIGN float bias_tail[NR];
+  for (size_t k0 = 0; k0 < k; k0 += kc_step) {
+    const size_t kc = k - k0 < kc_step ? k - k0 : kc_step;
+    const bool first = k0 == 0;
+    const bool acc_c = accumulate || !first;
+    for (size_t i0 = m0; i0 < m1; i0 += kMcMax) {
+      const size_t i1 = m1 - i0 < kMcMax ? m1 : i0 + kMcMax;
+      for (size_t q = q0; q < q1; ++q) {
+        const size_t j0 = q * NR;
+        const size_t nc = n - j0 < NR ? n - j0 : NR;
+        const float* w = packed + j0 * k + k0 * NR;
+        const float* a0 = a + k0;
+        if (nc == NR) {
+          const float* bq = first && bias ? bias + j0 : nullptr;
+          for (size_t i = i0; i < i1; i += MR) {
+            const size_t mr = i1 - i < MR ? i1 - i : MR;
+            GemmTile<MR, NR>(mr, kc, a0 + i * lda, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
+          }
+        } else {  // Tail panel: compute a full tile on the stack, copy the nc valid columns.
+          const float* bq = nullptr;
+          if (first && bias) {
+            for (size_t j = 0; j < NR; ++j) bias_tail[j] = j < nc ? bias[j0 + j] : 0.0f;
+            bq = bias_tail;
+          }
+          for (size_t i = i0; i < i1; i += MR) {
+            const size_t mr = i1 - i < MR ? i1 - i : MR;
+            GemmTile<MR, NR>(mr, kc, a0 + i * lda, lda, w, bq, tile, NR, false);
+            for (size_t r = 0; r < mr; ++r) {
+              float* cr = c + (i + r) * ldc + j0;
+              for (size_t j = 0; j < nc; ++j) cr[j] = acc_c ? cr[j] + tile[r * NR + j] : tile[r * NR + j];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace ddpm::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // DDPM_KERNELS_F32_GEMM_GEMM_INL_H_

@@ -1,0 +1,65 @@
+// Peak loop: kChains independent vector chains acc = acc * m + c, so throughput, not latency, bounds
+// it (FMA latency 4 x 2 pipes needs 8 chains; wasm's separate mul (3) + add (3) on 2+2 pipes needs
+// 12). 12 accumulators + 2 constants fit the 16 registers of SSE/AVX2/wasm without spilling.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/peak.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include <chrono>
+#include <cstddef>
+
+#include "hwy/highway.h"
+#include "kernels/peak.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace ddpm::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+constexpr int kChains = 12;
+
+// Runs `iters` steps of every chain; returns a value that depends on all of them (defeats DCE).
+HWY_NOINLINE float PeakLoop(size_t iters) {
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  const V m = hn::Set(d, 0.9999999f), c = hn::Set(d, 1e-7f);
+  V acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = hn::Set(d, float(i));
+  for (size_t it = 0; it < iters; ++it) {
+    for (int i = 0; i < kChains; ++i) acc[i] = hn::MulAdd(acc[i], m, c);
+  }
+  V sum = acc[0];
+  for (int i = 1; i < kChains; ++i) sum = hn::Add(sum, acc[i]);
+  return hn::GetLane(sum);
+}
+
+double Peak(double seconds) {
+  const size_t lanes = hn::Lanes(hn::ScalableTag<float>());
+  using Clock = std::chrono::steady_clock;
+  volatile float sink = 0;
+  size_t iters = 1 << 16, total = 0;
+  const auto start = Clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    sink = sink + PeakLoop(iters);
+    total += iters;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (elapsed < seconds / 8) iters *= 2;
+  }
+  (void)sink;
+  return double(total) * kChains * lanes * 2 / elapsed;
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace ddpm::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace ddpm::kernels {
+HWY_EXPORT(Peak);
+HWY_EXPORT(TargetName);
+
+double MeasurePeakFlops(double seconds) { return HWY_DYNAMIC_DISPATCH(Peak)(seconds); }
+const char* PeakTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+}  // namespace ddpm::kernels
+#endif  // HWY_ONCE
