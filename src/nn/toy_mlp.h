@@ -1,0 +1,60 @@
+// The denoiser for toy 2-D data (swiss roll, moons, 8 gaussians): an MLP on [x, emb(t)] with SiLU,
+// predicting ε. Forward caches what Backward needs; Backward accumulates parameter gradients.
+// Saved as a diffusers-style folder: config.json (_class_name "ToyMLPDenoiser") + safetensors.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "io/json_config.h"
+#include "train/parameters.h"
+
+namespace ddpm {
+
+struct ToyMlpConfig {
+  int data_dim = 2;
+  int hidden = 128;
+  int num_hidden_layers = 3;  // Linear+SiLU blocks after the input layer
+  int time_embed_dim = 32;
+
+  static Expected<ToyMlpConfig> FromJson(const JsonConfig& c);
+  std::string ToJson() const;
+};
+
+class ToyMlp {
+ public:
+  // Random init as torch.nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for weights and biases.
+  static ToyMlp Create(const ToyMlpConfig& config, uint64_t seed);
+  // Loads config.json + diffusion_pytorch_model.safetensors from a folder.
+  static Expected<ToyMlp> Load(const std::string& dir);
+  Status Save(const std::string& dir) const;
+
+  const ToyMlpConfig& config() const { return config_; }
+  ParamList Parameters();
+
+  // x [batch, data_dim], one timestep per row -> out [batch, data_dim]. Caches activations for Backward.
+  void Forward(const float* x, const float* timesteps, int batch, float* out, ThreadPool* pool);
+  // Given d loss / d out of the last Forward, accumulates into the parameter gradients.
+  void Backward(const float* dout, ThreadPool* pool);
+  void ZeroGrad();
+
+ private:
+  struct Layer {
+    int in = 0, out = 0;
+    std::vector<float> w, b, dw, db;
+  };
+  explicit ToyMlp(const ToyMlpConfig& c);
+  float* Scratch(size_t floats);
+
+  ToyMlpConfig config_;
+  std::vector<Layer> layers_;
+  // Cached for Backward: inputs of each layer (acts_[i]) and pre-activations (pre_[i]).
+  int batch_ = 0;
+  std::vector<std::vector<float>> acts_, pre_;
+  std::vector<float> scratch_, grad_a_, grad_b_;
+};
+
+}  // namespace ddpm
