@@ -1,0 +1,134 @@
+// Pieces the DDPM, DDIM and DPM-Solver++ schedulers share: step options and output, config-key
+// parsing, timestep spacing, dynamic thresholding, and the per-batch-element table lookups of
+// add_noise / get_velocity. Tensors are NCHW with the batch in dim 0, as in diffusers.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/rng.h"
+#include "base/status.h"
+#include "base/tensor.h"
+#include "diffusion/beta_schedule.h"
+#include "io/json_config.h"
+
+namespace ddpm {
+
+// Per-call options of Step(). The caller normally supplies `noise` (diffusers' variance_noise), so a
+// run replays exactly; when noise is needed and absent it is drawn from `rng`; with neither, Step fails.
+struct StepOptions {
+  const Tensor* noise = nullptr;
+  PhiloxRng* rng = nullptr;
+  double eta = 0.0;                       // DDIM only: weight of the noise (0 = deterministic DDIM)
+  bool use_clipped_model_output = false;  // DDIM only
+};
+
+struct StepOutput {
+  Tensor prev_sample;           // x_{t-1}
+  Tensor pred_original_sample;  // x_0 as the step saw it (after clipping / thresholding)
+};
+
+// ---- config keys ----
+
+extern const std::vector<std::string> kPredictionTypes;   // epsilon, sample, v_prediction
+extern const std::vector<std::string> kTimestepSpacings;  // leading, trailing, linspace
+
+// An error naming `key` unless lo < value <= hi.
+Status CheckKeyRange(const JsonConfig& j, const std::string& key, double value, double lo, double hi);
+
+// The keys all three schedulers share, read into any config struct with diffusers' field names:
+// num_train_timesteps, beta_start, beta_end, beta_schedule (one of `schedules`), trained_betas,
+// rescale_betas_zero_snr, prediction_type, thresholding, dynamic_thresholding_ratio,
+// sample_max_value, timestep_spacing, steps_offset.
+template <class Config>
+Status ParseSharedKeys(const JsonConfig& j, const std::vector<std::string>& schedules, Config* c) {
+  DDPM_RETURN_IF_ERROR(j.GetInt("num_train_timesteps", &c->num_train_timesteps));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("beta_start", &c->beta_start));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("beta_end", &c->beta_end));
+  DDPM_RETURN_IF_ERROR(j.GetEnum("beta_schedule", schedules, &c->beta_schedule));
+  DDPM_RETURN_IF_ERROR(j.GetDoubleList("trained_betas", &c->trained_betas));
+  DDPM_RETURN_IF_ERROR(j.GetBool("rescale_betas_zero_snr", &c->rescale_betas_zero_snr));
+  DDPM_RETURN_IF_ERROR(j.GetEnum("prediction_type", kPredictionTypes, &c->prediction_type));
+  DDPM_RETURN_IF_ERROR(j.GetBool("thresholding", &c->thresholding));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("dynamic_thresholding_ratio", &c->dynamic_thresholding_ratio));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("sample_max_value", &c->sample_max_value));
+  DDPM_RETURN_IF_ERROR(j.GetEnum("timestep_spacing", kTimestepSpacings, &c->timestep_spacing));
+  DDPM_RETURN_IF_ERROR(j.GetInt("steps_offset", &c->steps_offset));
+  // The bound keeps a hostile config from allocating gigabytes; real models use 1000 or 4000.
+  if (c->num_train_timesteps < 1 || c->num_train_timesteps > 1000000) {
+    return j.Error("num_train_timesteps", "must be in [1, 1000000], got " + std::to_string(c->num_train_timesteps));
+  }
+  if (!c->trained_betas.empty() && static_cast<int64_t>(c->trained_betas.size()) != c->num_train_timesteps) {
+    return j.Error("trained_betas", "has " + std::to_string(c->trained_betas.size()) +
+                                        " entries but num_train_timesteps is " +
+                                        std::to_string(c->num_train_timesteps));
+  }
+  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "dynamic_thresholding_ratio", c->dynamic_thresholding_ratio, 0.0, 1.0));
+  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "sample_max_value", c->sample_max_value, 0.0, INFINITY));
+  if (c->steps_offset < 0 || c->steps_offset >= c->num_train_timesteps) {
+    return j.Error("steps_offset", "must be in [0, num_train_timesteps), got " + std::to_string(c->steps_offset));
+  }
+  return Status::Ok();
+}
+
+template <class Config>
+BetaScheduleSpec BetaSpecOf(const Config& c) {
+  return {c.num_train_timesteps, c.beta_start,    c.beta_end,
+          c.beta_schedule,       c.trained_betas, c.rescale_betas_zero_snr};
+}
+
+template <class Config>
+void SharedKeysToJson(const Config& c, nlohmann::json* j) {
+  (*j)["num_train_timesteps"] = c.num_train_timesteps;
+  (*j)["beta_start"] = c.beta_start;
+  (*j)["beta_end"] = c.beta_end;
+  (*j)["beta_schedule"] = c.beta_schedule;
+  (*j)["trained_betas"] = c.trained_betas.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.trained_betas);
+  (*j)["rescale_betas_zero_snr"] = c.rescale_betas_zero_snr;
+  (*j)["prediction_type"] = c.prediction_type;
+  (*j)["thresholding"] = c.thresholding;
+  (*j)["dynamic_thresholding_ratio"] = c.dynamic_thresholding_ratio;
+  (*j)["sample_max_value"] = c.sample_max_value;
+  (*j)["timestep_spacing"] = c.timestep_spacing;
+  (*j)["steps_offset"] = c.steps_offset;
+}
+
+// ---- timesteps ----
+
+// DDPM / DDIM set_timesteps(n): leading, trailing or linspace spacing, as numpy computes them.
+Expected<std::vector<int64_t>> SpacedTimesteps(const std::string& spacing, int64_t num_train_timesteps,
+                                               int64_t num_inference_steps, int64_t steps_offset);
+
+// numpy helpers the spacings are made of (double precision, round half to even).
+std::vector<double> NumpyLinspace(double start, double stop, int64_t num);
+std::vector<double> NumpyArange(double start, double stop, double step);
+
+// ---- step helpers ----
+
+// "NAME shape [..] does not match NAME shape [..]" when the shapes differ.
+Status CheckSameShape(const char* name_a, const Tensor& a, const char* name_b, const Tensor& b);
+// A tensor of `shape`, reporting allocation failure as an error.
+Expected<Tensor> NewTensor(const Shape& shape);
+// The noise to add: options.noise (shape-checked against `shape`) or a draw from options.rng.
+Expected<Tensor> ResolveNoise(const StepOptions& options, const Shape& shape, const std::string& who);
+
+// pred_original_sample post-processing: clamp to [-range, range] in place.
+void ClampInPlace(Tensor* x, float range);
+// Dynamic thresholding (Imagen): per batch element, s = clamp(quantile(|x|, ratio), 1, max_value),
+// then x = clamp(x, -s, s) / s. The quantile follows torch.quantile's linear rule in float32.
+void ThresholdSampleInPlace(Tensor* x, double ratio, double sample_max_value);
+
+// sqrt(a)*x0 + sqrt(1-a)*noise (add_noise) or sqrt(a)*noise - sqrt(1-a)*x (get_velocity), with a the
+// float32 alphas_cumprod at each batch element's timestep (one timestep, or one per batch element).
+Expected<Tensor> AddNoiseWithTable(const std::vector<float>& alphas_cumprod, const Tensor& original_samples,
+                                   const Tensor& noise, const std::vector<int64_t>& timesteps);
+Expected<Tensor> GetVelocityWithTable(const std::vector<float>& alphas_cumprod, const Tensor& sample,
+                                      const Tensor& noise, const std::vector<int64_t>& timesteps);
+
+std::string JoinChoices(const std::vector<std::string>& choices);
+
+}  // namespace ddpm
