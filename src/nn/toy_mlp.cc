@@ -142,6 +142,27 @@ void ToyMlp::Backward(const float* dout, ThreadPool* pool) {
   }
 }
 
+Status ToyMlp::ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps,
+                           const std::vector<int64_t>& class_labels, Tensor* out, ThreadPool* pool) {
+  if (x_t.rank() != 2 || x_t.dim(1) != config_.data_dim)
+    return InvalidArgument("ToyMlp: input shape " + ShapeToString(x_t.shape()) + ", expected [batch, " +
+                           std::to_string(config_.data_dim) + "]");
+  if (int64_t(timesteps.size()) != x_t.dim(0))
+    return InvalidArgument("ToyMlp: " + std::to_string(timesteps.size()) + " timesteps for a batch of " +
+                           std::to_string(x_t.dim(0)));
+  if (!class_labels.empty()) return InvalidArgument("ToyMlp: the toy model takes no class labels");
+  if (out->shape() != x_t.shape()) *out = Tensor(x_t.shape());
+  Forward(x_t.data(), timesteps.data(), int(x_t.dim(0)), out->data(), pool);
+  return Status::Ok();
+}
+
+Status ToyMlp::Backward(const Tensor& dout, ThreadPool* pool) {
+  if (dout.rank() != 2 || dout.dim(0) != batch_ || dout.dim(1) != config_.data_dim)
+    return InvalidArgument("ToyMlp: gradient shape " + ShapeToString(dout.shape()) + " does not match the last forward");
+  Backward(dout.data(), pool);
+  return Status::Ok();
+}
+
 Status ToyMlp::Save(const std::string& dir) const {
   SafeTensorsWriter w;
   for (size_t i = 0; i < layers_.size(); ++i) {

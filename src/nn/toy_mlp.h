@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "io/json_config.h"
+#include "nn/denoiser.h"
 #include "train/parameters.h"
 
 namespace ddpm {
@@ -24,7 +25,7 @@ struct ToyMlpConfig {
   std::string ToJson() const;
 };
 
-class ToyMlp {
+class ToyMlp : public TrainableDenoiser {
  public:
   // Random init as torch.nn.Linear: U(-1/sqrt(in), 1/sqrt(in)) for weights and biases.
   static ToyMlp Create(const ToyMlpConfig& config, uint64_t seed);
@@ -32,14 +33,20 @@ class ToyMlp {
   static Expected<ToyMlp> Load(const std::string& dir);
   Status Save(const std::string& dir) const;
 
+  // TrainableDenoiser: x_t is [batch, data_dim].
+  ParamList Parameters() override;
+  void ZeroGrad() override;
+  Status ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps, const std::vector<int64_t>& class_labels,
+                      Tensor* out, ThreadPool* pool) override;
+  Status Backward(const Tensor& dout, ThreadPool* pool) override;
+  Status SaveModel(const std::string& dir) const override { return Save(dir); }
+
   const ToyMlpConfig& config() const { return config_; }
-  ParamList Parameters();
 
   // x [batch, data_dim], one timestep per row -> out [batch, data_dim]. Caches activations for Backward.
   void Forward(const float* x, const float* timesteps, int batch, float* out, ThreadPool* pool);
   // Given d loss / d out of the last Forward, accumulates into the parameter gradients.
   void Backward(const float* dout, ThreadPool* pool);
-  void ZeroGrad();
 
  private:
   struct Layer {
