@@ -27,7 +27,7 @@ namespace hn = hwy::HWY_NAMESPACE;
 // body is the same for every mr. Columns are always the full NR: the caller handles the tail panel.
 // Accumulators are a 2-D array indexed only by compile-time constants, which the compilers keep in
 // registers once the constant-trip loops are fully unrolled (checked in the disassembly).
-template <size_t MR, size_t NR>
+template <size_t MR, size_t NR, size_t KU = 1>
 HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
                          const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
                          float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
@@ -45,14 +45,30 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
     const V b0 = bias ? hn::LoadU(d, bias + v * L) : hn::Zero(d);
     for (size_t r = 0; r < MR; ++r) acc[r][v] = b0;
   }
-  for (size_t p = 0; p < kc; ++p) {
+  // One k step at offset `o` from the current A and W positions. Splatting A from memory becomes
+  // wasm's v128.load32_splat (vbroadcastss natively): a load, not a shuffle on the FP ports.
+  auto step = [&](size_t o) HWY_ATTR {
     V bv[NV];
-    for (size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, w + p * NR + v * L);
+    for (size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, w + o * NR + v * L);
     for (size_t r = 0; r < MR; ++r) {
-      const V va = hn::Set(d, ar[r][p]);
+      const V va = hn::Set(d, ar[r][o]);
       // FMA on x86 (Highway emits vfmadd even under -ffp-contract=off); mul + add on wasm.
       for (size_t v = 0; v < NV; ++v) acc[r][v] = hn::MulAdd(va, bv[v], acc[r][v]);
     }
+  };
+  // k unrolled by KU with pointer bumps once per KU steps. Measured (tools/bench/gemm_tiles_bench):
+  // KU = 1 is best or equal everywhere; unrolling costs V8 extra live registers and spills (4x8 wasm:
+  // 95% of peak at KU = 1, 81% at KU = 4), so it is only kept as a knob for the sweep.
+  size_t p = 0;
+  for (; p + KU <= kc; p += KU) {
+    for (size_t u = 0; u < KU; ++u) step(u);
+    for (size_t r = 0; r < MR; ++r) ar[r] += KU;
+    w += KU * NR;
+  }
+  for (; p < kc; ++p) {
+    step(0);
+    for (size_t r = 0; r < MR; ++r) ar[r] += 1;
+    w += NR;
   }
   for (size_t r = 0; r < MR; ++r) {
     if (r >= mr) break;
@@ -71,7 +87,7 @@ constexpr size_t kKcMax = 256;
 constexpr size_t kMcMax = 96;
 
 // Single-thread GemmPacked over rows [m0, m1) and panels [q0, q1) (panel q = columns q*NR..).
-template <size_t MR, size_t NR>
+template <size_t MR, size_t NR, size_t KU = 1>
 HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k,
                                   const float* a, size_t lda, const float* packed, const float* bias,
                                   float* c, size_t ldc, bool accumulate) {
@@ -104,7 +120,7 @@ HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, si
           const float* bq = first && bias ? bias + j0 : nullptr;
           for (size_t i = i0; i < i1; i += MR) {
             const size_t mr = i1 - i < MR ? i1 - i : MR;
-            GemmTile<MR, NR>(mr, kc, a0 + i * lda, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
+            GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
           }
         } else {  // Tail panel: compute a full tile on the stack, copy the nc valid columns.
           const float* bq = nullptr;
@@ -114,7 +130,7 @@ HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, si
           }
           for (size_t i = i0; i < i1; i += MR) {
             const size_t mr = i1 - i < MR ? i1 - i : MR;
-            GemmTile<MR, NR>(mr, kc, a0 + i * lda, lda, w, bq, tile, NR, false);
+            GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, tile, NR, false);
             for (size_t r = 0; r < mr; ++r) {
               float* cr = c + (i + r) * ldc + j0;
               for (size_t j = 0; j < nc; ++j) cr[j] = acc_c ? cr[j] + tile[r * NR + j] : tile[r * NR + j];

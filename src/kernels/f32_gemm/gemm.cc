@@ -1,12 +1,15 @@
 // f32 GEMM dispatch: one instantiation of gemm-inl.h per Highway target (foreach_target), chosen at
 // run time, plus the target-independent policy: threading and the per-call packing of B.
 //
-// Tile per target, and why (register file / FMA):
-//  * AVX3 (32 zmm, FMA): 8x32 = 16 accumulators + 2 B vectors + 1 broadcast. 16 independent FMA
-//    chains cover latency 4 x 2 pipes; 10 loads per 16 FMAs leave the load ports idle half the time.
-//  * AVX2 (16 ymm, FMA): 6x16 = 12 accumulators + 2 B + 1 broadcast = 15 of 16 registers.
+// Tile per target, and why (register file / FMA); percentages are of MeasurePeakFlops on the same
+// target, from tools/bench/gemm_tiles_bench (Xeon with AVX-512, 2 FMA ports; shared, noisy machine):
+//  * AVX3 (32 zmm, FMA): 8x32 = 16 accumulators + 2 B vectors + 1 broadcast: 16 independent FMA
+//    chains cover latency 4 x 2 pipes. ~87% (6x32: 74%, 12x32: 89% but wastes more on row tails).
+//  * AVX2 (16 ymm, FMA): 6x16 = 12 accumulators + 2 B + 1 broadcast = 15 of 16 registers. ~92%
+//    (4x24: 84%, 5x16: 85%).
 //  * SSE4/SSSE3 (16 xmm, no FMA): 6x8, the same register budget with 4 lanes.
-//  * WASM simd128 (16 xmm in V8, no FMA): 5x8 = 10 accumulators + 2 B + 1 splat; 6x8 spills in V8.
+//  * WASM simd128 (16 xmm in V8, one reserved as scratch; no FMA): 4x8 = 8 accumulators + 2 B +
+//    1 splat. ~95% of the mul+add peak; 5x8 ~84%, 6x8 <= 84%, 2x16 ~96% (more N padding).
 //  * EMU128 / SCALAR fallbacks: 4x8 / 4x4; correctness only.
 #include "kernels/f32_gemm/gemm.h"
 
@@ -29,7 +32,7 @@ constexpr size_t kMr = 6, kNr = 16;
 #elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
 constexpr size_t kMr = 6, kNr = 8;
 #elif HWY_TARGET == HWY_WASM
-constexpr size_t kMr = 5, kNr = 8;
+constexpr size_t kMr = 4, kNr = 8;
 #elif HWY_TARGET == HWY_SCALAR
 constexpr size_t kMr = 4, kNr = 4;
 #else

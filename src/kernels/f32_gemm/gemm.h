@@ -49,6 +49,9 @@ size_t PackedGemmBFloats(size_t n, size_t k);
 // Packs B (row-major [k x n] stride ldb, or transposed [n x k]) into NR-wide, k-major panels,
 // zero-padded to a multiple of NR columns. `packed` needs PackedGemmBFloats(n, k) floats.
 void PackGemmB(size_t n, size_t k, const float* b, size_t ldb, bool b_transposed, float* packed);
+// The same with an explicit panel width (tests and benches that pin a tile shape).
+void PackGemmBPanels(size_t n, size_t k, const float* b, size_t ldb, bool b_transposed, size_t nr,
+                     float* packed);
 
 // C[m x n] (+)= A · B + bias, where B was packed by PackGemmB. bias [n] may be nullptr (zero).
 void GemmPacked(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* packed_b,

@@ -13,7 +13,12 @@ size_t PackedGemmBFloats(size_t n, size_t k) {
 }
 
 void PackGemmB(size_t n, size_t k, const float* b, size_t ldb, bool b_transposed, float* packed) {
-  const size_t nr = GemmPanelWidth();
+  PackGemmBPanels(n, k, b, ldb, b_transposed, GemmPanelWidth(), packed);
+}
+
+void PackGemmBPanels(size_t n, size_t k, const float* b, size_t ldb, bool b_transposed, size_t nr,
+                     float* packed) {
+  DDPM_KERNEL_ASSERT(nr > 0);
   DDPM_KERNEL_ASSERT(packed != nullptr || n * k == 0);
   DDPM_KERNEL_ASSERT(b_transposed ? ldb >= k : ldb >= n);
   for (size_t j0 = 0; j0 < n; j0 += nr) {
