@@ -116,6 +116,11 @@ Expected<Tensor> NewTensor(const Shape& shape);
 // The noise to add: options.noise (shape-checked against `shape`) or a draw from options.rng.
 Expected<Tensor> ResolveNoise(const StepOptions& options, const Shape& shape, const std::string& who);
 
+// log / exp of a float32 scalar (diffusers' 0-d tensors): evaluated in double and rounded, i.e.
+// correctly rounded in practice. torch uses SLEEF, within 1 ulp; double keeps native == wasm.
+inline float LogF32(float x) { return static_cast<float>(std::log(static_cast<double>(x))); }
+inline float ExpF32(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
+
 // pred_original_sample post-processing: clamp to [-range, range] in place.
 void ClampInPlace(Tensor* x, float range);
 // Dynamic thresholding (Imagen): per batch element, s = clamp(quantile(|x|, ratio), 1, max_value),

@@ -10,10 +10,6 @@ const std::vector<std::string> kDdpmSchedules = {"linear", "scaled_linear", "squ
 const std::vector<std::string> kVarianceTypes = {"fixed_small", "fixed_small_log", "fixed_large",
                                                  "fixed_large_log", "learned", "learned_range"};
 
-// log / exp of a float32 scalar: computed in double and rounded (torch uses SLEEF; both are within
-// an ulp). Double precision keeps the native and wasm results identical.
-float LogF(float x) { return static_cast<float>(std::log(static_cast<double>(x))); }
-float ExpF(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
 }  // namespace
 
 Expected<DDPMSchedulerConfig> DDPMSchedulerConfig::FromJson(const JsonConfig& j) {
@@ -178,14 +174,14 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
     const float* z = noise.data();
     if (vt == "learned" || vt == "learned_range") {
       const float* pv = var_part.data();
-      const float min_log = LogF(variance), max_log = LogF(current_beta_t);
+      const float min_log = LogF32(variance), max_log = LogF32(current_beta_t);
       for (size_t i = 0; i < n; ++i) {
         float std_dev;
         if (vt == "learned") {
           std_dev = std::sqrt(pv[i]);  // the model predicts the variance itself
         } else {
           const float frac = (pv[i] + 1.0f) / 2.0f;
-          std_dev = ExpF(0.5f * (frac * max_log + (1.0f - frac) * min_log));
+          std_dev = ExpF32(0.5f * (frac * max_log + (1.0f - frac) * min_log));
         }
         prev[i] = prev[i] + std_dev * z[i];
       }
@@ -194,11 +190,11 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
       if (vt == "fixed_small") {
         std_dev = std::sqrt(variance);
       } else if (vt == "fixed_small_log") {
-        std_dev = ExpF(0.5f * LogF(variance));
+        std_dev = ExpF32(0.5f * LogF32(variance));
       } else if (vt == "fixed_large") {
         std_dev = std::sqrt(current_beta_t);  // 1 - a_t/a_prev, not betas[t]: they differ when n < T
       } else {  // fixed_large_log: diffusers takes sqrt(log(beta)), which is NaN; reproduced as is
-        std_dev = std::sqrt(LogF(current_beta_t));
+        std_dev = std::sqrt(LogF32(current_beta_t));
       }
       for (size_t i = 0; i < n; ++i) prev[i] = prev[i] + std_dev * z[i];
     }
