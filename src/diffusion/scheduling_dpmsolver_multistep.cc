@@ -40,11 +40,16 @@ Expected<DPMSolverMultistepSchedulerConfig> DPMSolverMultistepSchedulerConfig::F
   // Any string is accepted (a DDPM config's "fixed_small" is common); only learned* change anything.
   DDPM_RETURN_IF_ERROR(j.GetString("variance_type", &c.variance_type));
   if (c.variance_type != "learned" && c.variance_type != "learned_range") c.variance_type.clear();
-  // -inf (diffusers' default) is written by Python as -Infinity; a number or null is accepted here.
+  // The default -inf is written by Python as -Infinity (JsonConfig reads it as the string "-Infinity").
   if (j.Has("lambda_min_clipped")) {
     const auto& v = j.raw()["lambda_min_clipped"];
-    if (!v.is_number()) return j.Error("lambda_min_clipped", "must be a number, got " + v.dump());
-    c.lambda_min_clipped = v.get<double>();
+    if (v.is_number()) {
+      c.lambda_min_clipped = v.get<double>();
+    } else if (v == "-Infinity") {
+      c.lambda_min_clipped = -INFINITY;
+    } else {
+      return j.Error("lambda_min_clipped", "must be a number or -Infinity, got " + v.dump());
+    }
   }
   if (c.solver_order < 1 || c.solver_order > 3) {
     return j.Error("solver_order", "must be 1, 2 or 3, got " + std::to_string(c.solver_order));

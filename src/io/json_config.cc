@@ -8,12 +8,51 @@ namespace ddpm {
 
 using Json = nlohmann::json;
 
+namespace {
+// Python's json module writes float('-inf') as the bare literal -Infinity (diffusers' DPM-Solver
+// configs carry "lambda_min_clipped": -Infinity), which JSON lacks. Outside strings, -Infinity,
+// Infinity and NaN become the strings "-Infinity", "Infinity", "NaN"; getters that accept them say so.
+std::string QuotePythonFloatLiterals(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) out += text[++i];
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool replaced = false;
+    for (const char* lit : {"-Infinity", "Infinity", "NaN"}) {
+      const size_t n = std::char_traits<char>::length(lit);
+      if (text.compare(i, n, lit) == 0) {
+        out += '"';
+        out += lit;
+        out += '"';
+        i += n - 1;
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += c;
+  }
+  return out;
+}
+}  // namespace
+
 Expected<JsonConfig> JsonConfig::Parse(const std::string& text, std::string source) {
   Json j;
   try {
     j = Json::parse(text);
   } catch (const Json::parse_error& e) {
-    return ParseError(source + ": not valid JSON: " + e.what());
+    try {
+      j = Json::parse(QuotePythonFloatLiterals(text));
+    } catch (const Json::parse_error&) {
+      return ParseError(source + ": not valid JSON: " + e.what());
+    }
   }
   if (!j.is_object()) return ParseError(source + ": top level is not a JSON object");
   return JsonConfig(std::move(j), std::move(source));

@@ -16,6 +16,7 @@ namespace ddpm {
 class JsonConfig {
  public:
   // `source` names the config in errors ("unet/config.json").
+  // Python's bare -Infinity / Infinity / NaN literals are read as the strings "-Infinity", ... .
   static Expected<JsonConfig> Parse(const std::string& text, std::string source);
   static Expected<JsonConfig> ReadFile(const std::string& path);
   JsonConfig(nlohmann::json j, std::string source) : j_(std::move(j)), source_(std::move(source)) {}

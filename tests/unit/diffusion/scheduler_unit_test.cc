@@ -164,3 +164,23 @@ TEST_CASE("DPM-Solver++ lambda_min_clipped, custom timesteps and config errors",
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Contains("[1, 3, 4, 4]") && Contains("[1, 3, 4, 5]"));
 }
+
+TEST_CASE("scheduler configs written by Python with -Infinity load", "[diffusion][config]") {
+  // What diffusers' save_config writes for DPMSolverMultistepScheduler (json.dumps of float('-inf')).
+  const char* text = R"({"_class_name": "DPMSolverMultistepScheduler", "lambda_min_clipped": -Infinity,
+                         "note": "NaN and -Infinity inside a string stay as they are", "variance_type": null})";
+  auto dpm = DPMSolverMultistepScheduler::FromJson(text);
+  INFO(dpm.status().message());
+  REQUIRE(dpm.ok());
+  CHECK(dpm->config().lambda_min_clipped == -INFINITY);
+  auto cfg = JsonConfig::Parse(text, "x.json");
+  REQUIRE(cfg.ok());
+  CHECK(cfg->raw()["note"] == "NaN and -Infinity inside a string stay as they are");
+  // The DDIM scheduler of the same pipeline ignores the key.
+  CHECK(DDIMScheduler::FromJson(text).ok());
+  // Infinity where a finite number is needed is an error naming the key.
+  auto bad = DDIMScheduler::FromJson(R"({"beta_end": Infinity})");
+  REQUIRE_FALSE(bad.ok());
+  CHECK_THAT(bad.status().message(), Contains("beta_end"));
+  CHECK_FALSE(JsonConfig::Parse("{\"a\": Infinityx}", "y.json").ok());
+}
