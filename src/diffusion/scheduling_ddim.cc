@@ -55,7 +55,7 @@ Expected<DDIMScheduler> DDIMScheduler::FromJson(const std::string& text, const s
   return FromConfig(json);
 }
 
-Status DDIMScheduler::SetTimesteps(int64_t num_inference_steps) {
+Status DDIMScheduler::SetTimesteps(int num_inference_steps) {
   DDPM_ASSIGN_OR_RETURN(std::vector<int64_t> ts,
                         SpacedTimesteps(config_.timestep_spacing, config_.num_train_timesteps, num_inference_steps,
                                         config_.steps_offset));

@@ -52,7 +52,7 @@ class DDIMScheduler {
   const std::vector<int64_t>& timesteps() const { return timesteps_; }
   int64_t num_inference_steps() const { return num_inference_steps_; }  // 0 before SetTimesteps
 
-  Status SetTimesteps(int64_t num_inference_steps);
+  Status SetTimesteps(int num_inference_steps);
   // diffusers' DDIMScheduler has no custom timesteps (its step needs T // n); always an error.
   Status SetTimesteps(const std::vector<int64_t>& timesteps);
 

@@ -56,7 +56,7 @@ Expected<DDPMScheduler> DDPMScheduler::FromJson(const std::string& text, const s
   return FromConfig(json);
 }
 
-Status DDPMScheduler::SetTimesteps(int64_t num_inference_steps) {
+Status DDPMScheduler::SetTimesteps(int num_inference_steps) {
   DDPM_ASSIGN_OR_RETURN(std::vector<int64_t> ts,
                         SpacedTimesteps(config_.timestep_spacing, config_.num_train_timesteps, num_inference_steps,
                                         config_.steps_offset));

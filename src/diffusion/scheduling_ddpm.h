@@ -56,7 +56,7 @@ class DDPMScheduler {
   int64_t num_inference_steps() const { return num_inference_steps_; }  // 0 before SetTimesteps(n)
 
   // set_timesteps(n) with the configured timestep_spacing.
-  Status SetTimesteps(int64_t num_inference_steps);
+  Status SetTimesteps(int num_inference_steps);
   // set_timesteps(timesteps=[...]): strictly descending, below num_train_timesteps.
   Status SetTimesteps(const std::vector<int64_t>& timesteps);
 

@@ -129,7 +129,7 @@ Expected<DPMSolverMultistepScheduler> DPMSolverMultistepScheduler::FromJson(cons
   return FromConfig(json);
 }
 
-Status DPMSolverMultistepScheduler::SetTimesteps(int64_t n) {
+Status DPMSolverMultistepScheduler::SetTimesteps(int n) {
   const int64_t T = config_.num_train_timesteps;
   if (n < 1 || n > T) {
     return InvalidArgument("num_inference_steps must be in [1, num_train_timesteps = " + std::to_string(T) +

@@ -69,7 +69,7 @@ class DPMSolverMultistepScheduler {
   int64_t num_inference_steps() const { return static_cast<int64_t>(timesteps_.size()); }
 
   // set_timesteps(n) with the configured spacing (or Karras sigmas). Resets the multistep state.
-  Status SetTimesteps(int64_t num_inference_steps);
+  Status SetTimesteps(int num_inference_steps);
   // set_timesteps(timesteps=[...]); not with use_karras_sigmas.
   Status SetTimesteps(const std::vector<int64_t>& timesteps);
 
