@@ -57,9 +57,15 @@ Expected<DPMSolverMultistepSchedulerConfig> DPMSolverMultistepSchedulerConfig::F
   // diffusers' own aliases: deis runs as dpmsolver++, logrho/bh1/bh2 as midpoint.
   if (c.algorithm_type == "deis") c.algorithm_type = "dpmsolver++";
   if (c.solver_type != "heun") c.solver_type = "midpoint";
-  if (c.algorithm_type != "dpmsolver++") {
-    return j.Error("algorithm_type", "value '" + c.algorithm_type + "' is not supported; only dpmsolver++ (and deis, "
-                                     "which diffusers runs as dpmsolver++) is implemented");
+  // As in diffusers: the noise-prediction variants cannot end at sigma 0, and no SDE variant has a
+  // third-order update (diffusers would fail at the third step; here the config is refused).
+  const bool data_prediction = c.algorithm_type == "dpmsolver++" || c.algorithm_type == "sde-dpmsolver++";
+  if (!data_prediction && c.final_sigmas_type == "zero") {
+    return j.Error("final_sigmas_type", "'zero' is not supported with algorithm_type " + c.algorithm_type +
+                                            "; use sigma_min");
+  }
+  if (c.algorithm_type.rfind("sde-", 0) == 0 && c.solver_order == 3) {
+    return j.Error("solver_order", "3 has no update for algorithm_type " + c.algorithm_type + "; use 1 or 2");
   }
   const std::pair<const char*, bool> unsupported[] = {{"use_exponential_sigmas", c.use_exponential_sigmas},
                                                       {"use_beta_sigmas", c.use_beta_sigmas},
@@ -233,24 +239,97 @@ int64_t DPMSolverMultistepScheduler::IndexForTimestep(int64_t timestep) const {
   return hits.size() > 1 ? hits[1] : hits[0];
 }
 
-Expected<Tensor> DPMSolverMultistepScheduler::ConvertModelOutput(const Tensor& model_output, const Tensor& sample) const {
+Status DPMSolverMultistepScheduler::ConvertModelOutput(const Tensor& model_output, const Tensor& sample,
+                                                       Tensor* converted, Tensor* x0) const {
   const AlphaSigma s = FromSigma(sigmas_[step_index_]);
-  DDPM_ASSIGN_OR_RETURN(Tensor x0, NewTensor(sample.shape()));
+  DDPM_ASSIGN_OR_RETURN(*x0, NewTensor(sample.shape()));
   const size_t n = sample.size();
   const float* x = sample.data();
   const float* mo = model_output.data();
+  if (DataPrediction()) {  // dpmsolver++ and sde-dpmsolver++ integrate the data prediction x0
+    if (config_.prediction_type == "epsilon") {
+      for (size_t i = 0; i < n; ++i) (*x0)[i] = (x[i] - s.sigma * mo[i]) / s.alpha;
+    } else if (config_.prediction_type == "sample") {
+      std::copy(mo, mo + n, x0->data());
+    } else {  // v_prediction
+      for (size_t i = 0; i < n; ++i) (*x0)[i] = s.alpha * x[i] - s.sigma * mo[i];
+    }
+    if (config_.thresholding) {
+      ThresholdSampleInPlace(x0, config_.dynamic_thresholding_ratio, config_.sample_max_value);
+    }
+    *converted = *x0;
+    return Status::Ok();
+  }
+  // dpmsolver and sde-dpmsolver integrate the noise prediction epsilon.
+  DDPM_ASSIGN_OR_RETURN(*converted, NewTensor(sample.shape()));
+  Tensor& eps = *converted;
   if (config_.prediction_type == "epsilon") {
-    for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - s.sigma * mo[i]) / s.alpha;
+    std::copy(mo, mo + n, eps.data());
   } else if (config_.prediction_type == "sample") {
-    std::copy(mo, mo + n, x0.data());
+    for (size_t i = 0; i < n; ++i) eps[i] = (x[i] - s.alpha * mo[i]) / s.sigma;
   } else {  // v_prediction
-    for (size_t i = 0; i < n; ++i) x0[i] = s.alpha * x[i] - s.sigma * mo[i];
+    for (size_t i = 0; i < n; ++i) eps[i] = s.alpha * mo[i] + s.sigma * x[i];
   }
+  // x0 as a preview (diffusers computes it only to threshold): (x - sigma*eps)/alpha.
+  for (size_t i = 0; i < n; ++i) (*x0)[i] = (x[i] - s.sigma * eps[i]) / s.alpha;
   if (config_.thresholding) {
-    ThresholdSampleInPlace(&x0, config_.dynamic_thresholding_ratio, config_.sample_max_value);
+    ThresholdSampleInPlace(x0, config_.dynamic_thresholding_ratio, config_.sample_max_value);
+    for (size_t i = 0; i < n; ++i) eps[i] = (x[i] - s.alpha * (*x0)[i]) / s.sigma;
   }
-  return x0;
+  return Status::Ok();
 }
+
+bool DPMSolverMultistepScheduler::DataPrediction() const {
+  return config_.algorithm_type == "dpmsolver++" || config_.algorithm_type == "sde-dpmsolver++";
+}
+
+namespace {
+
+// x' = (((cx*x + k0*D0) + k1*D1) + k2*D2) + kn*noise: every update of diffusers has this shape once
+// its subtractions are written as additions of negated coefficients (bit-identical in IEEE).
+struct Update {
+  float cx = 0, k0 = 0, k1 = 0, k2 = 0, kn = 0;
+};
+
+// The scalars of diffusers' first/second/third-order updates for each algorithm_type, in float32 and
+// in its order of operations (dpm_solver_first_order_update, multistep_dpm_solver_*_order_update).
+Update Coefficients(const std::string& algorithm, bool heun, int order, const AlphaSigma& t, const AlphaSigma& s0,
+                    float h) {
+  Update u;
+  const float em1 = ExpF32(-h) - 1.0f;  // exp(-h) - 1
+  const float ep1 = ExpF32(h) - 1.0f;   // exp(h) - 1
+  if (algorithm == "dpmsolver++") {
+    u.cx = t.sigma / s0.sigma;
+    u.k0 = -(t.alpha * em1);
+    if (order == 2) u.k1 = heun ? t.alpha * (em1 / h + 1.0f) : -(0.5f * (t.alpha * em1));
+    if (order == 3) {
+      u.k1 = t.alpha * (em1 / h + 1.0f);
+      u.k2 = -(t.alpha * ((em1 + h) / (h * h) - 0.5f));
+    }
+  } else if (algorithm == "dpmsolver") {
+    u.cx = t.alpha / s0.alpha;
+    u.k0 = -(t.sigma * ep1);
+    if (order == 2) u.k1 = heun ? -(t.sigma * (ep1 / h - 1.0f)) : -(0.5f * (t.sigma * ep1));
+    if (order == 3) {
+      u.k1 = -(t.sigma * (ep1 / h - 1.0f));
+      u.k2 = -(t.sigma * ((ep1 - h) / (h * h) - 0.5f));
+    }
+  } else if (algorithm == "sde-dpmsolver++") {
+    const float e2 = ExpF32(-2.0f * h);  // exp(-2h)
+    u.cx = t.sigma / s0.sigma * ExpF32(-h);
+    u.k0 = t.alpha * (1.0f - e2);
+    if (order == 2) u.k1 = heun ? t.alpha * ((1.0f - e2) / (-2.0f * h) + 1.0f) : 0.5f * (t.alpha * (1.0f - e2));
+    u.kn = t.sigma * std::sqrt(1.0f - e2);
+  } else {  // sde-dpmsolver
+    u.cx = t.alpha / s0.alpha;
+    u.k0 = -(2.0f * (t.sigma * ep1));
+    if (order == 2) u.k1 = heun ? -(2.0f * (t.sigma * (ep1 / h - 1.0f))) : -(t.sigma * ep1);
+    u.kn = t.sigma * std::sqrt(ExpF32(2.0f * h) - 1.0f);
+  }
+  return u;
+}
+
+}  // namespace
 
 Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_output_in, int64_t timestep,
                                                        const Tensor& sample, const StepOptions& options) {
@@ -277,14 +356,22 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
   }
   DDPM_RETURN_IF_ERROR(CheckSameShape("model_output", *model_output, "sample", sample));
 
+  // The SDE variants draw noise at every step (diffusers' variance_noise), also where it is scaled by 0.
+  const bool sde = config_.algorithm_type.rfind("sde-", 0) == 0;
+  Tensor noise;
+  if (sde) {
+    DDPM_ASSIGN_OR_RETURN(noise, ResolveNoise(options, sample.shape(), "DPMSolverMultistepScheduler.step"));
+  }
+
   const bool lower_order_final =
       step_index_ == n - 1 && (config_.euler_at_final || (config_.lower_order_final && n < 15) ||
                                config_.final_sigmas_type == "zero");
   const bool lower_order_second = step_index_ == n - 2 && config_.lower_order_final && n < 15;
 
-  DDPM_ASSIGN_OR_RETURN(Tensor x0, ConvertModelOutput(*model_output, sample));
+  Tensor converted, x0;
+  DDPM_RETURN_IF_ERROR(ConvertModelOutput(*model_output, sample, &converted, &x0));
   for (int64_t i = 0; i + 1 < config_.solver_order; ++i) model_outputs_[i] = std::move(model_outputs_[i + 1]);
-  model_outputs_.back() = x0;
+  model_outputs_.back() = std::move(converted);
 
   int order;
   if (config_.solver_order == 1 || lower_order_nums_ < 1 || lower_order_final) {
@@ -295,42 +382,36 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
     order = 3;
   }
 
-  // Scalars of the update, float32 as diffusers' 0-d tensors, in its order of operations.
+  // Scalars of the update: float32 0-d tensors in diffusers.
   const AlphaSigma t = FromSigma(sigmas_[step_index_ + 1]);
   const AlphaSigma s0 = FromSigma(sigmas_[step_index_]);
   const float h = t.lambda - s0.lambda;
-  const float em1 = ExpF32(-h) - 1.0f;      // exp(-h) - 1
-  const float c_x = t.sigma / s0.sigma;     // sigma_t / sigma_s0
-  const float c_0 = t.alpha * em1;          // alpha_t * (exp(-h) - 1)
+  const Update u = Coefficients(config_.algorithm_type, config_.solver_type == "heun", order, t, s0, h);
   const size_t count = sample.size();
   const float* x = sample.data();
-  const float* d0 = model_outputs_.back().data();
+  const size_t k = model_outputs_.size();
+  const float* d0 = model_outputs_[k - 1].data();
+  const float* z = sde ? noise.data() : nullptr;
   DDPM_ASSIGN_OR_RETURN(Tensor prev, NewTensor(sample.shape()));
 
   if (order == 1) {
-    for (size_t i = 0; i < count; ++i) prev[i] = c_x * x[i] - c_0 * d0[i];
+    for (size_t i = 0; i < count; ++i) prev[i] = u.cx * x[i] + u.k0 * d0[i];
   } else if (order == 2) {
+    // D1 = (1/r0)*(m0 - m1), r0 = h_0/h
     const AlphaSigma s1 = FromSigma(sigmas_[step_index_ - 1]);
-    const float r0 = (s0.lambda - s1.lambda) / h;
-    const float inv_r0 = 1.0f / r0;
-    const float* m1 = model_outputs_[model_outputs_.size() - 2].data();
-    const bool midpoint = config_.solver_type == "midpoint";
-    // midpoint: - (0.5*c_0)*D1; heun: + (alpha_t*((exp(-h) - 1)/h + 1))*D1
-    const float c_1 = midpoint ? 0.5f * c_0 : t.alpha * (em1 / h + 1.0f);
+    const float inv_r0 = 1.0f / ((s0.lambda - s1.lambda) / h);
+    const float* m1 = model_outputs_[k - 2].data();
     for (size_t i = 0; i < count; ++i) {
       const float d1 = inv_r0 * (d0[i] - m1[i]);
-      const float base = c_x * x[i] - c_0 * d0[i];
-      prev[i] = midpoint ? base - c_1 * d1 : base + c_1 * d1;
+      prev[i] = (u.cx * x[i] + u.k0 * d0[i]) + u.k1 * d1;
     }
   } else {
+    // D1 = D1_0 + (r0/(r0 + r1))*(D1_0 - D1_1), D2 = (1/(r0 + r1))*(D1_0 - D1_1)
     const AlphaSigma s1 = FromSigma(sigmas_[step_index_ - 1]);
     const AlphaSigma s2 = FromSigma(sigmas_[step_index_ - 2]);
     const float r0 = (s0.lambda - s1.lambda) / h, r1 = (s1.lambda - s2.lambda) / h;
     const float inv_r0 = 1.0f / r0, inv_r1 = 1.0f / r1;
     const float w = r0 / (r0 + r1), inv_sum = 1.0f / (r0 + r1);
-    const float c_1 = t.alpha * (em1 / h + 1.0f);
-    const float c_2 = t.alpha * ((em1 + h) / (h * h) - 0.5f);
-    const size_t k = model_outputs_.size();
     const float* m1 = model_outputs_[k - 2].data();
     const float* m2 = model_outputs_[k - 3].data();
     for (size_t i = 0; i < count; ++i) {
@@ -338,14 +419,16 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
       const float d1_1 = inv_r1 * (m1[i] - m2[i]);
       const float d1 = d1_0 + w * (d1_0 - d1_1);
       const float d2 = inv_sum * (d1_0 - d1_1);
-      prev[i] = ((c_x * x[i] - c_0 * d0[i]) + c_1 * d1) - c_2 * d2;
+      prev[i] = ((u.cx * x[i] + u.k0 * d0[i]) + u.k1 * d1) + u.k2 * d2;
     }
+  }
+  if (sde) {
+    for (size_t i = 0; i < count; ++i) prev[i] = prev[i] + u.kn * z[i];
   }
 
   if (lower_order_nums_ < config_.solver_order) ++lower_order_nums_;
   ++step_index_;
   last_order_ = order;
-  (void)options;  // dpmsolver++ is deterministic: no noise
   return StepOutput{std::move(prev), std::move(x0)};
 }
 

@@ -1,8 +1,9 @@
-// DPMSolverMultistepScheduler of diffusers v0.31.0 with algorithm_type "dpmsolver++" (Lu et al. 2022,
-// "DPM-Solver++: Fast Solver for Guided Sampling of Diffusion Probabilistic Models"): multistep
-// solvers of order 1-3 on the data prediction x0, in diffusers' float32 scalar order. log/exp of the
-// scalars are correctly rounded here, torch's SLEEF ones are within 1 ulp, so results agree to ~1e-7
-// relative per step rather than bit for bit.
+// DPMSolverMultistepScheduler of diffusers v0.31.0 (Lu et al. 2022, "DPM-Solver++: Fast Solver for
+// Guided Sampling of Diffusion Probabilistic Models"): multistep solvers of order 1-3, in diffusers'
+// float32 scalar order. algorithm_type dpmsolver++ (the default; checked against diffusers' dumps)
+// integrates the data prediction x0, dpmsolver the noise prediction; the sde- variants add noise at
+// every step (options.noise or options.rng). log/exp of the scalars are correctly rounded here,
+// torch's SLEEF ones are within 1 ulp, so results agree to ~1e-7 relative per step, not bit for bit.
 //
 //   auto s = DPMSolverMultistepScheduler::FromJson(text);
 //   s->SetTimesteps(20);
@@ -32,7 +33,8 @@ struct DPMSolverMultistepSchedulerConfig {
   bool thresholding = false;
   double dynamic_thresholding_ratio = 0.995;
   double sample_max_value = 1.0;
-  std::string algorithm_type = "dpmsolver++";  // only dpmsolver++ ("deis" maps to it, as in diffusers)
+  // dpmsolver++ | sde-dpmsolver++ | dpmsolver | sde-dpmsolver ("deis" runs as dpmsolver++, as in diffusers)
+  std::string algorithm_type = "dpmsolver++";
   std::string solver_type = "midpoint";        // midpoint | heun (logrho, bh1, bh2 map to midpoint)
   bool lower_order_final = true;
   bool euler_at_final = false;
@@ -75,7 +77,8 @@ class DPMSolverMultistepScheduler {
 
   // One multistep update. The first call finds its place from `timestep` (diffusers' step_index);
   // later calls advance one position each, whatever `timestep` says, as diffusers does.
-  // pred_original_sample is the data prediction the solver used (convert_model_output).
+  // pred_original_sample is the data prediction x0 (convert_model_output). The sde- variants need
+  // options.noise or options.rng at every step; the others ignore the options.
   Expected<StepOutput> Step(const Tensor& model_output, int64_t timestep, const Tensor& sample,
                             const StepOptions& options = {});
 
@@ -90,7 +93,10 @@ class DPMSolverMultistepScheduler {
   DPMSolverMultistepScheduler(DPMSolverMultistepSchedulerConfig config, NoiseSchedule schedule);
   Status FinishSetTimesteps(std::vector<int64_t> timesteps, std::vector<double> sigmas);
   int64_t IndexForTimestep(int64_t timestep) const;
-  Expected<Tensor> ConvertModelOutput(const Tensor& model_output, const Tensor& sample) const;
+  // convert_model_output: the quantity the solver integrates (x0 for the ++ variants, epsilon for
+  // the others) and the data prediction x0 (returned as pred_original_sample).
+  Status ConvertModelOutput(const Tensor& model_output, const Tensor& sample, Tensor* converted, Tensor* x0) const;
+  bool DataPrediction() const;
 
   DPMSolverMultistepSchedulerConfig config_;
   NoiseSchedule schedule_;

@@ -144,9 +144,13 @@ TEST_CASE("DPM-Solver++ lambda_min_clipped, custom timesteps and config errors",
   CHECK(plain->sigmas().size() == 5);
   CHECK(plain->sigmas()[1] == std::sqrt((1.0f - plain->alphas_cumprod()[600]) / plain->alphas_cumprod()[600]));
 
-  auto bad = DPMSolverMultistepScheduler::FromJson(R"({"algorithm_type": "sde-dpmsolver++"})");
+  // diffusers' own restrictions: noise-prediction variants cannot end at sigma 0; SDEs have no order 3.
+  auto bad = DPMSolverMultistepScheduler::FromJson(R"({"algorithm_type": "dpmsolver"})");
   REQUIRE_FALSE(bad.ok());
-  CHECK_THAT(bad.status().message(), Contains("algorithm_type") && Contains("dpmsolver++"));
+  CHECK_THAT(bad.status().message(), Contains("final_sigmas_type") && Contains("sigma_min"));
+  auto sde3 = DPMSolverMultistepScheduler::FromJson(R"({"algorithm_type": "sde-dpmsolver++", "solver_order": 3})");
+  REQUIRE_FALSE(sde3.ok());
+  CHECK_THAT(sde3.status().message(), Contains("solver_order"));
   auto typo = DPMSolverMultistepScheduler::FromJson(R"({"algorithm_type": "dpm"})");
   REQUIRE_FALSE(typo.ok());
   CHECK_THAT(typo.status().message(), Contains("must be one of"));
@@ -183,4 +187,105 @@ TEST_CASE("scheduler configs written by Python with -Infinity load", "[diffusion
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Contains("beta_end"));
   CHECK_FALSE(JsonConfig::Parse("{\"a\": Infinityx}", "y.json").ok());
+}
+
+namespace {
+// One DPM-Solver step from timestep 500 to 400 (custom timesteps, so it is a first-order step).
+Tensor DpmFirstStep(const std::string& algorithm, const Tensor& eps, const Tensor& x, const Tensor* noise) {
+  auto s = DPMSolverMultistepScheduler::FromJson(R"({"final_sigmas_type": "sigma_min", "algorithm_type": ")" +
+                                                 algorithm + "\"}");
+  REQUIRE(s.ok());
+  REQUIRE(s->SetTimesteps(std::vector<int64_t>{500, 400, 300}).ok());
+  StepOptions o;
+  o.noise = noise;
+  auto out = s->Step(eps, 500, x, o);
+  REQUIRE(out.ok());
+  CHECK(s->last_solver_order() == 1);
+  return std::move(out->prev_sample);
+}
+}  // namespace
+
+TEST_CASE("first-order DPM-Solver steps equal DDIM steps", "[diffusion][dpmsolver]") {
+  // In exact arithmetic DPM-Solver-1 and DPM-Solver++(1) are DDIM with eta = 0, and
+  // SDE-DPM-Solver++(1) is DDIM with eta = 1 (same noise coefficient sqrt(var), same mean). This checks
+  // the variants without diffusers dumps against the DDIM step, which is bit-exact with diffusers.
+  Tensor x({1, 2, 4, 4}), eps({1, 2, 4, 4}), z({1, 2, 4, 4});
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = std::sin(0.7f * static_cast<float>(i));
+    eps[i] = std::cos(1.3f * static_cast<float>(i));
+    z[i] = std::sin(2.1f * static_cast<float>(i) + 0.5f);
+  }
+  auto ddim = DDIMScheduler::FromJson(R"({"clip_sample": false})");
+  REQUIRE(ddim.ok());
+  REQUIRE(ddim->SetTimesteps(10).ok());  // leading: 900, ..., 0; prev of 500 is 400
+  StepOptions eta0;
+  const Tensor ode = ddim->Step(eps, 500, x, eta0).value().prev_sample;
+  StepOptions eta1;
+  eta1.eta = 1.0;
+  eta1.noise = &z;
+  const Tensor sde = ddim->Step(eps, 500, x, eta1).value().prev_sample;
+  // float32 against float32 through different formulas: |x| ~ 1, so 2e-5 absolute.
+  auto close = [](const Tensor& a, const Tensor& b) {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::fmax(m, std::fabs(double(a[i]) - double(b[i])));
+    return m;
+  };
+  CHECK(close(DpmFirstStep("dpmsolver++", eps, x, nullptr), ode) < 2e-5);
+  CHECK(close(DpmFirstStep("dpmsolver", eps, x, nullptr), ode) < 2e-5);
+  CHECK(close(DpmFirstStep("sde-dpmsolver++", eps, x, &z), sde) < 2e-5);
+  CHECK(close(DpmFirstStep("sde-dpmsolver++", eps, x, &z), ode) > 1e-2);  // the noise matters
+  // SDE-DPM-Solver-1 (noise prediction) is another discretisation; check it against its formula in
+  // double: x' = (a_t/a_s) x - 2 s_t (e^h - 1) eps + s_t sqrt(e^{2h} - 1) z with a = sqrt(abar), s = sqrt(1-abar).
+  auto dpm = DPMSolverMultistepScheduler::FromJson("{}");
+  const double ab_s = dpm->alphas_cumprod()[500], ab_t = dpm->alphas_cumprod()[400];
+  const double a_s = std::sqrt(ab_s), s_s = std::sqrt(1 - ab_s), a_t = std::sqrt(ab_t), s_t = std::sqrt(1 - ab_t);
+  const double h = std::log(a_t / s_t) - std::log(a_s / s_s);
+  const Tensor got = DpmFirstStep("sde-dpmsolver", eps, x, &z);
+  double m = 0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double want = a_t / a_s * x[i] - 2 * s_t * std::expm1(h) * eps[i] + s_t * std::sqrt(std::expm1(2 * h)) * z[i];
+    m = std::fmax(m, std::fabs(want - got[i]));
+  }
+  CHECK(m < 2e-5);
+  // The SDE variants need noise.
+  auto s = DPMSolverMultistepScheduler::FromJson(R"({"algorithm_type": "sde-dpmsolver++"})");
+  REQUIRE(s->SetTimesteps(5).ok());
+  CHECK_FALSE(s->Step(eps, s->timesteps()[0], x).ok());
+}
+
+TEST_CASE("higher-order DPM-Solver variants converge to the same ODE solution", "[diffusion][dpmsolver]") {
+  // A linear "model" eps = 0.5*x keeps the probability-flow ODE smooth. 999-step DDIM (first order,
+  // tiny steps) is the reference; every multistep variant with 25 steps must land near it, and the
+  // higher orders nearer than a first-order solver with the same steps.
+  auto run = [](const std::string& json, int n) {
+    auto s = DPMSolverMultistepScheduler::FromJson(json);
+    REQUIRE(s.ok());
+    REQUIRE(s->SetTimesteps(n).ok());
+    Tensor x({1, 1, 2, 2});
+    for (size_t i = 0; i < x.size(); ++i) x[i] = 0.4f * static_cast<float>(i) - 0.6f;
+    for (int64_t t : s->timesteps()) {
+      Tensor eps = x;
+      for (size_t i = 0; i < eps.size(); ++i) eps[i] = 0.5f * x[i];
+      x = s->Step(eps, t, x).value().prev_sample;
+    }
+    return x;
+  };
+  // Reference: dpmsolver++ first order (= DDIM) with 999 steps ending at sigma_min.
+  const Tensor ref = run(R"({"solver_order": 1, "final_sigmas_type": "sigma_min"})", 999);
+  auto err = [&](const Tensor& a) {
+    double m = 0;
+    for (size_t i = 0; i < a.size(); ++i) m = std::fmax(m, std::fabs(double(a[i]) - double(ref[i])));
+    return m;
+  };
+  const double first = err(run(R"({"solver_order": 1, "final_sigmas_type": "sigma_min"})", 25));
+  for (const char* cfg : {R"({"solver_order": 2, "final_sigmas_type": "sigma_min"})",
+                          R"({"solver_order": 3, "final_sigmas_type": "sigma_min"})",
+                          R"({"solver_order": 2, "solver_type": "heun", "final_sigmas_type": "sigma_min"})",
+                          R"({"algorithm_type": "dpmsolver", "solver_order": 2, "final_sigmas_type": "sigma_min"})",
+                          R"({"algorithm_type": "dpmsolver", "solver_order": 3, "final_sigmas_type": "sigma_min"})",
+                          R"({"algorithm_type": "dpmsolver", "solver_type": "heun", "final_sigmas_type": "sigma_min"})"}) {
+    const double e = err(run(cfg, 25));
+    INFO(cfg << ": max error " << e << " vs first order " << first);
+    CHECK(e < 0.5 * first);
+  }
 }
