@@ -45,7 +45,11 @@ Tensor::Tensor(Shape shape, const float* data) : Tensor(std::move(shape)) {
   if (data_ && size_) std::memcpy(data_.get(), data, size_ * sizeof(float));
 }
 
-Tensor::Tensor(const Tensor& other) : Tensor(other.shape_, other.data()) {}
+// Copies size_ rather than re-deriving it from the shape: a default Tensor has shape {} but no data
+// (NumElements({}) is 1), and copying it must not read a float through a null pointer.
+Tensor::Tensor(const Tensor& other) : shape_(other.shape_), size_(other.size_), data_(AllocateAligned(other.size_)) {
+  if (data_ && size_) std::memcpy(data_.get(), other.data(), size_ * sizeof(float));
+}
 
 Tensor& Tensor::operator=(const Tensor& other) {
   if (this != &other) *this = Tensor(other);

@@ -219,9 +219,7 @@ Status DPMSolverMultistepScheduler::FinishSetTimesteps(std::vector<int64_t> time
   for (double s : sigmas) sigmas_.push_back(static_cast<float>(s));
   sigmas_.push_back(last);
   timesteps_ = std::move(timesteps);
-  // resize, not assign(n, Tensor()): copying a default Tensor crashes (base/tensor.cc copies 1 float).
-  model_outputs_.clear();
-  model_outputs_.resize(config_.solver_order);
+  model_outputs_.assign(config_.solver_order, Tensor());
   lower_order_nums_ = 0;
   step_index_ = -1;
   last_order_ = 0;

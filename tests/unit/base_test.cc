@@ -113,3 +113,18 @@ TEST_CASE("ThreadPool covers the range exactly once", "[base][threads]") {
     }
   }
 }
+
+TEST_CASE("copying an empty (default) Tensor gives an empty Tensor", "[base][tensor]") {
+  Tensor empty;
+  Tensor copy = empty;  // used to read one float through a null pointer
+  CHECK(copy.size() == 0);
+  CHECK(copy.data() == nullptr);
+  std::vector<Tensor> v(3);
+  v.assign(2, Tensor());
+  CHECK(v[1].size() == 0);
+  Tensor a({2, 2});
+  a[3] = 5.0f;
+  Tensor b = a;
+  CHECK(b[3] == 5.0f);
+  CHECK(b.shape() == a.shape());
+}
