@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <new>
 
 #include <nlohmann/json.hpp>
 
@@ -10,33 +11,14 @@
 
 namespace ddpm {
 
-using json = nlohmann::json;
-
-const char* DTypeName(DType d) {
-  switch (d) {
-    case DType::kF32: return "F32";
-    case DType::kF16: return "F16";
-    case DType::kBF16: return "BF16";
-    case DType::kF64: return "F64";
-    case DType::kI64: return "I64";
-    case DType::kI32: return "I32";
-  }
-  return "?";
-}
-
-size_t DTypeSize(DType d) {
-  switch (d) {
-    case DType::kF32: case DType::kI32: return 4;
-    case DType::kF16: case DType::kBF16: return 2;
-    case DType::kF64: case DType::kI64: return 8;
-  }
-  return 0;
-}
-
 namespace {
 
+constexpr DType kAllDTypes[] = {DType::kF32, DType::kF16,  DType::kBF16, DType::kF64,   DType::kI64,
+                                DType::kI32, DType::kI16,  DType::kI8,   DType::kU8,    DType::kU16,
+                                DType::kU32, DType::kU64,  DType::kBool, DType::kF8E4M3, DType::kF8E5M2};
+
 bool ParseDType(const std::string& s, DType* d) {
-  for (DType c : {DType::kF32, DType::kF16, DType::kBF16, DType::kF64, DType::kI64, DType::kI32}) {
+  for (DType c : kAllDTypes) {
     if (s == DTypeName(c)) {
       *d = c;
       return true;
@@ -45,25 +27,9 @@ bool ParseDType(const std::string& s, DType* d) {
   return false;
 }
 
-// A safetensors header nests three deep ({name: {shape: [..]}}). Rejecting deeper JSON before parsing
-// bounds the parser's memory on hostile input such as a megabyte of '['.
-bool NestingAtMost(const std::string& text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char ch : text) {
-    if (in_string) {
-      if (escaped) escaped = false;
-      else if (ch == '\\') escaped = true;
-      else if (ch == '"') in_string = false;
-    } else if (ch == '"') {
-      in_string = true;
-    } else if (ch == '[' || ch == '{') {
-      if (++depth > max_depth) return false;
-    } else if (ch == ']' || ch == '}') {
-      --depth;
-    }
-  }
-  return true;
+// Names and values from a hostile file can be megabytes long; error messages show a prefix.
+std::string Clip(const std::string& s, size_t max = 80) {
+  return s.size() <= max ? s : s.substr(0, max) + "...(" + std::to_string(s.size()) + " bytes)";
 }
 
 uint64_t ReadU64LE(const uint8_t* p) {
@@ -79,65 +45,246 @@ T LoadLE(const uint8_t* p) {
   return v;
 }
 
+// Parses the header with nlohmann's SAX interface straight into TensorInfo records, never building a
+// DOM. Checking each event against the one shape a header can have rejects duplicate keys (which a DOM
+// silently drops), bounds nesting at three levels (a shape entry that opens an array is already an
+// error) and keeps memory proportional to what is stored. The first problem is kept in `error`.
+class HeaderParser {
+ public:
+  using json = nlohmann::json;
+
+  std::string error;
+  std::vector<TensorInfo> tensors;
+  std::unordered_map<std::string, size_t> index;
+  std::map<std::string, std::string> metadata;
+
+  bool null() { return Value("null"); }
+  bool boolean(bool b) { return Value(b ? "true" : "false"); }
+  bool number_integer(json::number_integer_t v) {
+    if (v >= 0) return number_unsigned(static_cast<uint64_t>(v));  // "-0"
+    return Value(std::to_string(v));
+  }
+  bool number_unsigned(json::number_unsigned_t v) {
+    if (depth_ != 3) return Value(std::to_string(v));
+    if (field_ == Field::kShape) {
+      if (cur_.shape.size() == SafeTensors::kMaxRank)
+        return TensorFail("shape has more than " + std::to_string(SafeTensors::kMaxRank) + " dimensions");
+      // Every dimension (zeros aside) must keep the byte count in range, so that no later product
+      // of dimensions, strides or sizes can overflow.
+      if (v != 0) {
+        if (v > std::numeric_limits<uint64_t>::max() / 8 / nonzero_product_)
+          return TensorFail("shape overflows: the product of its dimensions is too large");
+        nonzero_product_ *= v;
+      } else {
+        has_zero_dim_ = true;
+      }
+      cur_.shape.push_back(static_cast<int64_t>(v));
+      return true;
+    }
+    if (offsets_.size() == 2) return TensorFail("'data_offsets' has more than two entries");
+    offsets_.push_back(v);
+    return true;
+  }
+  bool number_float(json::number_float_t, const std::string& text) { return Value(text); }
+  bool string(std::string& s) {
+    if (depth_ == 2 && in_metadata_) {
+      metadata.emplace(std::move(meta_key_), std::move(s));
+      return true;
+    }
+    if (depth_ == 2 && field_ == Field::kDType) {
+      if (!ParseDType(s, &cur_.dtype)) {
+        std::string known;
+        for (DType d : kAllDTypes) known += std::string(known.empty() ? "" : ", ") + DTypeName(d);
+        return TensorFail("unknown dtype '" + Clip(s) + "' (known: " + known + ")");
+      }
+      return true;
+    }
+    std::string shown(1, '"');  // (not "\"" + ...: GCC 12 warns falsely about that)
+    shown += Clip(s, 40);
+    shown += '"';
+    return Value(shown);
+  }
+  bool binary(json::binary_t&) { return Value("binary"); }
+
+  bool start_object(std::size_t) {
+    switch (depth_++) {
+      case 0: return true;
+      case 1:
+        if (in_metadata_) return true;
+        cur_ = TensorInfo{};
+        cur_.name = entry_;
+        seen_dtype_ = seen_shape_ = seen_offsets_ = false;
+        return true;
+      default: --depth_; return Value("an object");
+    }
+  }
+  bool key(std::string& k) {
+    if (depth_ == 1) {
+      entry_ = std::move(k);
+      in_metadata_ = entry_ == "__metadata__";
+      if (in_metadata_) {
+        if (seen_metadata_) return Fail("duplicate key '__metadata__'");
+        seen_metadata_ = true;
+      } else if (index.count(entry_)) {
+        return Fail("duplicate tensor name '" + Clip(entry_) + "'");
+      }
+      return true;
+    }
+    if (in_metadata_) {
+      if (metadata.count(k)) return Fail("duplicate __metadata__ key '" + Clip(k) + "'");
+      meta_key_ = std::move(k);
+      return true;
+    }
+    bool* seen = nullptr;
+    if (k == "dtype") field_ = Field::kDType, seen = &seen_dtype_;
+    else if (k == "shape") field_ = Field::kShape, seen = &seen_shape_;
+    else if (k == "data_offsets") field_ = Field::kOffsets, seen = &seen_offsets_;
+    else return TensorFail("unknown field '" + Clip(k) + "' (expected dtype, shape, data_offsets)");
+    if (*seen) return TensorFail("duplicate field '" + k + "'");
+    *seen = true;
+    return true;
+  }
+  bool end_object() {
+    if (--depth_ != 1 || in_metadata_) return true;
+    if (!seen_dtype_ || !seen_shape_ || !seen_offsets_)
+      return TensorFail(std::string("missing field '") +
+                        (!seen_dtype_ ? "dtype" : !seen_shape_ ? "shape" : "data_offsets") + "'");
+    return Finish();
+  }
+  bool start_array(std::size_t) {
+    if (depth_ != 2 || in_metadata_ || field_ == Field::kDType) return Value("an array");
+    ++depth_;
+    if (field_ == Field::kShape) {
+      nonzero_product_ = 1;
+      has_zero_dim_ = false;
+    } else {
+      offsets_.clear();
+    }
+    return true;
+  }
+  bool end_array() {
+    --depth_;
+    if (field_ == Field::kOffsets && offsets_.size() != 2) return TensorFail("'data_offsets' needs two entries");
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    return Fail("header is not valid JSON (at byte " + std::to_string(position) + "): " + Clip(e.what(), 200));
+  }
+
+  // Set by the caller: the data section's size, which every data_offsets must fit in.
+  uint64_t data_size = 0;
+
+ private:
+  enum class Field { kDType, kShape, kOffsets };
+
+  bool Fail(std::string msg) {
+    error = std::move(msg);
+    return false;
+  }
+  bool TensorFail(const std::string& msg) { return Fail("tensor '" + Clip(cur_.name) + "': " + msg); }
+
+  // A value of the wrong kind where the schema expects something else; `what` describes it.
+  bool Value(const std::string& what) {
+    switch (depth_) {
+      case 0: return Fail("header JSON is not an object (starts with " + what + ")");
+      case 1:
+        if (in_metadata_) return what == "null" ? true : Fail("__metadata__ is not an object, got " + what);
+        cur_.name = entry_;
+        return TensorFail("entry is not an object, got " + what);
+      case 2:
+        if (in_metadata_) return Fail("__metadata__ value for '" + Clip(meta_key_) + "' is not a string, got " + what);
+        return TensorFail(field_ == Field::kDType ? "'dtype' must be a string, got " + what
+                                                  : std::string(field_ == Field::kShape ? "'shape'" : "'data_offsets'") +
+                                                        " must be an array of non-negative integers, got " + what);
+      default:
+        return TensorFail(std::string(field_ == Field::kShape ? "shape" : "data_offsets") +
+                          " entries must be non-negative integers, got " + what);
+    }
+  }
+
+  // The tensor's record is complete: check dtype x shape against data_offsets.
+  bool Finish() {
+    const uint64_t b = offsets_[0], e = offsets_[1];
+    if (b > e) return TensorFail("data_offsets begin " + std::to_string(b) + " > end " + std::to_string(e));
+    if (e > data_size)
+      return TensorFail("data_offsets end " + std::to_string(e) + " is past the data section (" +
+                        std::to_string(data_size) + " bytes): file truncated?");
+    const uint64_t need = has_zero_dim_ ? 0 : nonzero_product_ * DTypeSize(cur_.dtype);
+    if (e - b != need)
+      return TensorFail("data_offsets span " + std::to_string(e - b) + " bytes but dtype " + DTypeName(cur_.dtype) +
+                        " x shape " + ShapeToString(cur_.shape) + " needs " + std::to_string(need));
+    cur_.begin = static_cast<size_t>(b);
+    cur_.end = static_cast<size_t>(e);
+    index.emplace(cur_.name, tensors.size());
+    tensors.push_back(std::move(cur_));
+    return true;
+  }
+
+  int depth_ = 0;
+  std::string entry_, meta_key_;
+  bool in_metadata_ = false, seen_metadata_ = false;
+  Field field_ = Field::kDType;
+  bool seen_dtype_ = false, seen_shape_ = false, seen_offsets_ = false;
+  TensorInfo cur_;
+  std::vector<uint64_t> offsets_;
+  uint64_t nonzero_product_ = 1;
+  bool has_zero_dim_ = false;
+};
+
+// The data section must be covered exactly: no overlap, no gap, nothing trailing.
+std::string CheckCoverage(const std::vector<TensorInfo>& tensors, size_t data_size) {
+  std::vector<const TensorInfo*> by_offset;
+  by_offset.reserve(tensors.size());
+  for (const auto& t : tensors) by_offset.push_back(&t);
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorInfo* a, const TensorInfo* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  size_t cursor = 0;
+  const TensorInfo* prev = nullptr;
+  for (const TensorInfo* t : by_offset) {
+    if (t->begin < cursor)
+      return "tensor '" + Clip(t->name) + "' overlaps tensor '" + Clip(prev->name) + "' (bytes " +
+             std::to_string(t->begin) + ".." + std::to_string(cursor) + ")";
+    if (t->begin > cursor)
+      return "gap of " + std::to_string(t->begin - cursor) + " unused bytes before tensor '" + Clip(t->name) + "'";
+    if (t->end > t->begin) prev = t;  // an empty tensor overlaps nothing
+    cursor = std::max(cursor, t->end);
+  }
+  if (cursor != data_size) return std::to_string(data_size - cursor) + " trailing bytes after the last tensor's data";
+  return "";
+}
+
 }  // namespace
 
-float HalfToFloat(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0) {
-    if (mant == 0) {
-      bits = sign;
-    } else {  // subnormal half: normalise
-      exp = 127 - 15 + 1;
-      while (!(mant & 0x400)) {
-        mant <<= 1;
-        --exp;
-      }
-      bits = sign | (exp << 23) | ((mant & 0x3ff) << 13);
-    }
-  } else if (exp == 31) {
-    bits = sign | 0x7f800000u | (mant << 13);
-  } else {
-    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+const char* DTypeName(DType d) {
+  switch (d) {
+    case DType::kF32: return "F32";
+    case DType::kF16: return "F16";
+    case DType::kBF16: return "BF16";
+    case DType::kF64: return "F64";
+    case DType::kI64: return "I64";
+    case DType::kI32: return "I32";
+    case DType::kI16: return "I16";
+    case DType::kI8: return "I8";
+    case DType::kU8: return "U8";
+    case DType::kU16: return "U16";
+    case DType::kU32: return "U32";
+    case DType::kU64: return "U64";
+    case DType::kBool: return "BOOL";
+    case DType::kF8E4M3: return "F8_E4M3";
+    case DType::kF8E5M2: return "F8_E5M2";
   }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
+  return "?";
 }
 
-uint16_t FloatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  const uint16_t sign = uint16_t((x >> 16) & 0x8000);
-  const uint32_t abs = x & 0x7fffffffu;
-  if (abs >= 0x7f800000u) return sign | 0x7c00 | (abs > 0x7f800000u ? 0x200 : 0);  // inf / nan
-  if (abs >= 0x477ff000u) return sign | 0x7c00;                                    // overflow to inf
-  if (abs < 0x38800000u) {  // half subnormal or zero: round x * 2^24 to an integer
-    const float scaled = std::abs(f) * 16777216.0f;
-    uint32_t m = static_cast<uint32_t>(scaled);
-    const float rem = scaled - static_cast<float>(m);
-    if (rem > 0.5f || (rem == 0.5f && (m & 1))) ++m;
-    return sign | uint16_t(m);
+size_t DTypeSize(DType d) {
+  switch (d) {
+    case DType::kI8: case DType::kU8: case DType::kBool: case DType::kF8E4M3: case DType::kF8E5M2: return 1;
+    case DType::kF16: case DType::kBF16: case DType::kI16: case DType::kU16: return 2;
+    case DType::kF32: case DType::kI32: case DType::kU32: return 4;
+    case DType::kF64: case DType::kI64: case DType::kU64: return 8;
   }
-  uint32_t r = abs - 0x38000000u;  // rebias exponent 127 -> 15
-  const uint32_t lsb = (r >> 13) & 1;
-  r += 0xfffu + lsb;  // round to nearest even
-  return sign | uint16_t(r >> 13);
-}
-
-float BFloat16ToFloat(uint16_t b) {
-  const uint32_t bits = uint32_t(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-
-uint16_t FloatToBFloat16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  if ((x & 0x7fffffffu) > 0x7f800000u) return uint16_t((x >> 16) | 0x40);  // quiet nan
-  x += 0x7fffu + ((x >> 16) & 1);
-  return uint16_t(x >> 16);
+  return 0;
 }
 
 Expected<SafeTensors> SafeTensors::ReadFile(const std::string& path) {
@@ -156,93 +303,38 @@ Expected<SafeTensors> SafeTensors::FromBytes(std::vector<uint8_t> bytes, std::st
   if (header_len > bytes.size() - 8)
     return fail("truncated: header length " + std::to_string(header_len) + " but only " +
                 std::to_string(bytes.size() - 8) + " bytes follow");
-  const std::string header(reinterpret_cast<const char*>(bytes.data() + 8), header_len);
-  if (!NestingAtMost(header, 3)) return fail("header JSON nests deeper than a safetensors header can");
 
-  json doc;
+  // nlohmann's lexer takes a NUL byte for the end of input, so "{}\0<anything>" would pass as "{}".
+  // A raw NUL is never valid JSON (inside strings it must be escaped), so reject it up front.
+  if (std::memchr(bytes.data() + 8, 0, static_cast<size_t>(header_len)) != nullptr)
+    return fail("header is not valid JSON: it contains a NUL byte at offset " +
+                std::to_string(static_cast<const uint8_t*>(std::memchr(bytes.data() + 8, 0, header_len)) -
+                               bytes.data()));
+
+  HeaderParser parser;
+  const size_t data_start = 8 + static_cast<size_t>(header_len);
+  parser.data_size = bytes.size() - data_start;
   try {
-    doc = json::parse(header);
-  } catch (const json::parse_error& e) {
-    return fail(std::string("header is not valid JSON: ") + e.what());
+    const uint8_t* header = bytes.data() + 8;
+    if (!nlohmann::json::sax_parse(header, header + header_len, &parser)) return fail(parser.error);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory(source + ": out of memory parsing the header");
   }
-  if (!doc.is_object()) return fail("header JSON is not an object");
+  if (std::string problem = CheckCoverage(parser.tensors, parser.data_size); !problem.empty()) return fail(problem);
 
   SafeTensors st;
   st.source_ = std::move(source);
-  st.data_start_ = 8 + header_len;
-  const size_t data_size = bytes.size() - st.data_start_;
-
-  for (auto it = doc.begin(); it != doc.end(); ++it) {
-    const std::string& name = it.key();
-    const json& v = it.value();
-    if (name == "__metadata__") {
-      if (!v.is_object()) return fail("__metadata__ is not an object");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        if (!m.value().is_string()) return fail("__metadata__ value '" + m.key() + "' is not a string");
-        st.metadata_[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    auto tfail = [&](const std::string& msg) { return fail("tensor '" + name + "': " + msg); };
-    if (!v.is_object()) return tfail("entry is not an object");
-    if (!v.contains("dtype") || !v["dtype"].is_string()) return tfail("missing or non-string 'dtype'");
-    if (!v.contains("shape") || !v["shape"].is_array()) return tfail("missing or non-array 'shape'");
-    if (!v.contains("data_offsets") || !v["data_offsets"].is_array() || v["data_offsets"].size() != 2)
-      return tfail("'data_offsets' must be an array of two integers");
-    TensorInfo info;
-    info.name = name;
-    const std::string dtype = v["dtype"].get<std::string>();
-    if (!ParseDType(dtype, &info.dtype))
-      return tfail("unsupported dtype '" + dtype + "' (supported: F32, F16, BF16, F64, I64, I32)");
-    uint64_t numel = 1;
-    for (const json& d : v["shape"]) {
-      if (!d.is_number_unsigned()) return tfail("shape entries must be non-negative integers");
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / 8 / dim) return tfail("shape overflows");
-      numel *= dim;
-      info.shape.push_back(static_cast<int64_t>(dim));
-    }
-    const json& off = v["data_offsets"];
-    if (!off[0].is_number_unsigned() || !off[1].is_number_unsigned())
-      return tfail("data_offsets must be non-negative integers");
-    const uint64_t b = off[0].get<uint64_t>(), e = off[1].get<uint64_t>();
-    if (b > e) return tfail("data_offsets begin " + std::to_string(b) + " > end " + std::to_string(e));
-    if (e > data_size)
-      return tfail("data_offsets end " + std::to_string(e) + " is past the data section (" +
-                   std::to_string(data_size) + " bytes): file truncated?");
-    const uint64_t expected = numel * DTypeSize(info.dtype);
-    if (e - b != expected)
-      return tfail("data_offsets span " + std::to_string(e - b) + " bytes but dtype " + dtype + " x shape " +
-                   ShapeToString(info.shape) + " needs " + std::to_string(expected));
-    info.begin = b;
-    info.end = e;
-    st.tensors_.push_back(std::move(info));
-  }
-
-  // The data section must be covered exactly: no overlap, no gap, nothing trailing.
-  std::vector<const TensorInfo*> by_offset;
-  for (const auto& t : st.tensors_) by_offset.push_back(&t);
-  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) {
-    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
-  });
-  size_t cursor = 0;
-  for (const TensorInfo* t : by_offset) {
-    if (t->begin < cursor) return fail("tensor '" + t->name + "' overlaps the previous tensor's data");
-    if (t->begin > cursor)
-      return fail("gap of " + std::to_string(t->begin - cursor) + " bytes before tensor '" + t->name + "'");
-    cursor = t->end;
-  }
-  if (cursor != data_size)
-    return fail(std::to_string(data_size - cursor) + " trailing bytes after the last tensor's data");
-
   st.bytes_ = std::move(bytes);
+  st.data_start_ = data_start;
+  st.tensors_ = std::move(parser.tensors);
+  st.index_ = std::move(parser.index);
+  st.metadata_ = std::move(parser.metadata);
   return st;
 }
 
 const TensorInfo* SafeTensors::Find(const std::string& name) const {
-  for (const auto& t : tensors_)
-    if (t.name == name) return &t;
-  return nullptr;
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
 Expected<const TensorInfo*> SafeTensors::Lookup(const std::string& name) const {
@@ -251,20 +343,25 @@ Expected<const TensorInfo*> SafeTensors::Lookup(const std::string& name) const {
   return t;
 }
 
+Status SafeTensors::WrongDType(const TensorInfo& t, const char* expected) const {
+  return InvalidArgument(source_ + ": tensor '" + t.name + "' has dtype " + DTypeName(t.dtype) + ", expected " +
+                         expected);
+}
+
 Expected<Tensor> SafeTensors::GetFloat(const std::string& name) const {
   DDPM_ASSIGN_OR_RETURN(const TensorInfo* t, Lookup(name));
+  const DType d = t->dtype;
+  if (d != DType::kF32 && d != DType::kF16 && d != DType::kBF16 && d != DType::kF64)
+    return WrongDType(*t, "a floating-point dtype (F32, F16, BF16, F64)");
   Tensor out(t->shape);
   if (!out.ok()) return OutOfMemory(source_ + ": out of memory for tensor '" + name + "'");
   const uint8_t* p = DataOf(*t);
   const size_t n = out.size();
-  switch (t->dtype) {
-    case DType::kF32: for (size_t i = 0; i < n; ++i) out[i] = LoadLE<float>(p + 4 * i); break;
+  switch (d) {
+    case DType::kF32: if (n) std::memcpy(out.data(), p, n * 4); break;
     case DType::kF16: for (size_t i = 0; i < n; ++i) out[i] = HalfToFloat(LoadLE<uint16_t>(p + 2 * i)); break;
     case DType::kBF16: for (size_t i = 0; i < n; ++i) out[i] = BFloat16ToFloat(LoadLE<uint16_t>(p + 2 * i)); break;
-    case DType::kF64: for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(LoadLE<double>(p + 8 * i)); break;
-    default:
-      return InvalidArgument(source_ + ": tensor '" + name + "' has dtype " + DTypeName(t->dtype) +
-                             ", expected a floating-point dtype");
+    default: for (size_t i = 0; i < n; ++i) out[i] = DoubleToFloat(LoadLE<double>(p + 8 * i)); break;
   }
   return out;
 }
@@ -272,15 +369,32 @@ Expected<Tensor> SafeTensors::GetFloat(const std::string& name) const {
 Expected<std::vector<int64_t>> SafeTensors::GetInt(const std::string& name) const {
   DDPM_ASSIGN_OR_RETURN(const TensorInfo* t, Lookup(name));
   const size_t n = static_cast<size_t>(NumElements(t->shape));
-  std::vector<int64_t> out(n);
   const uint8_t* p = DataOf(*t);
-  if (t->dtype == DType::kI64) {
-    for (size_t i = 0; i < n; ++i) out[i] = LoadLE<int64_t>(p + 8 * i);
-  } else if (t->dtype == DType::kI32) {
-    for (size_t i = 0; i < n; ++i) out[i] = LoadLE<int32_t>(p + 4 * i);
-  } else {
-    return InvalidArgument(source_ + ": tensor '" + name + "' has dtype " + DTypeName(t->dtype) +
-                           ", expected I64 or I32");
+  std::vector<int64_t> out;
+  out.reserve(n);
+  auto widen = [&](auto type_tag) {
+    using T = decltype(type_tag);
+    out.resize(n);
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<int64_t>(LoadLE<T>(p + sizeof(T) * i));
+  };
+  switch (t->dtype) {
+    case DType::kI64: widen(int64_t{}); break;
+    case DType::kI32: widen(int32_t{}); break;
+    case DType::kI16: widen(int16_t{}); break;
+    case DType::kI8: widen(int8_t{}); break;
+    case DType::kU8: case DType::kBool: widen(uint8_t{}); break;
+    case DType::kU16: widen(uint16_t{}); break;
+    case DType::kU32: widen(uint32_t{}); break;
+    case DType::kU64:
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t v = LoadLE<uint64_t>(p + 8 * i);
+        if (v > uint64_t(std::numeric_limits<int64_t>::max()))
+          return InvalidArgument(source_ + ": tensor '" + name + "' element " + std::to_string(i) + " = " +
+                                 std::to_string(v) + " does not fit in int64");
+        out.push_back(static_cast<int64_t>(v));
+      }
+      break;
+    default: return WrongDType(*t, "an integer dtype");
   }
   return out;
 }
@@ -288,79 +402,15 @@ Expected<std::vector<int64_t>> SafeTensors::GetInt(const std::string& name) cons
 Expected<std::vector<double>> SafeTensors::GetDouble(const std::string& name) const {
   DDPM_ASSIGN_OR_RETURN(const TensorInfo* t, Lookup(name));
   const size_t n = static_cast<size_t>(NumElements(t->shape));
-  std::vector<double> out(n);
+  if (t->dtype != DType::kF64 && t->dtype != DType::kF32) return WrongDType(*t, "F64 or F32");
   const uint8_t* p = DataOf(*t);
+  std::vector<double> out(n);
   if (t->dtype == DType::kF64) {
-    for (size_t i = 0; i < n; ++i) out[i] = LoadLE<double>(p + 8 * i);
-  } else if (t->dtype == DType::kF32) {
-    for (size_t i = 0; i < n; ++i) out[i] = LoadLE<float>(p + 4 * i);
+    if (n) std::memcpy(out.data(), p, n * 8);
   } else {
-    return InvalidArgument(source_ + ": tensor '" + name + "' has dtype " + DTypeName(t->dtype) +
-                           ", expected F64 or F32");
+    for (size_t i = 0; i < n; ++i) out[i] = LoadLE<float>(p + 4 * i);
   }
   return out;
-}
-
-// ---- writer ----
-
-void SafeTensorsWriter::AddFloat(const std::string& name, const Tensor& t, DType dtype) {
-  AddFloat(name, t.shape(), t.data(), dtype);
-}
-
-void SafeTensorsWriter::AddFloat(const std::string& name, const Shape& shape, const float* data, DType dtype) {
-  const size_t n = static_cast<size_t>(NumElements(shape));
-  Entry e{name, dtype, shape, std::vector<uint8_t>(n * DTypeSize(dtype))};
-  for (size_t i = 0; i < n; ++i) {
-    if (dtype == DType::kF32) {
-      std::memcpy(e.data.data() + 4 * i, data + i, 4);
-    } else {
-      const uint16_t h = dtype == DType::kF16 ? FloatToHalf(data[i]) : FloatToBFloat16(data[i]);
-      std::memcpy(e.data.data() + 2 * i, &h, 2);
-    }
-  }
-  entries_.push_back(std::move(e));
-}
-
-void SafeTensorsWriter::AddInt64(const std::string& name, const Shape& shape, const int64_t* data) {
-  const size_t n = static_cast<size_t>(NumElements(shape));
-  Entry e{name, DType::kI64, shape, std::vector<uint8_t>(n * 8)};
-  if (n) std::memcpy(e.data.data(), data, n * 8);
-  entries_.push_back(std::move(e));
-}
-
-void SafeTensorsWriter::AddDouble(const std::string& name, const Shape& shape, const double* data) {
-  const size_t n = static_cast<size_t>(NumElements(shape));
-  Entry e{name, DType::kF64, shape, std::vector<uint8_t>(n * 8)};
-  if (n) std::memcpy(e.data.data(), data, n * 8);
-  entries_.push_back(std::move(e));
-}
-
-std::vector<uint8_t> SafeTensorsWriter::Serialize() const {
-  json header = json::object();
-  if (!metadata_.empty()) header["__metadata__"] = metadata_;
-  size_t offset = 0;
-  for (const Entry& e : entries_) {
-    header[e.name] = {{"dtype", DTypeName(e.dtype)}, {"shape", e.shape},
-                      {"data_offsets", {offset, offset + e.data.size()}}};
-    offset += e.data.size();
-  }
-  std::string text = header.dump();
-  while (text.size() % 8) text.push_back(' ');  // align the data section, as the reference writer does
-  std::vector<uint8_t> out(8 + text.size() + offset);
-  const uint64_t n = text.size();
-  for (int i = 0; i < 8; ++i) out[i] = uint8_t(n >> (8 * i));
-  std::memcpy(out.data() + 8, text.data(), text.size());
-  size_t pos = 8 + text.size();
-  for (const Entry& e : entries_) {
-    if (!e.data.empty()) std::memcpy(out.data() + pos, e.data.data(), e.data.size());
-    pos += e.data.size();
-  }
-  return out;
-}
-
-Status SafeTensorsWriter::WriteFile(const std::string& path) const {
-  const std::vector<uint8_t> bytes = Serialize();
-  return WriteFileAtomic(path, bytes.data(), bytes.size());
 }
 
 }  // namespace ddpm
