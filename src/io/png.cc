@@ -1,0 +1,110 @@
+#include "io/png.h"
+
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+
+#include "io/file_util.h"
+
+// The public stb_image implementation of the project, PNG only (the smallest attack surface for files
+// from elsewhere); no stdio: bytes are read by file_util. stb_image_write likewise.
+#define STB_IMAGE_IMPLEMENTATION
+#define STBI_ONLY_PNG
+#define STBI_NO_STDIO
+#define STBI_NO_LINEAR
+#define STBI_NO_HDR
+#define STBI_MAX_DIMENSIONS (1 << 16)
+#include <stb/stb_image.h>
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
+
+namespace ddpm {
+
+namespace {
+
+struct StbFree {
+  void operator()(void* p) const { stbi_image_free(p); }
+};
+
+// Empty when the dimensions are acceptable, else the problem.
+std::string CheckDims(int64_t width, int64_t height, int64_t channels) {
+  if (width < 1 || height < 1) return "empty image (" + std::to_string(width) + "x" + std::to_string(height) + ")";
+  if (channels < 1 || channels > 4) return std::to_string(channels) + " channels, expected 1 to 4";
+  if (width * height > kMaxPngPixels)
+    return std::to_string(width) + "x" + std::to_string(height) + " is larger than the limit of " +
+           std::to_string(kMaxPngPixels) + " pixels";
+  return "";
+}
+
+}  // namespace
+
+uint8_t UnitFloatToU8(float x) {
+  if (!(x > 0.0f)) return 0;  // also NaN
+  if (x >= 1.0f) return 255;
+  return static_cast<uint8_t>(std::nearbyint(x * 255.0f));  // numpy's round(): half to even
+}
+
+Expected<std::vector<uint8_t>> EncodePng(const ImageU8& image) {
+  if (std::string p = CheckDims(image.width, image.height, image.channels); !p.empty())
+    return InvalidArgument("PNG encode: " + p);
+  const size_t need = size_t(image.width) * size_t(image.height) * size_t(image.channels);
+  if (image.pixels.size() != need)
+    return InvalidArgument("PNG encode: " + std::to_string(image.pixels.size()) + " bytes of pixels, " +
+                           std::to_string(image.width) + "x" + std::to_string(image.height) + "x" +
+                           std::to_string(image.channels) + " needs " + std::to_string(need));
+  std::vector<uint8_t> out;
+  auto append = [](void* ctx, void* data, int size) {
+    auto* v = static_cast<std::vector<uint8_t>*>(ctx);
+    v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
+  };
+  if (!stbi_write_png_to_func(append, &out, image.width, image.height, image.channels, image.pixels.data(),
+                              image.width * image.channels))
+    return OutOfMemory("PNG encode: stb_image_write failed (out of memory?)");
+  return out;
+}
+
+Status WritePng(const std::string& path, const ImageU8& image) {
+  auto png = EncodePng(image);
+  if (!png.ok()) return png.status().WithContext(path);
+  return WriteFileAtomic(path, png->data(), png->size());
+}
+
+Expected<Tensor> DecodePng(const uint8_t* data, size_t size, const std::string& source, int desired_channels) {
+  auto fail = [&](const std::string& m) { return ParseError(source + ": " + m); };
+  if (desired_channels < 0 || desired_channels > 4)
+    return InvalidArgument(source + ": desired channels " + std::to_string(desired_channels) + ", expected 0 to 4");
+  if (size > size_t(INT_MAX)) return fail("too large for the PNG decoder (" + std::to_string(size) + " bytes)");
+  const auto* bytes = reinterpret_cast<const stbi_uc*>(data);
+  const int len = static_cast<int>(size);
+  int w = 0, h = 0, file_channels = 0;
+  // Check the size from the header before stb allocates anything.
+  if (!stbi_info_from_memory(bytes, len, &w, &h, &file_channels))
+    return fail(std::string("not a readable PNG (") + stbi_failure_reason() + ")");
+  const int channels = desired_channels ? desired_channels : file_channels;
+  if (std::string p = CheckDims(w, h, channels); !p.empty()) return fail(p);
+
+  Tensor out({1, h, w, channels});
+  if (!out.ok()) return OutOfMemory(source + ": out of memory for a " + std::to_string(w) + "x" + std::to_string(h) + " image");
+  int dw = 0, dh = 0, dc = 0;
+  if (stbi_is_16_bit_from_memory(bytes, len)) {
+    std::unique_ptr<stbi_us, StbFree> px(stbi_load_16_from_memory(bytes, len, &dw, &dh, &dc, channels));
+    if (!px) return fail(std::string("corrupt PNG (") + stbi_failure_reason() + ")");
+    if (dw != w || dh != h) return fail("PNG header and data disagree on the size");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = px.get()[i] / 65535.0f;
+  } else {
+    std::unique_ptr<stbi_uc, StbFree> px(stbi_load_from_memory(bytes, len, &dw, &dh, &dc, channels));
+    if (!px) return fail(std::string("corrupt PNG (") + stbi_failure_reason() + ")");
+    if (dw != w || dh != h) return fail("PNG header and data disagree on the size");
+    for (size_t i = 0; i < out.size(); ++i) out[i] = px.get()[i] / 255.0f;
+  }
+  return out;
+}
+
+Expected<Tensor> ReadPng(const std::string& path, int desired_channels) {
+  DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadFileBytes(path));
+  return DecodePng(bytes.data(), bytes.size(), path, desired_channels);
+}
+
+}  // namespace ddpm
