@@ -1,0 +1,248 @@
+#include "train/train_run.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/thread_pool.h"
+#include "diffusion/pipeline.h"
+#include "diffusion/scheduling_ddpm.h"
+#include "io/canvas.h"
+#include "io/file_util.h"
+#include "io/image_grid.h"
+#include "io/png.h"
+#include "nn/toy_mlp.h"
+#include "train/trainer.h"
+#include "train/training_data.h"
+
+namespace ddpm {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct ModelSpec {
+  std::unique_ptr<TrainableDenoiser> model;
+  std::string library, class_name;  // for model_index.json
+  int64_t null_class = -1;          // the label used for unconditional predictions, -1 if unlabelled
+};
+
+Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& config_path, uint64_t seed) {
+  ModelSpec spec;
+  if (data.is_toy()) {
+    ToyMlpConfig cfg;
+    if (!config_path.empty()) {
+      DDPM_ASSIGN_OR_RETURN(JsonConfig j, JsonConfig::ReadFile(config_path));
+      DDPM_ASSIGN_OR_RETURN(cfg, ToyMlpConfig::FromJson(j));
+    }
+    spec.model = std::make_unique<ToyMlp>(ToyMlp::Create(cfg, seed));
+    spec.library = "ddpm_wasm";
+    spec.class_name = "ToyMLPDenoiser";
+    return spec;
+  }
+  return Unsupported("training a UNet2DModel on '" + data.spec() +
+                     "' needs the trainable UNet (backward passes), which this build does not have yet");
+}
+
+Status WriteText(const std::string& path, const std::string& text) { return WriteFileAtomic(path, text.data(), text.size()); }
+
+std::string StepName(int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "step_%07lld.png", static_cast<long long>(step));
+  return buf;
+}
+
+// The loss log, kept in memory and rewritten atomically with each checkpoint, so that after a crash
+// or Ctrl-C the CSV on disk never runs ahead of the checkpoint it belongs to.
+struct LossLog {
+  std::vector<int64_t> step;
+  std::vector<double> loss, grad_norm, lr;
+
+  Status Load(const std::string& path, int64_t up_to_step) {
+    std::ifstream in(path);
+    if (!in) return Status::Ok();
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::istringstream ss(line);
+      long long s;
+      double l, g, r;
+      char c1, c2, c3;
+      if (!(ss >> s >> c1 >> l >> c2 >> g >> c3 >> r)) return ParseError(path + ": malformed line '" + line + "'");
+      if (s > up_to_step) break;
+      step.push_back(s);
+      loss.push_back(l);
+      grad_norm.push_back(g);
+      lr.push_back(r);
+    }
+    return Status::Ok();
+  }
+  Status Save(const std::string& dir) const {
+    std::ostringstream out;
+    out << "step,loss,grad_norm,lr\n";
+    out.precision(9);
+    for (size_t i = 0; i < step.size(); ++i) out << step[i] << ',' << loss[i] << ',' << grad_norm[i] << ',' << lr[i] << '\n';
+    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(dir, "loss.csv"), out.str()));
+    // The curve of a running mean (window 1% of the run) reads better than raw per-batch losses.
+    std::vector<double> xs, smooth;
+    const size_t window = std::max<size_t>(1, step.size() / 100);
+    double sum = 0;
+    for (size_t i = 0; i < loss.size(); ++i) {
+      sum += loss[i];
+      if (i >= window) sum -= loss[i - window];
+      if (i + 1 >= window) {
+        xs.push_back(double(step[i]));
+        smooth.push_back(sum / double(window));
+      }
+    }
+    return WritePng(JoinPath(dir, "loss.png"), PlotCurve(xs, smooth, 640, 320, /*log_y=*/true));
+  }
+};
+
+}  // namespace
+
+Status RunTraining(const TrainRunOptions& o) {
+  if (o.out_dir.empty()) return InvalidArgument("--out is required");
+  if (o.steps < 1) return InvalidArgument("--steps must be at least 1, got " + std::to_string(o.steps));
+  if (o.batch_size < 1 || o.batch_size > 4096) return InvalidArgument("--batch-size must be in 1..4096");
+  if (o.threads < 1) return InvalidArgument("--threads must be at least 1");
+  if (!(o.ema_decay >= 0 && o.ema_decay < 1)) return InvalidArgument("--ema-decay must be in [0, 1)");
+
+  DDPM_ASSIGN_OR_RETURN(TrainingData data, TrainingData::FromSpec(o.data, o.seed));
+  DDPM_ASSIGN_OR_RETURN(ModelSpec spec, MakeModel(data, o.model_config, o.seed));
+  const std::string ckpt = JoinPath(o.out_dir, "checkpoint.safetensors");
+  if (!o.resume && FileExists(ckpt))
+    return InvalidArgument(o.out_dir + " already holds a training checkpoint; pass --resume to continue it or choose another --out");
+  if (o.resume && !FileExists(ckpt)) return NotFound(ckpt + ": nothing to resume");
+  std::error_code ec;
+  for (const char* sub : {"", "unet", "scheduler", "samples"}) {
+    fs::create_directories(JoinPath(o.out_dir, sub), ec);
+    if (ec) return IoError(JoinPath(o.out_dir, sub) + ": cannot create (" + ec.message() + ")");
+  }
+
+  DDPMSchedulerConfig sched_cfg;  // DDPM's linear schedule over 1000 steps, ε-prediction
+  sched_cfg.clip_sample = !data.is_toy();
+  DDPM_ASSIGN_OR_RETURN(DDPMScheduler scheduler, DDPMScheduler::FromConfig(sched_cfg));
+
+  TrainOptions to;
+  to.lr = o.lr > 0 ? o.lr : (data.is_toy() ? 1e-3 : 5e-4);
+  to.total_steps = o.steps;
+  to.warmup_steps = o.warmup_steps >= 0 ? o.warmup_steps : std::min<int64_t>(500, o.steps / 10);
+  to.ema.decay = o.ema_decay;
+  to.ema.use_ema_warmup = true;
+  to.seed = o.seed;
+  if (spec.null_class >= 0) {
+    to.label_dropout = o.label_dropout;
+    to.null_class = spec.null_class;
+  }
+  ThreadPool pool(o.threads);
+  Trainer trainer(spec.model.get(), scheduler, to, &pool);
+  BatchSampler sampler(data.count(), o.seed ^ 0x9e3779b97f4a7c15ull);
+  LossLog log;
+  if (o.resume) {
+    std::map<std::string, std::string> extra;
+    DDPM_RETURN_IF_ERROR(trainer.LoadCheckpoint(ckpt, &extra));
+    if (extra["data"] != o.data)
+      return InvalidArgument(ckpt + ": was trained on --data " + extra["data"] + ", not " + o.data);
+    sampler.Seek(std::stoll(extra["epoch"]), std::stoll(extra["cursor"]));
+    DDPM_RETURN_IF_ERROR(log.Load(JoinPath(o.out_dir, "loss.csv"), trainer.step()));
+  }
+
+  const std::string sched_json = scheduler.config().ToJson().dump(2) + "\n";
+  auto export_pipeline = [&]() -> Status {
+    nlohmann::ordered_json index = {{"_class_name", "DDPMPipeline"}, {"_diffusers_version", "0.31.0"},
+                                    {"scheduler", {"diffusers", "DDPMScheduler"}}, {"unet", {spec.library, spec.class_name}}};
+    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(o.out_dir, "model_index.json"), index.dump(2) + "\n"));
+    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(o.out_dir, "scheduler/scheduler_config.json"), sched_json));
+    trainer.SwapEmaIntoModel();  // ship the EMA weights, as diffusers' training scripts do
+    Status st = spec.model->SaveModel(JoinPath(o.out_dir, "unet"));
+    trainer.SwapEmaIntoModel();
+    return st;
+  };
+  auto checkpoint = [&]() -> Status {
+    DDPM_RETURN_IF_ERROR(trainer.SaveCheckpoint(ckpt, {{"data", o.data},
+                                                       {"epoch", std::to_string(sampler.epoch())},
+                                                       {"cursor", std::to_string(sampler.cursor())}}));
+    DDPM_RETURN_IF_ERROR(log.Save(o.out_dir));
+    return export_pipeline();
+  };
+  auto preview = [&]() -> Status {
+    trainer.SwapEmaIntoModel();
+    NoisePredictor predict = [&](const Tensor& x, int64_t t, const std::vector<int64_t>& labels, Tensor* out) {
+      std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
+      if (data.is_toy()) {
+        Tensor flat = x.Reshaped({x.dim(0), x.dim(1)});
+        Tensor y;
+        DDPM_RETURN_IF_ERROR(spec.model->ForwardTrain(flat, ts, labels, &y, &pool));
+        *out = y.Reshaped(x.shape());
+        return Status::Ok();
+      }
+      return spec.model->ForwardTrain(x, ts, labels, out, &pool);
+    };
+    SampleOptions so;
+    so.scheduler = "ddim";
+    so.steps = 50;
+    so.seed = 1234;  // the same noise at every preview, so the pictures show the model change
+    Shape shape = data.example_shape();
+    if (data.is_toy()) shape = {2, 1, 1};
+    so.num_images = data.is_toy() ? 1000 : 16;
+    if (spec.null_class > 0) {
+      for (int i = 0; i < so.num_images; ++i) so.class_labels.push_back(i % spec.null_class);
+      so.guidance_scale = 2.0;
+      so.null_class = spec.null_class;
+    }
+    JsonConfig sched_config(scheduler.config().ToJson(), "scheduler_config.json");
+    Expected<Tensor> samples = Sample(predict, shape, sched_config, so);
+    trainer.SwapEmaIntoModel();
+    if (!samples.ok()) return samples.status();
+    const std::string path = JoinPath(JoinPath(o.out_dir, "samples"), StepName(trainer.step()));
+    if (data.is_toy()) {
+      const std::vector<float> shown(data.toy_points().begin(), data.toy_points().begin() + 2000);
+      std::vector<float> pts(samples->data(), samples->data() + samples->size());
+      return WritePng(path, PlotScatter({shown, pts}, {{190, 190, 190}, {31, 119, 180}}, 3.0f, 400));
+    }
+    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(*samples, {.cols = 8, .padding = 2, .minus_one_to_one = true}));
+    return WritePng(path, grid);
+  };
+
+  std::vector<int64_t> indices;
+  std::vector<int64_t> labels;
+  Tensor x0;
+  auto t0 = std::chrono::steady_clock::now();
+  int64_t steps_timed = 0;
+  while (trainer.step() < o.steps) {
+    sampler.Next(o.batch_size, &indices);
+    data.Gather(indices, &x0, &labels);
+    DDPM_ASSIGN_OR_RETURN(StepStats s, trainer.Step(x0, labels));
+    log.step.push_back(trainer.step());
+    log.loss.push_back(s.loss);
+    log.grad_norm.push_back(s.grad_norm);
+    log.lr.push_back(s.lr);
+    ++steps_timed;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    TrainProgress p{trainer.step(), o.steps, s.loss, s.grad_norm, s.lr, double(steps_timed * o.batch_size) / secs, nullptr};
+    if (o.on_progress) o.on_progress(p);
+    const bool last = trainer.step() == o.steps;
+    const bool stopping = o.stop && o.stop->load();
+    if (last || stopping || trainer.step() % o.checkpoint_every == 0) {
+      DDPM_RETURN_IF_ERROR(checkpoint());
+      p.event = "checkpoint";
+      if (o.on_progress) o.on_progress(p);
+    }
+    if (stopping) return Cancelled("stopped at step " + std::to_string(trainer.step()) + "; continue with --resume");
+    if (last || trainer.step() % o.sample_every == 0) {
+      DDPM_RETURN_IF_ERROR(preview());
+      p.event = "sample";
+      if (o.on_progress) o.on_progress(p);
+      t0 = std::chrono::steady_clock::now();  // previews are not training throughput
+      steps_timed = 0;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ddpm
