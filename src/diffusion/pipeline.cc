@@ -6,10 +6,11 @@
 #include "base/rng.h"
 #include "diffusion/scheduling_ddim.h"
 #include "diffusion/scheduling_ddpm.h"
+#include "diffusion/scheduling_dpmsolver_multistep.h"
 
 namespace ddpm {
 
-const std::vector<std::string> kSamplerNames = {"ddpm", "ddim"};
+const std::vector<std::string> kSamplerNames = {"ddpm", "ddim", "dpmpp"};
 
 namespace {
 
@@ -50,6 +51,10 @@ Expected<std::unique_ptr<AnyScheduler>> MakeScheduler(const std::string& name, c
   if (name == "ddim") {
     DDPM_ASSIGN_OR_RETURN(DDIMScheduler s, DDIMScheduler::FromConfig(cfg));
     return std::unique_ptr<AnyScheduler>(new SchedulerAdapter<DDIMScheduler>(std::move(s), eta));
+  }
+  if (name == "dpmpp") {  // DPM-Solver++ (multistep, order 2 by default, as diffusers)
+    DDPM_ASSIGN_OR_RETURN(DPMSolverMultistepScheduler s, DPMSolverMultistepScheduler::FromConfig(cfg));
+    return std::unique_ptr<AnyScheduler>(new SchedulerAdapter<DPMSolverMultistepScheduler>(std::move(s), eta));
   }
   std::string list;
   for (const auto& n : kSamplerNames) list += (list.empty() ? "" : ", ") + n;

@@ -27,7 +27,7 @@ struct StepProgress {
 };
 
 struct SampleOptions {
-  std::string scheduler = "ddim";           // ddpm | ddim | dpmpp
+  std::string scheduler = "ddim";           // ddpm | ddim | dpmpp (DPM-Solver++)
   int steps = 50;
   double eta = 0.0;                         // DDIM only
   int num_images = 1;

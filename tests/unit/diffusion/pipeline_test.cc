@@ -45,7 +45,7 @@ double MeanNearestDistance(const Tensor& samples, const std::vector<float>& data
 
 }  // namespace
 
-TEST_CASE("a toy model trained here samples points on the moons (DDPM and DDIM)", "[diffusion][pipeline][toy]") {
+TEST_CASE("a toy model trained here samples points on the moons (DDPM, DDIM, DPM-Solver++)", "[diffusion][pipeline][toy]") {
   ToyMlp model = ToyMlp::Create({.data_dim = 2, .hidden = 64, .num_hidden_layers = 2, .time_embed_dim = 16}, 4);
   const std::vector<float> data = MakeToy2D(Toy2DKind::kMoons, 2048, 6);
   TrainOptions o;
@@ -67,10 +67,10 @@ TEST_CASE("a toy model trained here samples points on the moons (DDPM and DDIM)"
   const double noise_distance = MeanNearestDistance(noise, data);
   const std::vector<float> fresh = MakeToy2D(Toy2DKind::kMoons, 300, 99);
   const double data_distance = MeanNearestDistance(Tensor({300, 2, 1, 1}, fresh.data()), data);
-  for (const char* name : {"ddpm", "ddim"}) {
+  for (const char* name : {"ddpm", "ddim", "dpmpp"}) {
     SampleOptions so;
     so.scheduler = name;
-    so.steps = std::string(name) == "ddpm" ? 1000 : 50;
+    so.steps = std::string(name) == "ddpm" ? 1000 : std::string(name) == "ddim" ? 50 : 20;
     so.num_images = 300;
     so.seed = 3;
     auto samples = Sample(ToyPredictor(model), {2, 1, 1}, SchedulerConfig(), so);
