@@ -128,7 +128,7 @@ TEST_CASE("UNet2DModel rejects bad inputs with clear errors", "[nn][unet][errors
 
   auto tiny = nn::UNet2DModel::FromPretrained(test::ReferencePath("unet_tiny"));
   REQUIRE(tiny.ok());
-  auto r = (*tiny)->Forward(Tensor({1, 3, 16, 16}), {5}, {1});
+  auto r = (*tiny)->Forward(Tensor({1, 3, 16, 16}), std::vector<int64_t>{5}, {1});
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.status().message(), Contains("no class embedding"));
 }
