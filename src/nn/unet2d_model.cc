@@ -9,6 +9,7 @@
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/group_norm/group_norm.h"
 #include "kernels/upsample/upsample.h"
+#include "nn/timestep_embedding.h"
 
 namespace ddpm::nn {
 
@@ -130,12 +131,6 @@ Status UNet2DModel::Build(WeightLoader& wl) {
   conv_out_ = LoadConv(wl, "conv_out", ConvParams(c0, c.out_channels, 3, 1, 1));
   temb_proj_ = temb.Pack();
 
-  // Sinusoid frequencies, in float32 as diffusers' get_timestep_embedding:
-  // exp(float(-ln 10000) * i / (half - freq_shift)).
-  const int half = c0 / 2;
-  freqs_.resize(half);
-  const float neg_log = float(-std::log(10000.0));
-  for (int i = 0; i < half; ++i) freqs_[i] = std::exp(neg_log * float(i) / float(half - c.freq_shift));
   return Status::Ok();
 }
 
@@ -304,20 +299,14 @@ Status UNet2DModel::CheckInputs(const Tensor& sample, const std::vector<float>& 
 
 void UNet2DModel::TimeEmbedding(const RunContext& ctx, const std::vector<float>& timesteps,
                                 const std::vector<int64_t>& class_labels) {
-  const int b = ctx.batch, c0 = config_.block_out_channels[0], half = c0 / 2, ted = time_embed_dim_;
+  const int b = ctx.batch, c0 = config_.block_out_channels[0], ted = time_embed_dim_;
   auto report = [&](const char* name, const float* data, int channels) {
     if (hook_) hook_(name, data, Shape{b, channels});
   };
   float* tp = arena_.at(plan_.time_proj);
   for (int i = 0; i < b; ++i) {
-    const float t = timesteps.size() == 1 ? timesteps[0] : timesteps[i];
-    float* row = tp + size_t(i) * c0;
-    const int sin_at = config_.flip_sin_to_cos ? half : 0, cos_at = half - sin_at;
-    for (int k = 0; k < half; ++k) {
-      const float arg = t * freqs_[k];
-      row[sin_at + k] = float(std::sin(double(arg)));
-      row[cos_at + k] = float(std::cos(double(arg)));
-    }
+    SinusoidalEmbedding(timesteps.size() == 1 ? timesteps[0] : timesteps[i], c0, config_.flip_sin_to_cos,
+                        float(config_.freq_shift), tp + size_t(i) * c0);
   }
   report("time_proj", tp, c0);
 

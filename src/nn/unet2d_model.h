@@ -108,7 +108,6 @@ class UNet2DModel {
   std::vector<UpBlock> up_;
   GroupNormLayer conv_norm_out_;
   std::vector<int> skip_channels_, skip_levels_;
-  std::vector<float> freqs_;  // sinusoidal embedding frequencies
 
   Plan plan_;
   Arena arena_;

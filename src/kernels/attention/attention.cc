@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "kernels/elementwise/elementwise.h"
 #include "kernels/f32_gemm/gemm.h"
 
 namespace ddpm::kernels {
@@ -16,21 +17,7 @@ constexpr size_t kQueryBlock = 256;
 
 void ScaledSoftmaxRows(float* x, size_t rows, size_t n, float scale, ThreadPool* pool) {
   auto body = [&](size_t begin, size_t end, int) {
-    for (size_t r = begin; r < end; ++r) {
-      float* row = x + r * n;
-      float mx = -INFINITY;
-      for (size_t j = 0; j < n; ++j) {
-        row[j] *= scale;
-        mx = std::max(mx, row[j]);
-      }
-      float sum = 0;
-      for (size_t j = 0; j < n; ++j) {
-        row[j] = std::exp(row[j] - mx);
-        sum += row[j];
-      }
-      const float inv = 1.0f / sum;
-      for (size_t j = 0; j < n; ++j) row[j] *= inv;
-    }
+    for (size_t r = begin; r < end; ++r) ScaledSoftmaxRow(x + r * n, n, scale);
   };
   if (pool) pool->ParallelFor(rows, body, 8);
   else body(0, rows, 0);

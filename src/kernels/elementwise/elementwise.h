@@ -9,6 +9,9 @@ namespace ddpm::kernels {
 // y = x * sigmoid(x) = x / (1 + exp(-x)) (torch's SiLU formula). x and y may alias.
 void SiLU(const float* x, size_t n, float* y);
 
+// row = softmax(row * scale) over n entries (max-subtracted; multiplies by 1/sum as torch does).
+void ScaledSoftmaxRow(float* row, size_t n, float scale);
+
 // y[b, p, c] += v[b * v_stride + c] for p in [0, hw): a per-sample channel vector broadcast over pixels
 // (ResnetBlock2D's `h + time_emb_proj(emb)[:, :, None, None]`).
 void AddPerSampleChannels(float* y, int batch, int hw, int channels, const float* v, size_t v_stride);
