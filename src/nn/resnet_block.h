@@ -1,0 +1,38 @@
+// diffusers' ResnetBlock2D (pre-norm, SiLU, conv_shortcut only when the channel count changes):
+//   h = conv1(SiLU(GN1(x)));  h += time_emb_proj(SiLU(emb))      ("default")
+//   h = conv2(SiLU(GN2(h)))                                       or GN2(h)·(1+scale)+shift ("scale_shift")
+//   y = (shortcut(x) + h) / output_scale_factor
+#pragma once
+
+#include <string>
+
+#include "nn/layers.h"
+
+namespace ddpm::nn {
+
+struct ResnetBlock {
+  std::string name;  // "down_blocks.0.resnets.1"
+  int cin = 0, cout = 0;
+  bool scale_shift = false;
+  float output_scale_factor = 1.0f;
+  GroupNormLayer norm1, norm2;
+  kernels::PackedConv2d conv1, conv2, conv_shortcut;
+  bool has_shortcut = false;
+  size_t temb_offset = 0;  // its time_emb_proj columns inside RunContext::temb
+
+  // time_emb_proj goes into `temb_proj` (fused with every other resnet's).
+  void Load(WeightLoader& wl, const std::string& prefix, int in_channels, int out_channels, int groups,
+            double eps, bool scale_shift, double output_scale_factor, StackedLinear* temb_proj);
+
+  // x [B, d, cin] -> y [B, d, cout]; x is left untouched, y must not alias it. Uses ctx.norm and ctx.tmp.
+  void Forward(const RunContext& ctx, const float* x, Dims d, float* y) const;
+
+  template <typename F>
+  void ForEachConv(F&& f) const {
+    f(conv1, cin);
+    f(conv2, cout);
+    if (has_shortcut) f(conv_shortcut, cin);
+  }
+};
+
+}  // namespace ddpm::nn

@@ -1,0 +1,41 @@
+# ctest: `ddpm unet-forward` on bad input exits non-zero with exactly one line on stderr naming the
+# problem, and writes no output file.
+file(REMOVE_RECURSE ${OUT}/bad)
+file(MAKE_DIRECTORY ${OUT}/bad)
+file(WRITE ${OUT}/bad/not.safetensors "this is not a safetensors file")
+set(out ${OUT}/bad/out.safetensors)
+
+function(expect_failure what expected_text)
+  execute_process(COMMAND ${DDPM} unet-forward ${ARGN} --output ${out} RESULT_VARIABLE rc ERROR_VARIABLE err
+                  OUTPUT_VARIABLE stdout)
+  string(STRIP "${err}" err)
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines n)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${what}: exit code 0")
+  elseif(NOT n EQUAL 0 OR err STREQUAL "")
+    message(FATAL_ERROR "${what}: expected one line on stderr, got:\n${err}")
+  elseif(NOT err MATCHES "${expected_text}")
+    message(FATAL_ERROR "${what}: stderr does not mention '${expected_text}': ${err}")
+  elseif(EXISTS ${out})
+    message(FATAL_ERROR "${what}: an output file was written")
+  endif()
+  message(STATUS "${what}: exit ${rc}: ${err}")
+endfunction()
+
+expect_failure("missing input file" "missing.safetensors"
+               --model ${REF}/unet_cond --input ${OUT}/bad/missing.safetensors)
+expect_failure("garbage input file" "not.safetensors"
+               --model ${REF}/unet_cond --input ${OUT}/bad/not.safetensors)
+expect_failure("wrong channel count" "in_channels = 1"
+               --model ${REF}/unet_cond --input ${REF}/unet_tiny/io.safetensors)
+file(READ ${REF}/unet_cond/config.json config)
+string(REPLACE "\"AttnDownBlock2D\"" "\"CrossAttnDownBlock2D\"" config "${config}")
+file(WRITE ${OUT}/bad/model/config.json "${config}")
+file(COPY ${REF}/unet_cond/diffusion_pytorch_model.safetensors DESTINATION ${OUT}/bad/model)
+expect_failure("unknown block type" "down_block_types"
+               --model ${OUT}/bad/model --input ${REF}/unet_cond/io.safetensors)
+expect_failure("not a model folder" "config.json"
+               --model ${OUT}/bad --input ${REF}/unet_cond/io.safetensors)
+expect_failure("unknown backend" "backend"
+               --model ${REF}/unet_cond --input ${REF}/unet_cond/io.safetensors --backend cuda)

@@ -1,0 +1,30 @@
+#include "cli_common.h"
+
+#include <cstdio>
+
+#include "base/thread_pool.h"
+
+namespace ddpm::cli {
+
+int Fail(const std::string& command, const Status& status) {
+  std::fprintf(stderr, "ddpm %s: error: %s\n", command.c_str(), status.message().c_str());
+  return 1;
+}
+
+int ResolveThreads(int requested) { return requested <= 0 ? ThreadPool::HardwareThreads() : requested; }
+
+Status CheckBackend(const std::string& backend) {
+  if (backend == "auto" || backend == "hwy") return Status::Ok();
+  return InvalidArgument("--backend '" + backend + "' must be one of auto, hwy");
+}
+
+std::string HumanCount(double v) {
+  char buf[32];
+  if (v >= 1e9) std::snprintf(buf, sizeof buf, "%.3gG", v / 1e9);
+  else if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.3gM", v / 1e6);
+  else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.3gk", v / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+}  // namespace ddpm::cli

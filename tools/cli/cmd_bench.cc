@@ -1,0 +1,120 @@
+// ddpm bench: time UNet forward passes at a batch size and compare the achieved FLOP rate with the
+// machine's measured peak (kernels::MeasurePeakFlops, same run). --profile attributes time to layers
+// by timestamping the model's intermediate-output hook (time since the previous named output).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "base/thread_pool.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "kernels/f32_gemm/gemm.h"
+#include "kernels/peak.h"
+
+namespace ddpm::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+// "down_blocks.1.attentions.0" -> "attentions", "up_blocks.0.upsamplers.0" -> "upsamplers".
+std::string LayerKind(const std::string& name) {
+  for (const char* kind : {"resnets", "attentions", "downsamplers", "upsamplers"}) {
+    if (name.find(kind) != std::string::npos) return kind;
+  }
+  return name;
+}
+
+class BenchCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App& app) override {
+    auto* sub = app.add_subcommand("bench", "Time UNet forward passes; GFLOP/s against the measured peak");
+    sub->add_option("--model", model_, "diffusers UNet folder or pipeline folder")->required();
+    sub->add_option("--batch", batch_, "images per forward pass")->default_val(1)->check(CLI::Range(1, 4096));
+    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    sub->add_option("--seconds", seconds_, "minimum timed duration")->default_val(3.0);
+    sub->add_flag("--profile", profile_, "time per layer kind");
+    return sub;
+  }
+
+  int Run() override {
+    auto model = nn::UNet2DModel::FromPretrained(model_);
+    if (!model.ok()) return Fail("bench", model.status());
+    auto& m = **model;
+    const auto& c = m.config();
+    if (c.sample_height <= 0) return Fail("bench", InvalidArgument(model_ + ": config has no sample_size"));
+    const int threads = ResolveThreads(threads_);
+    ThreadPool pool(threads);
+
+    Tensor x({batch_, c.in_channels, c.sample_height, c.sample_width});
+    PhiloxRng rng(0);
+    rng.Normal(x.data(), x.size());
+    std::vector<float> t(batch_, 500.0f);
+    std::vector<int64_t> labels;
+    if (c.num_class_embeds) labels.assign(batch_, 0);
+    Tensor out;
+    auto t0 = Clock::now();
+    if (Status st = m.ForwardInto(x, t, labels, &out, &pool); !st.ok()) return Fail("bench", st);
+    const double first = Seconds(t0, Clock::now());
+
+    std::map<std::string, double> by_kind;
+    Clock::time_point last;
+    if (profile_) {
+      m.set_hook([&](const std::string& name, const float*, const Shape&) {
+        const auto now = Clock::now();
+        by_kind[LayerKind(name)] += Seconds(last, now);
+        last = now;
+      });
+    }
+    int iters = 0;
+    t0 = Clock::now();
+    double total = 0;
+    while (iters < 3 || total < seconds_) {
+      last = Clock::now();
+      if (Status st = m.ForwardInto(x, t, labels, &out, &pool); !st.ok()) return Fail("bench", st);
+      ++iters;
+      total = Seconds(t0, Clock::now());
+    }
+    const double per = total / iters;
+    const double flops = m.FlopsPerImage(c.sample_height, c.sample_width) * batch_;
+    const double peak1 = kernels::MeasurePeakFlops(0.5);
+    const double peak = peak1 * threads;
+    std::printf("model %s: %dx%dx%d, batch %d, threads %d, gemm %s\n", model_.c_str(), c.in_channels,
+                c.sample_height, c.sample_width, batch_, threads, kernels::GemmKernelName());
+    std::printf("forward: %.2f ms (%d runs; first run %.2f ms), %.2f ms per image\n", per * 1e3, iters, first * 1e3,
+                per * 1e3 / batch_);
+    std::printf("work: %.3f GFLOP per forward -> %.2f GFLOP/s\n", flops / 1e9, flops / per / 1e9);
+    std::printf("peak: %.2f GFLOP/s per thread (%s) x %d = %.2f GFLOP/s; achieved %.1f%% of peak\n", peak1 / 1e9,
+                kernels::PeakTargetName(), threads, peak / 1e9, 100.0 * flops / per / peak);
+    std::printf("arena: %.2f MB\n", m.arena().bytes() / 1e6);
+    if (profile_) {
+      std::vector<std::pair<double, std::string>> rows;
+      double sum = 0;
+      for (auto& [k, v] : by_kind) {
+        rows.emplace_back(v / iters, k);
+        sum += v / iters;
+      }
+      std::sort(rows.rbegin(), rows.rend());
+      std::printf("profile (time until each named output, per forward):\n");
+      for (auto& [v, k] : rows) std::printf("  %-16s %8.2f ms  %5.1f%%\n", k.c_str(), v * 1e3, 100 * v / sum);
+    }
+    return 0;
+  }
+
+ private:
+  std::string model_;
+  int batch_ = 1, threads_ = 1;
+  double seconds_ = 3.0;
+  bool profile_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeBenchCommand() { return std::make_unique<BenchCommand>(); }
+
+}  // namespace ddpm::cli

@@ -1,0 +1,19 @@
+// The `ddpm` subcommands. Each registers its options on a CLI11 subcommand and runs when chosen;
+// Run returns the process exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace ddpm::cli {
+
+struct Command {
+  virtual ~Command() = default;
+  virtual CLI::App* Register(CLI::App& app) = 0;
+  virtual int Run() = 0;
+};
+
+std::unique_ptr<Command> MakeInfoCommand();
+std::unique_ptr<Command> MakeUNetForwardCommand();
+std::unique_ptr<Command> MakeBenchCommand();
+
+}  // namespace ddpm::cli
