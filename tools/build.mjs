@@ -13,7 +13,8 @@ const presets = process.argv.slice(2).length ? process.argv.slice(2) : ['wasm', 
 const env = { ...process.env, NODE_PATH: process.env.NODE_PATH ?? '/usr/share/nodejs' };
 
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: 'inherit' });
+  // Progress goes to stderr so that `npm pack --json` (prepack) keeps a clean stdout.
+  const r = spawnSync(cmd, args, { cwd: ROOT, env, stdio: [0, 2, 2] });
   if (r.error?.code === 'ENOENT') {
     console.error(`build: '${cmd}' not found; install the toolchain with: bash tools/setup.sh`);
     process.exit(1);
@@ -28,5 +29,5 @@ for (const preset of presets) {
   if (!existsSync(join(ROOT, 'build', preset, 'build.ninja'))) run('cmake', ['--preset', preset]);
   const t0 = performance.now();
   run('cmake', ['--build', '--preset', preset, '-j2', '--target', 'ddpm_dist']);
-  console.log(`build: ${preset} -> dist/ (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  console.error(`build: ${preset} -> dist/ (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }

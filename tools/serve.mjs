@@ -69,5 +69,5 @@ server.on('error', (e) => {
   process.exit(1);
 });
 server.listen(port, host, () => {
-  console.log(`ddpm-wasm demo: http://${host}:${port}/  (Ctrl-C to stop)`);
+  console.log(`ddpm-wasm demo: http://${host}:${server.address().port}/  (Ctrl-C to stop)`);
 });

@@ -146,8 +146,9 @@ async function main() {
 
   $('reverse').addEventListener('click', async () => {
     $('reverse').disabled = true;
-    const s = DDIMScheduler.fromConfig(tables[$('schedule').value].config, { clip_sample: false });
+    let s = null;
     try {
+      s = DDIMScheduler.fromConfig(tables[$('schedule').value].config, { clip_sample: false });
       s.setTimesteps(50);
       const abar = s.alphasCumprod;
       let x = gaussian(x0.shape, 2);
@@ -167,8 +168,10 @@ async function main() {
       x.data.forEach((v, i) => { err = Math.max(err, Math.abs(v - x0.data[i])); });
       $('rev-caption').textContent = `after 50 steps: max |x − x0| = ${err.toExponential(2)}, ` +
                                      `step() ${(ms / 50).toFixed(2)} ms`;
+    } catch (e) {
+      $('rev-caption').textContent = e.message;  // e.g. a schedule DDIMScheduler does not accept
     } finally {
-      s.dispose();
+      s?.dispose();
       $('reverse').disabled = false;
     }
   });
