@@ -44,12 +44,12 @@ cmake_stage() {
   local preset=$1
   if [ ! -f "build/$preset/build.ninja" ]; then cmake --preset "$preset" || return; fi
   cmake --build --preset "$preset" -j"$JOBS" || return
-  ctest --preset "$preset" -j"$JOBS" --timeout 600 || return
+  ctest --preset "$preset" -j"$JOBS" --timeout 600 --no-tests=error || return
 }
 
 js_stage() {
   node tools/build.mjs || return
-  node --test tests/js/ || return
+  node --test --test-reporter=spec tests/js/ || return
 }
 
 fuzz_stage() {

@@ -67,13 +67,18 @@ class SchedulerHandle {
   val AddNoise(const val& original_samples, const val& noise, const val& timesteps) const {
     return TableOp(original_samples, "originalSamples", noise, timesteps, &S::AddNoise);
   }
-  val GetVelocity(const val& sample, const val& noise, const val& timesteps) const {
+  static constexpr bool kHasGetVelocity = requires(const S& s, const Tensor& t, const std::vector<int64_t>& ts) {
+    s.GetVelocity(t, t, ts);
+  };
+  val GetVelocity(const val& sample, const val& noise, const val& timesteps) const
+    requires kHasGetVelocity
+  {
     return TableOp(sample, "sample", noise, timesteps, &S::GetVelocity);
   }
 
   static void Bind(const char* name) {
-    emscripten::class_<SchedulerHandle<S>>(name)
-        .template constructor<>()
+    auto cls = emscripten::class_<SchedulerHandle<S>>(name);
+    cls.template constructor<>()
         .function("configure", &SchedulerHandle<S>::Configure)
         .function("configJson", &SchedulerHandle<S>::ConfigJson)
         .function("betas", &SchedulerHandle<S>::Betas)
@@ -82,8 +87,9 @@ class SchedulerHandle {
         .function("setTimesteps", &SchedulerHandle<S>::SetTimesteps)
         .function("manualSeed", &SchedulerHandle<S>::ManualSeed)
         .function("step", &SchedulerHandle<S>::Step)
-        .function("addNoise", &SchedulerHandle<S>::AddNoise)
-        .function("getVelocity", &SchedulerHandle<S>::GetVelocity);
+        .function("addNoise", &SchedulerHandle<S>::AddNoise);
+    // diffusers' DPMSolverMultistepScheduler has no get_velocity; bind it where the core has it.
+    if constexpr (kHasGetVelocity) cls.function("getVelocity", &SchedulerHandle<S>::GetVelocity);
   }
 
  private:

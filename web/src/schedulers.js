@@ -110,6 +110,9 @@ class Scheduler extends NativeObject {
 
   /** v-prediction target: sqrt(ᾱ_t)·noise - sqrt(1-ᾱ_t)·sample, with one timestep per batch element. */
   getVelocity(sample, noise, timesteps) {
+    if (typeof this.native.getVelocity !== 'function') {
+      throw new Error(`getVelocity is not available for ${this.constructor.nativeName} (diffusers has none either)`);
+    }
     return toTensor(check(this.native.getVelocity(Tensor.from(sample, 'sample'), Tensor.from(noise, 'noise'),
                                                   timestepList(timesteps))));
   }
