@@ -76,6 +76,14 @@ class SchedulerHandle {
     return TableOp(sample, "sample", noise, timesteps, &S::GetVelocity);
   }
 
+  // DPM-Solver++: sigma at each inference timestep, then the final sigma.
+  static constexpr bool kHasSigmas = requires(const S& s) { s.sigmas(); };
+  val Sigmas() const
+    requires kHasSigmas
+  {
+    return s_ ? Float32ArrayFrom(s_->sigmas().data(), s_->sigmas().size()) : val::null();
+  }
+
   static void Bind(const char* name) {
     auto cls = emscripten::class_<SchedulerHandle<S>>(name);
     cls.template constructor<>()
@@ -90,6 +98,7 @@ class SchedulerHandle {
         .function("addNoise", &SchedulerHandle<S>::AddNoise);
     // diffusers' DPMSolverMultistepScheduler has no get_velocity; bind it where the core has it.
     if constexpr (kHasGetVelocity) cls.function("getVelocity", &SchedulerHandle<S>::GetVelocity);
+    if constexpr (kHasSigmas) cls.function("sigmas", &SchedulerHandle<S>::Sigmas);
   }
 
  private:

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 
-import { DDIMScheduler, DDPMScheduler, info, memoryUsage, ready, Tensor, version } from '../../web/src/index.js';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, Tensor, version } from '../../web/src/index.js';
 
 before(async () => {
   await ready();
@@ -100,4 +100,15 @@ test('schedulers created and disposed leave malloc where it was', () => {
   for (let i = 0; i < 200; ++i) run();
   const after = memoryUsage().mallocBytes;
   assert.equal(after, before);
+});
+
+test('DPMSolverMultistepScheduler has no getVelocity, as in diffusers', () => {
+  const s = DPMSolverMultistepScheduler.fromConfig({});
+  try {
+    const x = randomTensor([1, 1, 2, 2]);
+    assert.throws(() => s.getVelocity(x, x, [1]), /getVelocity is not available for DPMSolverMultistepScheduler/);
+    assert.deepEqual(s.addNoise(x, x, [0]).shape, [1, 1, 2, 2]);
+  } finally {
+    s.dispose();
+  }
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
-import { DDIMScheduler, DDPMScheduler, ready, Tensor } from '../../web/src/index.js';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, ready, Tensor } from '../../web/src/index.js';
 import { asInts, asTensor, assertClose, readReferenceJson, readSafetensors, referencePath } from './helpers.js';
 
 // reference/README.md: "Code with its own double-precision schedule or coefficients: |a-b| <= 5e-4 + 1e-4·|b|".
@@ -117,5 +117,48 @@ describe('addNoise and getVelocity', () => {
         });
       }
     }
+  }
+});
+
+describe('DPMSolverMultistepScheduler', () => {
+  const ts = readReferenceJson('dpmsolver_timesteps.json');
+  for (const c of ts.cases) {
+    const { timestep_spacing: spacing, use_karras_sigmas: karras, final_sigmas_type: last } = c.config;
+    test(`timesteps and sigmas: ${c.config.beta_schedule} ${spacing} karras=${karras} final=${last} ` +
+         `n=${c.num_inference_steps}`, () => {
+      withScheduler(DPMSolverMultistepScheduler, c.config, (s) => {
+        s.setTimesteps(c.num_inference_steps);
+        assert.deepEqual(Array.from(s.timesteps), c.timesteps);
+        if (c.sigmas) assertClose(assert, 'sigmas', s.sigmas, Float32Array.from(c.sigmas), ATOL, RTOL);
+      });
+    });
+  }
+
+  const ref = readReferenceJson('dpmsolver.json');
+  const st = readSafetensors(referencePath('dpmsolver.safetensors')).tensors;
+  // Step i of the stored run: the [n, B, C, H, W] stack's i-th [B, C, H, W] slice.
+  const slice = (entry, i) => {
+    const shape = entry.shape.slice(1);
+    const n = shape.reduce((a, b) => a * b, 1);
+    return { data: entry.data.subarray(i * n, (i + 1) * n), shape };
+  };
+  for (const c of ref.cases) {
+    test(`${c.id}: ${c.num_inference_steps} steps, teacher-forced`, () => {
+      withScheduler(DPMSolverMultistepScheduler, c.config, (s) => {
+        s.setTimesteps(c.num_inference_steps);
+        assert.deepEqual(Array.from(s.timesteps), asInts(st[`${c.id}/timesteps`]));
+        assertClose(assert, `${c.id} sigmas`, s.sigmas, st[`${c.id}/sigmas`].data, ATOL, RTOL);
+        // Each step gets the sample diffusers had before it and the model output diffusers fed, so the
+        // comparison is per step; the solver's own history (earlier x0 predictions) still carries over.
+        for (const [i, t] of Array.from(s.timesteps).entries()) {
+          const sample = i === 0 ? asTensor(st[`${c.id}/x_T`]) : slice(st[`${c.id}/samples`], i - 1);
+          const out = s.step(slice(st[`${c.id}/model_output`], i), t, sample);
+          assertClose(assert, `${c.id} step ${i} x0_pred`, out.predOriginalSample.data,
+                      slice(st[`${c.id}/x0_pred`], i).data, ATOL, RTOL);
+          assertClose(assert, `${c.id} step ${i} prev_sample`, out.prevSample.data,
+                      slice(st[`${c.id}/samples`], i).data, ATOL, RTOL);
+        }
+      });
+    });
   }
 });

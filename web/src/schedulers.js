@@ -124,6 +124,13 @@ export class DDPMScheduler extends Scheduler {
 export class DDIMScheduler extends Scheduler {
   static nativeName = 'DDIMScheduler';
 }
+/** DPM-Solver++ (multistep): step() keeps the previous x0 predictions, so call it once per timestep, in order;
+ *  setTimesteps() starts a new run. */
 export class DPMSolverMultistepScheduler extends Scheduler {
   static nativeName = 'DPMSolverMultistepScheduler';
+
+  /** After setTimesteps(n): σ at each timestep, then the final σ (n + 1 values). */
+  get sigmas() {
+    return this.native.sigmas();
+  }
 }
