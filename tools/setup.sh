@@ -31,8 +31,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm packages, exactly as locked. Skip when node_modules already matches the lockfile.
-if [ -f package-lock.json ]; then
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+# npm packages, exactly as locked. Skip when node_modules already matches the lockfile, and when the
+# lockfile has no packages at all (npm ci would then only delete node_modules).
+if [ -f package-lock.json ] && grep -q '"node_modules/' package-lock.json; then
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: npm ci" >&2
     ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund

@@ -1,0 +1,115 @@
+// Errors reach JS as Error objects carrying the core's message; wrappers free their C++ objects.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, Tensor, version } from '../../web/src/index.js';
+
+before(async () => {
+  await ready();
+});
+
+const randomTensor = (shape) => {
+  const t = Tensor.zeros(shape);
+  for (let i = 0; i < t.size; ++i) t.data[i] = Math.sin(i * 12.9898) * 0.5;
+  return t;
+};
+
+test('ready() reports the build and why', async () => {
+  const again = await ready();
+  assert.equal(again, info);
+  assert.equal(info.build, 'simd');  // Node defaults to the single-thread build
+  assert.match(info.why, /Node/);
+  assert.equal(info.simd, 'WASM');
+  assert.equal(version(), info.version);
+});
+
+test('a bad config value throws an Error naming the key', () => {
+  assert.throws(() => DDIMScheduler.fromConfig({ beta_schedule: 'cosine' }),
+                (e) => e instanceof Error && /beta_schedule/.test(e.message) && /cosine/.test(e.message));
+  assert.throws(() => DDPMScheduler.fromConfig({ prediction_type: 'noise' }),
+                (e) => e instanceof Error && /prediction_type/.test(e.message));
+  assert.throws(() => DDPMScheduler.fromConfig({ num_train_timesteps: 'many' }),
+                (e) => e instanceof Error && /num_train_timesteps/.test(e.message));
+  assert.throws(() => DDPMScheduler.fromConfig('{not json'), /not valid JSON/);
+});
+
+test('config keys: JSON text, objects and overrides (diffusers from_config)', () => {
+  const a = DDPMScheduler.fromConfig('{"beta_schedule": "scaled_linear", "beta_start": 0.00085, "beta_end": 0.012}');
+  const b = DDPMScheduler.fromConfig({ beta_schedule: 'linear', beta_start: 0.00085, beta_end: 0.012, unknown_key: 1 },
+                                     { beta_schedule: 'scaled_linear' });
+  try {
+    assert.deepEqual(a.betas, b.betas);
+    assert.ok(Math.abs(a.betas[0] - 0.00085) < 1e-9);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+});
+
+test('a shape mismatch throws the core message', () => {
+  const s = DDPMScheduler.fromConfig({});
+  try {
+    s.setTimesteps(10);
+    const x = randomTensor([1, 3, 4, 4]);
+    assert.throws(() => s.step(randomTensor([1, 3, 4, 5]), 900, x, { noise: x }), (e) => e instanceof Error &&
+                  /\[1, ?3, ?4, ?5\]/.test(e.message) && /\[1, ?3, ?4, ?4\]/.test(e.message));
+    assert.throws(() => s.addNoise(x, randomTensor([2, 3, 4, 4]), [1]), Error);
+    assert.throws(() => s.addNoise(x, x, [1, 2]), Error);  // one timestep per batch element
+    assert.throws(() => s.addNoise(x, x, [1000]), /1000/);  // out of [0, num_train_timesteps)
+  } finally {
+    s.dispose();
+  }
+});
+
+test('tensors are validated before they reach the core', () => {
+  assert.throws(() => new Tensor(new Float32Array(5), [2, 3]), /5 elements but shape \[2,3\] needs 6/);
+  const s = DDPMScheduler.fromConfig({});
+  try {
+    const x = randomTensor([1, 1, 2, 2]);
+    assert.throws(() => s.step({ data: new Float32Array(3), shape: [1, 1, 2, 2] }, 10, x), /modelOutput/);
+    assert.throws(() => s.step(x, 10, { shape: [1] }), /sample must be a Tensor/);
+    assert.throws(() => s.step(x, 1.5, x), /timestep must be an integer/);
+    // Plain objects and Tensors are interchangeable.
+    const out = s.step({ data: x.data, shape: [1, 1, 2, 2] }, 0, x);
+    assert.deepEqual(out.prevSample.shape, [1, 1, 2, 2]);
+  } finally {
+    s.dispose();
+  }
+});
+
+test('dispose() frees the scheduler; later use throws', () => {
+  const s = DDIMScheduler.fromConfig({});
+  s.dispose();
+  s.dispose();  // idempotent
+  assert.equal(s.disposed, true);
+  assert.throws(() => s.setTimesteps(10), /DDIMScheduler was disposed/);
+  assert.throws(() => s.betas, /disposed/);
+});
+
+test('schedulers created and disposed leave malloc where it was', () => {
+  const x = randomTensor([4, 3, 16, 16]);
+  const run = () => {
+    const s = DDIMScheduler.fromConfig({ beta_schedule: 'squaredcos_cap_v2' });
+    s.setTimesteps(50);
+    s.step(x, 980, x, { eta: 1, noise: x });
+    s.addNoise(x, x, [1, 2, 3, 4]);
+    s.dispose();
+  };
+  for (let i = 0; i < 20; ++i) run();
+  const before = memoryUsage().mallocBytes;
+  for (let i = 0; i < 200; ++i) run();
+  const after = memoryUsage().mallocBytes;
+  assert.equal(after, before);
+});
+
+test('DPMSolverMultistepScheduler has no getVelocity, as in diffusers', () => {
+  const s = DPMSolverMultistepScheduler.fromConfig({});
+  try {
+    const x = randomTensor([1, 1, 2, 2]);
+    assert.throws(() => s.getVelocity(x, x, [1]), /getVelocity is not available for DPMSolverMultistepScheduler/);
+    s.setTimesteps(10);  // its addNoise reads the sigmas of the chosen timesteps
+    assert.deepEqual(s.addNoise(x, x, [s.timesteps[0]]).shape, [1, 1, 2, 2]);
+  } finally {
+    s.dispose();
+  }
+});

@@ -1,0 +1,85 @@
+// The npm package as a user gets it: `npm pack`, install the tarball into an empty project (offline:
+// the package has no dependencies), and import it by name in Node.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { ROOT } from './helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'ddpm-wasm-pack-'));
+let packed;
+
+const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'],
+                                        { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+before(() => {
+  // prepack runs tools/build.mjs, which is a no-op when dist/ is up to date.
+  [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT));
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  npm(['install', '--offline', join(work, packed.filename)], app);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the tarball holds both builds, the wrapper and the types, and no sources', () => {
+  const files = packed.files.map((f) => f.path);
+  for (const f of ['package.json', 'README.md', 'web/index.d.ts', 'web/src/index.js', 'dist/package.json',
+                   'dist/simd/ddpm.mjs', 'dist/simd/ddpm.wasm', 'dist/simd-threads/ddpm.mjs',
+                   'dist/simd-threads/ddpm.wasm', 'dist/simd-threads/ddpm.worker.js']) {
+    assert.ok(files.includes(f), `${f} missing from ${packed.filename}`);
+  }
+  for (const f of files) assert.doesNotMatch(f, /^(src|tests|build|wasm|tools|web\/demo)\//, `${f} should not ship`);
+});
+
+function runInApp(code) {
+  const file = join(work, 'app', `run-${Math.random().toString(36).slice(2)}.mjs`);
+  writeFileSync(file, code);
+  return JSON.parse(execFileSync(process.execPath, [file], { cwd: join(work, 'app'), encoding: 'utf8', timeout: 60000 }));
+}
+
+test("import { ... } from 'ddpm-wasm' works in an installed project", () => {
+  const out = runInApp(`
+    import { ready, info, Tensor, DDPMScheduler, DDIMScheduler } from 'ddpm-wasm';
+    await ready();
+    const s = DDIMScheduler.fromConfig({ beta_schedule: 'scaled_linear', beta_start: 0.00085, beta_end: 0.012 });
+    s.setTimesteps(10);
+    const x = new Tensor(new Float32Array(8).fill(0.5), [2, 1, 2, 2]);
+    const { prevSample } = s.step(x, s.timesteps[0], x);
+    console.log(JSON.stringify({ build: info.build, timesteps: Array.from(s.timesteps), shape: prevSample.shape,
+                                 ddpm: typeof DDPMScheduler.fromConfig }));
+    s.dispose();
+  `);
+  assert.equal(out.build, 'simd');
+  assert.deepEqual(out.timesteps, [900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
+  assert.deepEqual(out.shape, [2, 1, 2, 2]);
+  assert.equal(out.ddpm, 'function');
+});
+
+test('the threaded build loads from node_modules (its CommonJS pthread worker included)', () => {
+  const out = runInApp(`
+    import { ready, DDPMScheduler } from 'ddpm-wasm';
+    const info = await ready({ build: 'simd-threads' });
+    const s = DDPMScheduler.fromConfig({});
+    console.log(JSON.stringify({ build: info.build, threads: info.threads, betas: s.betas.length }));
+    process.exit(0);  // a pthread module keeps Node alive otherwise
+  `);
+  assert.equal(out.build, 'simd-threads');
+  assert.ok(out.threads >= 1);
+  assert.equal(out.betas, 1000);
+});
+
+test("the README's JavaScript example runs as written", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const example = readme.split('## JavaScript')[1]?.match(/```js\n([\s\S]*?)```/)?.[1];
+  assert.ok(example, 'README.md has a ```js block under ## JavaScript');
+  assert.ok(example.trim().split('\n').length <= 12, 'the example stays short');
+  const logged = example.replace(/console\.log\((.*)\);/, 'process.stdout.write(JSON.stringify([$1]));');
+  const [build, x] = runInApp(logged);
+  assert.equal(build, 'simd');
+  assert.equal(x, '0.500');  // deterministic DDIM fed the true noise lands back on x0
+});

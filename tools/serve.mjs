@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// `npm start`: serves the demo page (web/demo/) and the package it loads (web/src, dist/) on
+// http://127.0.0.1:8080 with the COOP/COEP headers that make the page cross-origin isolated, so the
+// threaded wasm build (SharedArrayBuffer) can run. Options: --port N, --host H.
+import { createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
+const port = Number(opt('--port', process.env.PORT ?? 8080));
+const host = opt('--host', '127.0.0.1');
+
+// Only these folders are served; everything else (sources, build/) is 404.
+const PUBLIC = ['web', 'dist'];
+const MIME = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.ts': 'text/plain; charset=utf-8', '.safetensors': 'application/octet-stream',
+};
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+function resolvePath(urlPath) {
+  const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
+  if (!PUBLIC.some((p) => rel === p || rel.startsWith(p + sep))) return null;
+  const file = join(ROOT, rel);
+  return file.startsWith(ROOT + sep) ? file : null;
+}
+
+const server = createServer((req, res) => {
+  const url = new URL(req.url, 'http://localhost');
+  if (url.pathname === '/') {
+    res.writeHead(302, { Location: '/web/demo/', ...ISOLATION });
+    return res.end();
+  }
+  let file = resolvePath(url.pathname);
+  let st = null;
+  try {
+    st = file && statSync(file);
+    if (st?.isDirectory()) {
+      file = join(file, 'index.html');
+      st = statSync(file);
+    }
+  } catch {
+    st = null;
+  }
+  if (!st || !st.isFile()) {
+    res.writeHead(404, { 'Content-Type': 'text/plain', ...ISOLATION });
+    return res.end('not found\n');
+  }
+  res.writeHead(200, {
+    'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+    'Content-Length': st.size,
+    'Cache-Control': 'no-cache',
+    ...ISOLATION,
+  });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).pipe(res);
+});
+
+server.on('error', (e) => {
+  console.error(`serve: cannot listen on ${host}:${port}: ${e.message}`);
+  process.exit(1);
+});
+server.listen(port, host, () => {
+  console.log(`ddpm-wasm demo: http://${host}:${server.address().port}/  (Ctrl-C to stop)`);
+});

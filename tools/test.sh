@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# `npm test`: everything from a fresh Debian bookworm machine, fail-fast, with a timing summary.
+#   bash tools/test.sh              all stages
+#   bash tools/test.sh js wasm      only the named stages (setup always runs first)
+# Stages: setup native wasm wasm-threads js native-asan fuzz. Builds are incremental and -j2 (2-core CI).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"  # Emscripten's linker needs Debian's acorn
+JOBS="${DDPM_JOBS:-2}"
+
+ALL_STAGES=(native wasm wasm-threads js native-asan fuzz)
+if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
+
+declare -a SUMMARY=()
+T_START=$SECONDS
+
+summary() {
+  echo
+  echo "== npm test: timing =="
+  for line in "${SUMMARY[@]}"; do echo "  $line"; done
+  printf '  %-14s %5ds\n' total $((SECONDS - T_START))
+}
+
+# stage NAME CMD...: runs CMD, records its time, and stops everything on failure.
+stage() {
+  local name=$1; shift
+  echo
+  echo "== [$name] $* =="
+  local t0=$SECONDS
+  if "$@"; then
+    SUMMARY+=("$(printf '%-14s %5ds  ok' "$name" $((SECONDS - t0)))")
+  else
+    local rc=$?
+    SUMMARY+=("$(printf '%-14s %5ds  FAILED (exit %d)' "$name" $((SECONDS - t0)) "$rc")")
+    summary
+    echo
+    echo "npm test: stage '$name' failed: $*" >&2
+    exit 1
+  fi
+}
+
+# Configure once (a fresh build dir), then build and run ctest for a preset.
+cmake_stage() {
+  local preset=$1
+  if [ ! -f "build/$preset/build.ninja" ]; then cmake --preset "$preset" || return; fi
+  cmake --build --preset "$preset" -j"$JOBS" || return
+  ctest --preset "$preset" -j"$JOBS" --timeout 600 --no-tests=error || return
+}
+
+js_stage() {
+  node tools/build.mjs || return
+  node --test --test-reporter=spec tests/js/ || return
+}
+
+fuzz_stage() {
+  if [ -f tools/fuzz.sh ]; then
+    bash tools/fuzz.sh
+  else
+    echo "tools/fuzz.sh not present: skipped"
+  fi
+}
+
+stage setup bash tools/setup.sh
+for s in "${STAGES[@]}"; do
+  case "$s" in
+    native|wasm|wasm-threads|native-asan) stage "$s" cmake_stage "$s" ;;
+    js) stage js js_stage ;;
+    fuzz) stage fuzz fuzz_stage ;;
+    setup) ;;
+    *) echo "npm test: unknown stage '$s' (stages: ${ALL_STAGES[*]})" >&2; exit 2 ;;
+  esac
+done
+summary
+echo "npm test: all stages passed"

@@ -1,0 +1,81 @@
+#include "js_convert.h"
+
+#include <cmath>
+
+#include <emscripten/wire.h>
+
+namespace ddpm::wasm {
+namespace {
+
+bool IsInteger(double x) { return std::isfinite(x) && std::floor(x) == x; }
+
+}  // namespace
+
+val ErrorValue(const Status& status) {
+  val out = val::object();
+  out.set("error", status.message());
+  return out;
+}
+
+Expected<std::vector<int64_t>> IntsFromJs(const val& js, const std::string& name) {
+  if (js.isUndefined() || js.isNull() || !js["length"].isNumber()) {
+    return InvalidArgument(name + ": expected an array of integers");
+  }
+  const size_t n = js["length"].as<size_t>();
+  std::vector<int64_t> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const val v = js[i];
+    const double x = v.isNumber() ? v.as<double>() : NAN;
+    if (!IsInteger(x)) return InvalidArgument(name + "[" + std::to_string(i) + "] is not an integer");
+    out[i] = static_cast<int64_t>(x);
+  }
+  return out;
+}
+
+Expected<Tensor> TensorFromJs(const val& js, const std::string& name) {
+  if (js.isUndefined() || js.isNull() || js.typeOf().as<std::string>() != "object") {
+    return InvalidArgument(name + ": expected a Tensor {data: Float32Array, shape: number[]}");
+  }
+  const val data = js["data"];
+  if (!data.instanceof(val::global("Float32Array"))) {
+    return InvalidArgument(name + ": data must be a Float32Array");
+  }
+  DDPM_ASSIGN_OR_RETURN(Shape shape, IntsFromJs(js["shape"], name + ".shape"));
+  for (int64_t d : shape) {
+    if (d < 0) return InvalidArgument(name + ": negative dimension in shape " + ShapeToString(shape));
+  }
+  const size_t n = data["length"].as<size_t>();
+  if (static_cast<int64_t>(n) != NumElements(shape)) {
+    return InvalidArgument(name + ": data has " + std::to_string(n) + " elements but shape " +
+                           ShapeToString(shape) + " needs " + std::to_string(NumElements(shape)));
+  }
+  Tensor t(shape);
+  if (!t.ok()) return OutOfMemory(name + ": cannot allocate " + ShapeToString(shape));
+  // The view is taken after the allocation above, so a memory growth cannot detach it before set().
+  val(emscripten::typed_memory_view(n, t.data())).call<void>("set", data);
+  return t;
+}
+
+val Float32ArrayFrom(const float* data, size_t n) {
+  val out = val::global("Float32Array").new_(n);
+  if (n > 0) out.call<void>("set", val(emscripten::typed_memory_view(n, data)));
+  return out;
+}
+
+val Int32ArrayFrom(const std::vector<int64_t>& values) {
+  std::vector<int32_t> narrow(values.begin(), values.end());
+  val out = val::global("Int32Array").new_(narrow.size());
+  if (!narrow.empty()) out.call<void>("set", val(emscripten::typed_memory_view(narrow.size(), narrow.data())));
+  return out;
+}
+
+val TensorToJs(const Tensor& t) {
+  val shape = val::array();
+  for (int64_t d : t.shape()) shape.call<void>("push", static_cast<double>(d));
+  val out = val::object();
+  out.set("data", Float32ArrayFrom(t.data(), t.size()));
+  out.set("shape", shape);
+  return out;
+}
+
+}  // namespace ddpm::wasm

@@ -1,0 +1,36 @@
+// Conversions between JS values and core types for the Embind layer. No maths here: copies and checks
+// that a JS value has the shape the core expects. Errors come back as {error: message} objects, never
+// as C++ exceptions; the JS wrapper (web/src/native.js) turns them into Error.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <emscripten/val.h>
+
+#include "base/status.h"
+#include "base/tensor.h"
+
+namespace ddpm::wasm {
+
+using emscripten::val;
+
+// {error: status.message()}. The wrapper throws new Error(error).
+val ErrorValue(const Status& status);
+
+// A {data: Float32Array, shape: number[]} object copied into a Tensor. `name` is the argument's name
+// for errors ("sample: data has 95 elements but shape [2,3,4,4] needs 96").
+Expected<Tensor> TensorFromJs(const val& js, const std::string& name);
+// A Tensor copied into a new {data: Float32Array, shape: number[]} object (JS owns the copy).
+val TensorToJs(const Tensor& t);
+
+// Numbers from a JS array or typed array (checked to be integers for the integer version).
+Expected<std::vector<int64_t>> IntsFromJs(const val& js, const std::string& name);
+
+// New JS typed arrays holding copies of C++ data.
+val Float32ArrayFrom(const float* data, size_t n);
+val Int32ArrayFrom(const std::vector<int64_t>& values);
+
+}  // namespace ddpm::wasm

@@ -1,0 +1,127 @@
+// Embind glue shared by the three schedulers, whose C++ APIs have the same shape (src/diffusion/).
+// SchedulerHandle<S> holds one scheduler and converts arguments and results; it has no maths. Every
+// method that can fail returns {error: message} or "" / an error string, never throws (the JS wrapper
+// in web/src/schedulers.js turns them into Error).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <emscripten/bind.h>
+#include <emscripten/val.h>
+
+#include "base/rng.h"
+#include "diffusion/scheduler_common.h"
+#include "js_convert.h"
+
+namespace ddpm::wasm {
+
+template <class S>
+class SchedulerHandle {
+ public:
+  // "" on success, else the core's message (a bad key names the key).
+  std::string Configure(const std::string& json) {
+    Expected<S> s = S::FromJson(json, "scheduler config");
+    if (!s.ok()) return s.status().message();
+    s_.emplace(std::move(s).value());
+    return "";
+  }
+
+  std::string ConfigJson() const { return s_ ? s_->config().ToJson().dump() : "{}"; }
+  val Betas() const { return s_ ? Float32ArrayFrom(s_->betas().data(), s_->betas().size()) : val::null(); }
+  val AlphasCumprod() const {
+    return s_ ? Float32ArrayFrom(s_->alphas_cumprod().data(), s_->alphas_cumprod().size()) : val::null();
+  }
+  val Timesteps() const { return s_ ? Int32ArrayFrom(s_->timesteps()) : val::null(); }
+  std::string SetTimesteps(int n) { return Configured() ? s_->SetTimesteps(n).message() : NotConfigured(); }
+
+  // The stream noise is drawn from when a step needs noise and the caller gave none.
+  void ManualSeed(double seed) { rng_ = PhiloxRng(static_cast<uint64_t>(seed)); }
+
+  // options: {eta: number, useClippedModelOutput: boolean, noise: Tensor | undefined}.
+  val Step(const val& model_output, int timestep, const val& sample, const val& options) {
+    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
+    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
+    if (!mo.ok()) return ErrorValue(mo.status());
+    Expected<Tensor> x = TensorFromJs(sample, "sample");
+    if (!x.ok()) return ErrorValue(x.status());
+    StepOptions opts;
+    opts.rng = &rng_;
+    opts.eta = options["eta"].isNumber() ? options["eta"].as<double>() : 0.0;
+    opts.use_clipped_model_output = options["useClippedModelOutput"].isTrue();
+    Expected<Tensor> noise = Tensor();
+    if (!options["noise"].isUndefined()) {
+      noise = TensorFromJs(options["noise"], "noise");
+      if (!noise.ok()) return ErrorValue(noise.status());
+      opts.noise = &noise.value();
+    }
+    Expected<StepOutput> out = s_->Step(*mo, timestep, *x, opts);
+    if (!out.ok()) return ErrorValue(out.status());
+    val result = val::object();
+    result.set("prevSample", TensorToJs(out->prev_sample));
+    result.set("predOriginalSample", TensorToJs(out->pred_original_sample));
+    return result;
+  }
+
+  val AddNoise(const val& original_samples, const val& noise, const val& timesteps) const {
+    return TableOp(original_samples, "originalSamples", noise, timesteps, &S::AddNoise);
+  }
+  static constexpr bool kHasGetVelocity = requires(const S& s, const Tensor& t, const std::vector<int64_t>& ts) {
+    s.GetVelocity(t, t, ts);
+  };
+  val GetVelocity(const val& sample, const val& noise, const val& timesteps) const
+    requires kHasGetVelocity
+  {
+    return TableOp(sample, "sample", noise, timesteps, &S::GetVelocity);
+  }
+
+  // DPM-Solver++: sigma at each inference timestep, then the final sigma.
+  static constexpr bool kHasSigmas = requires(const S& s) { s.sigmas(); };
+  val Sigmas() const
+    requires kHasSigmas
+  {
+    return s_ ? Float32ArrayFrom(s_->sigmas().data(), s_->sigmas().size()) : val::null();
+  }
+
+  static void Bind(const char* name) {
+    auto cls = emscripten::class_<SchedulerHandle<S>>(name);
+    cls.template constructor<>()
+        .function("configure", &SchedulerHandle<S>::Configure)
+        .function("configJson", &SchedulerHandle<S>::ConfigJson)
+        .function("betas", &SchedulerHandle<S>::Betas)
+        .function("alphasCumprod", &SchedulerHandle<S>::AlphasCumprod)
+        .function("timesteps", &SchedulerHandle<S>::Timesteps)
+        .function("setTimesteps", &SchedulerHandle<S>::SetTimesteps)
+        .function("manualSeed", &SchedulerHandle<S>::ManualSeed)
+        .function("step", &SchedulerHandle<S>::Step)
+        .function("addNoise", &SchedulerHandle<S>::AddNoise);
+    // diffusers' DPMSolverMultistepScheduler has no get_velocity; bind it where the core has it.
+    if constexpr (kHasGetVelocity) cls.function("getVelocity", &SchedulerHandle<S>::GetVelocity);
+    if constexpr (kHasSigmas) cls.function("sigmas", &SchedulerHandle<S>::Sigmas);
+  }
+
+ private:
+  using TableFn = Expected<Tensor> (S::*)(const Tensor&, const Tensor&, const std::vector<int64_t>&) const;
+
+  bool Configured() const { return s_.has_value(); }
+  static std::string NotConfigured() { return "scheduler is not configured"; }
+
+  val TableOp(const val& a, const char* a_name, const val& noise, const val& timesteps, TableFn fn) const {
+    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
+    Expected<Tensor> x = TensorFromJs(a, a_name);
+    if (!x.ok()) return ErrorValue(x.status());
+    Expected<Tensor> n = TensorFromJs(noise, "noise");
+    if (!n.ok()) return ErrorValue(n.status());
+    Expected<std::vector<int64_t>> t = IntsFromJs(timesteps, "timesteps");
+    if (!t.ok()) return ErrorValue(t.status());
+    Expected<Tensor> out = ((*s_).*fn)(*x, *n, *t);
+    if (!out.ok()) return ErrorValue(out.status());
+    return TensorToJs(*out);
+  }
+
+  std::optional<S> s_;
+  PhiloxRng rng_;
+};
+
+}  // namespace ddpm::wasm

@@ -1,0 +1,4 @@
+// ddpm-wasm: diffusers-compatible diffusion in WebAssembly. See web/index.d.ts for the typed API.
+export { info, memoryUsage, ready, version } from './loader.js';
+export { Tensor } from './tensor.js';
+export { DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler } from './schedulers.js';

@@ -1,0 +1,97 @@
+// Loads one of the two wasm builds and keeps it for the rest of the program.
+//   simd          wasm SIMD128, single thread: Node's default, and browsers without cross-origin isolation.
+//   simd-threads  wasm SIMD128 + pthreads: browsers where crossOriginIsolated and SharedArrayBuffer exist
+//                 (the page is served with COOP/COEP headers). In Node only on request: a pthread module
+//                 keeps the process alive until process.exit().
+
+const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
+const BUILDS = ['simd', 'simd-threads'];
+// Literal import() paths so that bundlers can see and copy both builds.
+const IMPORTERS = {
+  'simd': () => import('../../dist/simd/ddpm.mjs'),
+  'simd-threads': () => import('../../dist/simd-threads/ddpm.mjs'),
+};
+
+let loading = null;
+let native = null;
+
+/**
+ * Which build was loaded and why; null until ready() resolves.
+ * @type {null | {build: string, why: string, threads: number, simd: string, version: string, node: boolean}}
+ */
+export let info = null;
+
+function chooseBuild(requested) {
+  if (requested !== undefined && requested !== 'auto') {
+    if (!BUILDS.includes(requested)) {
+      throw new Error(`build '${requested}' must be one of auto, ${BUILDS.join(', ')}`);
+    }
+    return { build: requested, why: 'requested' };
+  }
+  if (IS_NODE) return { build: 'simd', why: 'Node: single-thread by default (pass { build: "simd-threads" } for threads)' };
+  const isolated = globalThis.crossOriginIsolated === true;
+  const sab = typeof SharedArrayBuffer === 'function';
+  if (isolated && sab) return { build: 'simd-threads', why: 'crossOriginIsolated and SharedArrayBuffer available' };
+  return {
+    build: 'simd',
+    why: isolated ? 'no SharedArrayBuffer' : 'not crossOriginIsolated (serve with COOP/COEP headers for threads)',
+  };
+}
+
+async function instantiate(build, wasmPaths) {
+  const { default: createDdpm } = await IMPORTERS[build]();
+  const moduleArg = {};
+  if (IS_NODE) {
+    // Node 20's global fetch cannot load file:// URLs, so Emscripten's default loader fails there.
+    const { readFile } = await import('node:fs/promises');
+    moduleArg.wasmBinary = await readFile(new URL(`../../dist/${build}/ddpm.wasm`, import.meta.url));
+  } else if (wasmPaths) {
+    moduleArg.locateFile = (file) => new URL(file, new URL(wasmPaths, globalThis.location?.href)).href;
+  }
+  return createDdpm(moduleArg);
+}
+
+/**
+ * Loads the wasm build (once; later calls return the same promise).
+ * @param {{build?: 'auto'|'simd'|'simd-threads', wasmPaths?: string}} [options]
+ */
+export function ready(options = {}) {
+  if (loading) return loading;
+  loading = (async () => {
+    const choice = chooseBuild(options.build);
+    let mod;
+    try {
+      mod = await instantiate(choice.build, options.wasmPaths);
+    } catch (e) {
+      // An automatic choice of threads falls back to the single-thread build rather than fail.
+      if (choice.build === 'simd' || choice.why === 'requested') throw e;
+      choice.why += `; simd-threads failed to load (${e.message}), using simd`;
+      choice.build = 'simd';
+      mod = await instantiate('simd', options.wasmPaths);
+    }
+    const b = mod.buildInfo();
+    native = mod;
+    info = Object.freeze({ build: choice.build, why: choice.why, threads: b.threads ? b.hardwareThreads : 1,
+                           simd: b.simd, version: b.version, node: IS_NODE });
+    return info;
+  })();
+  loading.catch(() => { loading = null; });  // a failed load may be retried
+  return loading;
+}
+
+/** The loaded Embind module; throws if ready() has not resolved. */
+export function getNative() {
+  if (!native) throw new Error('ddpm-wasm is not loaded: await ready() first');
+  return native;
+}
+
+/** The package version (the wasm module's); needs ready(). */
+export function version() {
+  return getNative().version();
+}
+
+/** wasm memory: the heap's size and the bytes malloc has handed out (to check that dispose() frees). */
+export function memoryUsage() {
+  const m = getNative();
+  return { heapBytes: m.HEAP8.buffer.byteLength, mallocBytes: m.mallocInUse() };
+}

@@ -1,0 +1,136 @@
+// DDPMScheduler, DDIMScheduler and DPMSolverMultistepScheduler: thin wrappers over the C++ schedulers
+// (src/diffusion/), which reproduce diffusers v0.31.0. Configs use diffusers' scheduler_config.json keys.
+import { check, NativeObject } from './native.js';
+import { Tensor } from './tensor.js';
+
+function configJson(config, overrides) {
+  let base = config ?? {};
+  if (typeof base === 'string') {
+    try {
+      base = JSON.parse(base);
+    } catch (e) {
+      throw new Error(`scheduler config is not valid JSON: ${e.message}`);
+    }
+  }
+  if (typeof base !== 'object' || Array.isArray(base)) throw new TypeError('scheduler config must be an object or a JSON string');
+  // As diffusers' from_config(config, **kwargs): keyword overrides win over the config's keys.
+  return JSON.stringify({ ...base, ...(overrides ?? {}) });
+}
+
+function timestepList(timesteps) {
+  if (typeof timesteps === 'number') return [timesteps];
+  if (Array.isArray(timesteps) || ArrayBuffer.isView(timesteps)) return Array.from(timesteps, Number);
+  throw new TypeError('timesteps must be a number or an array of integers');
+}
+
+function toTensor(result) {
+  return new Tensor(result.data, result.shape);
+}
+
+class Scheduler extends NativeObject {
+  #betas = null;
+  #alphasCumprod = null;
+  #timesteps = null;
+
+  /**
+   * Builds a scheduler from a diffusers scheduler_config.json (object or JSON text); unknown keys are
+   * ignored and `overrides` replace keys, as in diffusers' `from_config(config, **kwargs)`.
+   */
+  static fromConfig(config = {}, overrides = undefined) {
+    const s = new this();
+    try {
+      check(s.native.configure(configJson(config, overrides)));
+    } catch (e) {
+      s.dispose();
+      throw e;
+    }
+    return s;
+  }
+
+  constructor() {
+    super(new.target.nativeName);  // explicit names survive minifiers that rename classes
+  }
+
+  /** The effective config: every key with its value (defaults filled in), as diffusers' `scheduler.config`. */
+  get config() {
+    return JSON.parse(this.native.configJson());
+  }
+
+  /** β_t for t in [0, num_train_timesteps), float32 as in diffusers. */
+  get betas() {
+    this.#betas ??= this.native.betas();
+    return this.#betas.slice();
+  }
+
+  /** ᾱ_t = Π (1 - β_s), float32 as in diffusers. */
+  get alphasCumprod() {
+    this.#alphasCumprod ??= this.native.alphasCumprod();
+    return this.#alphasCumprod.slice();
+  }
+
+  /** Chooses the n inference timesteps (diffusers' set_timesteps). */
+  setTimesteps(numInferenceSteps) {
+    if (!Number.isInteger(numInferenceSteps)) throw new TypeError('setTimesteps: numInferenceSteps must be an integer');
+    check(this.native.setTimesteps(numInferenceSteps));
+    this.#timesteps = null;
+  }
+
+  /** The timesteps chosen by setTimesteps (descending), or all training timesteps before it is called. */
+  get timesteps() {
+    this.#timesteps ??= this.native.timesteps();
+    return this.#timesteps.slice();
+  }
+
+  /** Seeds the stream that step() draws noise from when it is given none (a Philox stream, same in every build). */
+  manualSeed(seed) {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError('manualSeed: seed must be a non-negative integer');
+    this.native.manualSeed(seed);
+  }
+
+  /**
+   * One reverse step from `sample` at timestep `t`.
+   * @returns {{prevSample: Tensor, predOriginalSample: Tensor}}
+   */
+  step(modelOutput, t, sample, options = {}) {
+    if (!Number.isInteger(t)) throw new TypeError('step: timestep must be an integer');
+    const opts = {
+      eta: options.eta ?? 0,
+      useClippedModelOutput: options.useClippedModelOutput ?? false,
+      noise: options.noise === undefined || options.noise === null ? undefined : Tensor.from(options.noise, 'noise'),
+    };
+    const r = check(this.native.step(Tensor.from(modelOutput, 'modelOutput'), t, Tensor.from(sample, 'sample'), opts));
+    return { prevSample: toTensor(r.prevSample), predOriginalSample: toTensor(r.predOriginalSample) };
+  }
+
+  /** Forward process: sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·noise, with one timestep per batch element. */
+  addNoise(originalSamples, noise, timesteps) {
+    return toTensor(check(this.native.addNoise(Tensor.from(originalSamples, 'originalSamples'),
+                                               Tensor.from(noise, 'noise'), timestepList(timesteps))));
+  }
+
+  /** v-prediction target: sqrt(ᾱ_t)·noise - sqrt(1-ᾱ_t)·sample, with one timestep per batch element. */
+  getVelocity(sample, noise, timesteps) {
+    if (typeof this.native.getVelocity !== 'function') {
+      throw new Error(`getVelocity is not available for ${this.constructor.nativeName} (diffusers has none either)`);
+    }
+    return toTensor(check(this.native.getVelocity(Tensor.from(sample, 'sample'), Tensor.from(noise, 'noise'),
+                                                  timestepList(timesteps))));
+  }
+}
+
+export class DDPMScheduler extends Scheduler {
+  static nativeName = 'DDPMScheduler';
+}
+export class DDIMScheduler extends Scheduler {
+  static nativeName = 'DDIMScheduler';
+}
+/** DPM-Solver++ (multistep): step() keeps the previous x0 predictions, so call it once per timestep, in order;
+ *  setTimesteps() starts a new run. */
+export class DPMSolverMultistepScheduler extends Scheduler {
+  static nativeName = 'DPMSolverMultistepScheduler';
+
+  /** After setTimesteps(n): σ at each timestep, then the final σ (n + 1 values). */
+  get sigmas() {
+    return this.native.sigmas();
+  }
+}
