@@ -30,7 +30,9 @@ SafeTensors EditedWeights(const std::string& name,
     if (edit) edit(t.name, *v, &w);
     else w.AddFloat(t.name, *v, dtype);
   }
-  auto out = SafeTensors::FromBytes(w.Serialize(), name + "-edited.safetensors");
+  auto bytes = w.Serialize();
+  REQUIRE(bytes.ok());
+  auto out = SafeTensors::FromBytes(std::move(bytes).value(), name + "-edited.safetensors");
   REQUIRE(out.ok());
   return std::move(out).value();
 }
