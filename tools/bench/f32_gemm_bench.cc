@@ -1,7 +1,8 @@
 // Microbenchmark of the f32 GEMM and Conv2d over the UNet's 3x3-conv shapes:
 //   M = H*W*batch (output pixels), K = 9*C, N = Cout = C,  C in {32, 64, 128}, H = W in {32, 16, 8}.
 // Prints GFLOP/s (best of the timed repetitions: the machine is shared) and % of MeasurePeakFlops.
-//   f32_gemm_bench [--threads N] [--batch B] [--seconds S per case] [--backend ddpm|xnnpack]
+//   f32_gemm_bench [--threads N] [--batch B] [--seconds S per case]
+// Natively with XNNPACK it also times Conv2d on Backend::kXnnpack (conv2d_xnn).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,31 +15,13 @@
 
 #include "base/tensor.h"
 #include "base/thread_pool.h"
+#include "kernels/conv2d/backend.h"
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/f32_gemm/gemm.h"
 #include "kernels/peak.h"
+#include "bench_timer.h"
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// Best seconds per call of fn over repetitions filling about `budget` seconds (at least 3 calls).
-double BestSeconds(const std::function<void()>& fn, double budget) {
-  // Warm-up (at least one call): pages in buffers and, in wasm, lets V8 swap in its optimised tier,
-  // which it compiles in the background and only enters at a later call.
-  const auto w0 = Clock::now();
-  do fn(); while (std::chrono::duration<double>(Clock::now() - w0).count() < budget / 2);
-  double best = 1e30, total = 0;
-  for (int rep = 0; rep < 3 || total < budget; ++rep) {
-    const auto t0 = Clock::now();
-    fn();
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    best = std::min(best, s);
-    total += s;
-    if (rep > 1000) break;
-  }
-  return best;
-}
 
 std::vector<float> Random(size_t n, std::mt19937& rng) {
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
@@ -65,8 +48,9 @@ int main(int argc, char** argv) {
   using namespace ddpm;
   using namespace ddpm::kernels;
   const double peak = MeasurePeakFlops(0.5);
-  std::printf("peak (1 thread, %s): %.1f GFLOP/s; kernel %s; threads %d; batch %d\n", PeakTargetName(),
-              peak * 1e-9, GemmKernelName(), threads, batch);
+  const bool cpu = threads == 1;  // CPU time excludes time slices lost to other processes
+  std::printf("peak (1 thread, %s): %.1f GFLOP/s; kernel %s; threads %d; batch %d; timer %s\n",
+              PeakTargetName(), peak * 1e-9, GemmKernelName(), threads, batch, cpu ? "cpu" : "wall");
   const double peak_all = peak * threads;
   ThreadPool pool(threads);
   std::mt19937 rng(42);
@@ -88,15 +72,23 @@ int main(int argc, char** argv) {
                     100.0 * flops / s / peak_all);
         std::fflush(stdout);
       };
-      report("gemm_packed", BestSeconds([&] {
+      report("gemm_packed", ddpm::bench::BestSeconds([&] {
                GemmPacked(m, n, k, a.data(), k, packed.packed(), packed.bias(), y.data(), n, false, &pool);
-             }, seconds));
-      report("gemm", BestSeconds([&] {
+             }, seconds, cpu));
+      report("gemm", ddpm::bench::BestSeconds([&] {
                Gemm(m, n, k, a.data(), k, weight.data(), k, true, y.data(), n, false, scratch.data(), &pool);
-             }, seconds));
-      report("conv2d", BestSeconds([&] {
+             }, seconds, cpu));
+      report("conv2d", ddpm::bench::BestSeconds([&] {
                Conv2d(packed, x.data(), batch, hw, hw, y.data(), false, scratch.data(), &pool);
-             }, seconds));
+             }, seconds, cpu));
+      if (BackendAvailable(Backend::kXnnpack)) {
+        (void)SetBackend(Backend::kXnnpack);
+        const PackedConv2d xnn = PackedConv2d::Pack(p, weight.data(), bias.data());
+        report("conv2d_xnn", ddpm::bench::BestSeconds([&] {
+                 Conv2d(xnn, x.data(), batch, hw, hw, y.data(), false, scratch.data(), &pool);
+               }, seconds, cpu));
+        (void)SetBackend(Backend::kDdpm);
+      }
     }
   }
   return 0;

@@ -17,6 +17,7 @@
 #include "kernels/f32_gemm/gemm-inl.h"
 #include "kernels/f32_gemm/gemm.h"
 #include "kernels/peak.h"
+#include "bench_timer.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ddpm::kernels::HWY_NAMESPACE {
@@ -33,18 +34,7 @@ void RunTile(size_t m, size_t n, size_t k, double seconds, double peak) {
   auto once = [&] {
     GemmPackedBlock<MR, NR, KU>(0, m, 0, panels, n, k, a.data(), k, packed.data(), nullptr, c.data(), n, false);
   };
-  using Clock = std::chrono::steady_clock;
-  // Warm-up: V8 runs new wasm code in its baseline tier until the optimised code (compiled in the
-  // background, slowly on a loaded machine) replaces it at a later call.
-  for (auto t0 = Clock::now(); std::chrono::duration<double>(Clock::now() - t0).count() < seconds / 2;) once();
-  double best = 1e30, total = 0;
-  for (int rep = 0; rep < 3 || total < seconds; ++rep) {
-    const auto t0 = Clock::now();
-    once();
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    best = std::min(best, s);
-    total += s;
-  }
+  const double best = ddpm::bench::BestSeconds(once, seconds, /*cpu=*/true);
   const double gflops = 2.0 * m * n * k / best * 1e-9;
   std::printf("f32_gemm_%zux%zu__%s ku%zu  M=%zu K=%zu N=%zu  %7.2f GFLOP/s  %5.1f%%\n", MR, NR,
               hwy::TargetName(HWY_TARGET), KU, m, k, n, gflops, 100 * gflops / peak);

@@ -4,7 +4,11 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/conv2d/backend.h"
 #include "kernels/f32_gemm/gemm.h"
+#if defined(DDPM_HAVE_XNNPACK)
+#include "kernels/native_only/xnnpack_conv2d.h"
+#endif
 
 namespace ddpm::kernels {
 namespace {
@@ -71,16 +75,20 @@ PackedConv2d PackedConv2d::Pack(const Conv2dParams& p, const float* weight_oihw,
   DDPM_KERNEL_ASSERT(w.packed_.ok());
   PackGemmB(n, k, bt.data(), k, /*b_transposed=*/true, w.packed_.data());
   w.bias_ = bias ? Tensor({int64_t(n)}, bias) : Tensor({int64_t(n)});
+#if defined(DDPM_HAVE_XNNPACK)
+  if (GetBackend() == Backend::kXnnpack) w.xnn_ = CreateXnnConv2d(p, weight_oihw, w.bias_.data());
+#endif
   return w;
 }
 
 size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads) {
-  if (w.is_pointwise()) return 0;
   const Conv2dParams& p = w.params();
   const size_t rows = size_t(batch) * Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom) *
                       Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
   const size_t block = std::min(rows, RowsPerBlock(w.k()));
-  return size_t(std::max(threads, 1)) * block * w.k();
+  const size_t ours = w.is_pointwise() ? 0 : size_t(std::max(threads, 1)) * block * w.k();
+  // XNNPACK only writes y = conv + bias: accumulating goes through a whole output in scratch.
+  return w.xnn() ? std::max(ours, rows * p.cout) : ours;
 }
 
 void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, float* y,
@@ -93,6 +101,19 @@ void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, 
   DDPM_KERNEL_ASSERT(oh > 0 && ow > 0);
   const size_t m = size_t(batch) * oh * ow, n = p.cout, k = w.k();
   if (m == 0) return;
+#if defined(DDPM_HAVE_XNNPACK)
+  if (w.xnn() && GetBackend() == Backend::kXnnpack) {
+    const int threads = pool ? pool->num_threads() : 1;
+    float* out = accumulate ? scratch : y;
+    DDPM_KERNEL_ASSERT(out != nullptr);
+    if (RunXnnConv2d(*w.xnn(), x, batch, h, width, out, threads)) {
+      if (accumulate) {
+        for (size_t i = 0; i < m * n; ++i) y[i] += out[i];
+      }
+      return;
+    }  // else: XNNPACK failed; ours below still gives the answer.
+  }
+#endif
   if (w.is_pointwise()) {
     GemmPacked(m, n, k, x, k, w.packed(), w.bias(), y, n, accumulate, pool);
     return;

@@ -5,11 +5,14 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "base/tensor.h"
 #include "base/thread_pool.h"
 
 namespace ddpm::kernels {
+
+class XnnConv2d;  // native_only/xnnpack_conv2d.h
 
 struct Conv2dParams {
   int cin = 0, cout = 0, kh = 3, kw = 3, stride = 1;
@@ -22,6 +25,7 @@ class PackedConv2d {  // weights packed ONCE at model load
  public:
   PackedConv2d() = default;
   // weight in PyTorch layout [cout, cin, kh, kw]; bias [cout] or nullptr (then zero).
+  // With Backend::kXnnpack active (backend.h) it also creates the XNNPACK operator Conv2d then runs.
   static PackedConv2d Pack(const Conv2dParams& p, const float* weight_oihw, const float* bias);
   const Conv2dParams& params() const { return p_; }
 
@@ -31,11 +35,14 @@ class PackedConv2d {  // weights packed ONCE at model load
   const float* bias() const { return bias_.data(); }
   // True when the input rows are already the GEMM's A (1x1, stride 1, no padding).
   bool is_pointwise() const;
+  // The XNNPACK operator, created by Pack when Backend::kXnnpack was active (else nullptr).
+  XnnConv2d* xnn() const { return xnn_.get(); }
 
  private:
   Conv2dParams p_;
   Tensor packed_;  // PackedGemmBFloats(cout, K) floats, 64-byte aligned
   Tensor bias_;    // [cout]
+  std::shared_ptr<XnnConv2d> xnn_;
 };
 
 // Floats of scratch Conv2d needs for an input of this size (may be 0). `threads` must be at least

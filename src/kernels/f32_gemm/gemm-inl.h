@@ -20,6 +20,30 @@ HWY_BEFORE_NAMESPACE();
 namespace ddpm::kernels::HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// Tile per target, and why (register file / FMA); percentages are of MeasurePeakFlops on the same
+// target, from tools/bench/gemm_tiles_bench (Xeon with AVX-512, 2 FMA ports; shared, noisy machine):
+//  * AVX3 (32 zmm, FMA): 8x32 = 16 accumulators + 2 B vectors + 1 broadcast: 16 independent FMA
+//    chains cover latency 4 x 2 pipes. ~87% (6x32: 74%, 12x32: 89% but wastes more on row tails).
+//  * AVX2 (16 ymm, FMA): 6x16 = 12 accumulators + 2 B + 1 broadcast = 15 of 16 registers. ~92%
+//    (4x24: 84%, 5x16: 85%).
+//  * SSE4/SSSE3 (16 xmm, no FMA): 6x8, the same register budget with 4 lanes.
+//  * WASM simd128 (16 xmm in V8, one reserved as scratch; no FMA): 4x8 = 8 accumulators + 2 B +
+//    1 splat. ~95% of the mul+add peak; 5x8 ~84%, 6x8 <= 84%, 2x16 ~96% (more N padding).
+//  * EMU128 / SCALAR fallbacks: 4x8 / 4x4; correctness only.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr size_t kGemmMr = 8, kGemmNr = 32;
+#elif HWY_TARGET == HWY_AVX2
+constexpr size_t kGemmMr = 6, kGemmNr = 16;
+#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
+constexpr size_t kGemmMr = 6, kGemmNr = 8;
+#elif HWY_TARGET == HWY_WASM
+constexpr size_t kGemmMr = 4, kGemmNr = 8;
+#elif HWY_TARGET == HWY_SCALAR
+constexpr size_t kGemmMr = 4, kGemmNr = 4;
+#else
+constexpr size_t kGemmMr = 4, kGemmNr = 8;
+#endif
+
 // One MR x NR tile of C over kc steps of k:
 //   C[0..mr) x [0..NR) (+)= A[0..mr) x [0..kc) · W + bias
 // a: row-major, stride lda. w: one packed panel slice, kc rows of NR floats. bias: NR floats or nullptr.

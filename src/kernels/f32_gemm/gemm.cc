@@ -1,16 +1,7 @@
 // f32 GEMM dispatch: one instantiation of gemm-inl.h per Highway target (foreach_target), chosen at
 // run time, plus the target-independent policy: threading and the per-call packing of B.
 //
-// Tile per target, and why (register file / FMA); percentages are of MeasurePeakFlops on the same
-// target, from tools/bench/gemm_tiles_bench (Xeon with AVX-512, 2 FMA ports; shared, noisy machine):
-//  * AVX3 (32 zmm, FMA): 8x32 = 16 accumulators + 2 B vectors + 1 broadcast: 16 independent FMA
-//    chains cover latency 4 x 2 pipes. ~87% (6x32: 74%, 12x32: 89% but wastes more on row tails).
-//  * AVX2 (16 ymm, FMA): 6x16 = 12 accumulators + 2 B + 1 broadcast = 15 of 16 registers. ~92%
-//    (4x24: 84%, 5x16: 85%).
-//  * SSE4/SSSE3 (16 xmm, no FMA): 6x8, the same register budget with 4 lanes.
-//  * WASM simd128 (16 xmm in V8, one reserved as scratch; no FMA): 4x8 = 8 accumulators + 2 B +
-//    1 splat. ~95% of the mul+add peak; 5x8 ~84%, 6x8 <= 84%, 2x16 ~96% (more N padding).
-//  * EMU128 / SCALAR fallbacks: 4x8 / 4x4; correctness only.
+// Tile shapes per target: see kGemmMr/kGemmNr in gemm-inl.h.
 #include "kernels/f32_gemm/gemm.h"
 
 #include <cstdio>
@@ -25,33 +16,19 @@
 HWY_BEFORE_NAMESPACE();
 namespace ddpm::kernels::HWY_NAMESPACE {
 
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr size_t kMr = 8, kNr = 32;
-#elif HWY_TARGET == HWY_AVX2
-constexpr size_t kMr = 6, kNr = 16;
-#elif HWY_TARGET == HWY_SSE4 || HWY_TARGET == HWY_SSSE3
-constexpr size_t kMr = 6, kNr = 8;
-#elif HWY_TARGET == HWY_WASM
-constexpr size_t kMr = 4, kNr = 8;
-#elif HWY_TARGET == HWY_SCALAR
-constexpr size_t kMr = 4, kNr = 4;
-#else
-constexpr size_t kMr = 4, kNr = 8;
-#endif
-
-size_t TileMr() { return kMr; }
-size_t TileNr() { return kNr; }
+size_t TileMr() { return kGemmMr; }
+size_t TileNr() { return kGemmNr; }
 
 void PackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k, const float* a,
                  size_t lda, const float* packed, const float* bias, float* c, size_t ldc,
                  bool accumulate) {
-  GemmPackedBlock<kMr, kNr>(m0, m1, q0, q1, n, k, a, lda, packed, bias, c, ldc, accumulate);
+  GemmPackedBlock<kGemmMr, kGemmNr>(m0, m1, q0, q1, n, k, a, lda, packed, bias, c, ldc, accumulate);
 }
 
 const char* KernelName() {
   static char name[64];
   if (!name[0]) {
-    std::snprintf(name, sizeof(name), "f32_gemm_%zux%zu__%s", kMr, kNr, hwy::TargetName(HWY_TARGET));
+    std::snprintf(name, sizeof(name), "f32_gemm_%zux%zu__%s", kGemmMr, kGemmNr, hwy::TargetName(HWY_TARGET));
   }
   return name;
 }

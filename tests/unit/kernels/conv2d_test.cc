@@ -3,9 +3,11 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "kernels/conv2d/backend.h"
 #include "kernels/conv2d/conv2d.h"
 
 namespace {
@@ -44,6 +46,8 @@ void CheckConv(const ConvCase& t) {
                               t.accumulate);
 
   const auto packed = ddpm::kernels::PackedConv2d::Pack(p, weight.data(), bias.data());
+  // Under Backend::kXnnpack, Pack must have built the XNNPACK operator (else we would test ours).
+  CHECK((packed.xnn() != nullptr) == (ddpm::kernels::GetBackend() == ddpm::kernels::Backend::kXnnpack));
   ThreadPool pool(t.threads);
   std::vector<float> scratch(ddpm::kernels::Conv2dScratchFloats(packed, t.batch, t.h, t.w, t.threads) + 1);
   ddpm::kernels::Conv2d(packed, x.data(), t.batch, t.h, t.w, y.data(), t.accumulate, scratch.data(), &pool);
@@ -98,4 +102,31 @@ TEST_CASE("Conv2d accumulate (fused residual) and threads", "[kernels][conv2d]")
     CheckConv({Params(32, 24, 3, 1, 1, 1, 1, 1), 7, 9, 11, false, threads});  // many row blocks
     CheckConv({Params(8, 40, 3, 1, 1, 1, 1, 1), 1, 2, 2, false, threads});   // fewer blocks than threads
   }
+}
+
+TEST_CASE("Conv2d on the XNNPACK backend matches the scalar twin", "[kernels][conv2d][xnnpack]") {
+  using ddpm::kernels::Backend;
+  if (!ddpm::kernels::BackendAvailable(Backend::kXnnpack)) {
+    CHECK_FALSE(ddpm::kernels::SetBackend(Backend::kXnnpack).ok());
+    CHECK(ddpm::kernels::ParseBackend("xnnpack").status().message().find("must be one of ddpm") !=
+          std::string::npos);
+    return;
+  }
+  REQUIRE(ddpm::kernels::SetBackend(Backend::kXnnpack).ok());
+  struct Restore {
+    ~Restore() { (void)ddpm::kernels::SetBackend(Backend::kDdpm); }
+  } restore;
+  for (int threads : {1, 2}) {
+    CheckConv({Params(5, 7, 3, 1, 1, 1, 1, 1), 7, 5, 6, false, threads});
+    CheckConv({Params(16, 32, 3, 1, 1, 1, 1, 1), 2, 8, 8, true, threads});  // accumulate via scratch
+    CheckConv({Params(6, 10, 3, 2, 0, 0, 1, 1), 2, 7, 7, false, threads});  // asymmetric downsample
+    CheckConv({Params(13, 21, 1, 1, 0, 0, 0, 0), 7, 1, 1, true, threads});  // Linear
+  }
+}
+
+TEST_CASE("ParseBackend names the bad value and the valid ones", "[kernels][conv2d]") {
+  CHECK(ddpm::kernels::ParseBackend("ddpm").ok());
+  const auto bad = ddpm::kernels::ParseBackend("cudnn");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("'cudnn' must be one of ddpm") != std::string::npos);
 }
