@@ -15,5 +15,7 @@ struct Command {
 std::unique_ptr<Command> MakeInfoCommand();
 std::unique_ptr<Command> MakeUNetForwardCommand();
 std::unique_ptr<Command> MakeBenchCommand();
+std::unique_ptr<Command> MakeSampleCommand();
+std::unique_ptr<Command> MakeTrainCommand();
 
 }  // namespace ddpm::cli

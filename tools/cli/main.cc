@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(MakeInfoCommand());
   commands.push_back(MakeUNetForwardCommand());
+  commands.push_back(MakeSampleCommand());
+  commands.push_back(MakeTrainCommand());
   commands.push_back(MakeBenchCommand());
   std::vector<std::pair<CLI::App*, Command*>> subs;
   for (auto& c : commands) subs.emplace_back(c->Register(app), c.get());

@@ -1,0 +1,185 @@
+// ddpm sample: noise -> images with a diffusers pipeline folder (UNet2DModel, or the toy 2-D MLP).
+// Output by extension: *.png a grid, *.safetensors `images` F32 [N, C, H, W] in [0, 1] (toy models:
+// `points` [N, 2]), anything else a directory of 00000.png, 00001.png, ... Everything is computed
+// before anything is written, so a failed run leaves no output behind.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "diffusion/pipeline.h"
+#include "io/canvas.h"
+#include "io/file_util.h"
+#include "io/image_grid.h"
+#include "io/json_config.h"
+#include "io/png.h"
+#include "io/safetensors.h"
+#include "nn/toy_mlp.h"
+#include "progress.h"
+
+namespace ddpm::cli {
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The model behind a folder: a UNet2DModel, or the toy MLP (model_index.json names ToyMLPDenoiser).
+struct LoadedModel {
+  std::unique_ptr<nn::UNet2DModel> unet;
+  std::unique_ptr<ToyMlp> toy;
+  Shape image_shape;
+  int64_t num_classes = 0;   // num_class_embeds
+  int64_t null_class = -1;   // config.json's null_class_index (written by ddpm train), -1 if none
+};
+
+Expected<LoadedModel> Load(const DiffusersFolder& folder) {
+  LoadedModel m;
+  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(folder.unet_config));
+  std::string cls;
+  DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
+  if (cls == "ToyMLPDenoiser") {
+    DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::Load(std::filesystem::path(folder.unet_config).parent_path().string()));
+    m.image_shape = {toy.config().data_dim, 1, 1};
+    m.toy = std::make_unique<ToyMlp>(std::move(toy));
+    return m;
+  }
+  DDPM_ASSIGN_OR_RETURN(m.unet, nn::UNet2DModel::FromPretrained(folder.root));
+  const auto& c = m.unet->config();
+  if (c.sample_height <= 0) return InvalidArgument(folder.unet_config + ": config has no sample_size");
+  m.image_shape = {c.in_channels, c.sample_height, c.sample_width};
+  m.num_classes = c.num_class_embeds.value_or(0);
+  int64_t null_class = -1;
+  DDPM_RETURN_IF_ERROR(cfg.GetInt("null_class_index", &null_class));
+  m.null_class = null_class;
+  return m;
+}
+
+class SampleCommand : public Command {
+ public:
+  CLI::App* Register(CLI::App& app) override {
+    auto* sub = app.add_subcommand("sample", "Generate images (noise -> x0) with a pipeline folder");
+    sub->add_option("--model", model_, "diffusers pipeline folder (or UNet folder)")->required();
+    sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp")->default_val("ddim");
+    sub->add_option("--steps", steps_, "denoising steps (default: 1000 for ddpm, 50 for ddim, 20 for dpmpp)");
+    sub->add_option("--eta", eta_, "DDIM noise weight (0 = deterministic)")->default_val(0.0);
+    sub->add_option("--num-images", num_images_, "images to generate")->default_val(8)->check(CLI::Range(1, 4096));
+    sub->add_option("--class", class_, "class label for every image (class-conditional models)");
+    sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight (1 = off)")->default_val(1.0);
+    sub->add_option("--seed", seed_, "seed of the initial noise (same seed, same images, native or wasm)")
+        ->default_val(0);
+    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    sub->add_option("--output", output_, "*.png grid, *.safetensors, or a directory of PNGs")->required();
+    return sub;
+  }
+
+  int Run() override {
+    auto folder = ResolveDiffusersFolder(model_);
+    if (!folder.ok()) return Fail("sample", folder.status());
+    auto model = Load(*folder);
+    if (!model.ok()) return Fail("sample", model.status());
+    JsonConfig sched = JsonConfig::Parse("{}", "default DDPM scheduler").value();
+    if (!folder->scheduler_config.empty()) {
+      auto s = JsonConfig::ReadFile(folder->scheduler_config);
+      if (!s.ok()) return Fail("sample", s.status());
+      sched = std::move(s).value();
+    }
+    SampleOptions so;
+    so.scheduler = scheduler_;
+    so.steps = steps_ > 0 ? steps_ : scheduler_ == "ddpm" ? 1000 : scheduler_ == "dpmpp" ? 20 : 50;
+    so.eta = eta_;
+    so.num_images = num_images_;
+    so.seed = seed_;
+    so.guidance_scale = guidance_;
+    so.null_class = model->null_class;
+    if (class_ >= 0) {
+      if (model->num_classes == 0) return Fail("sample", InvalidArgument("--class given, but the model has no class embedding"));
+      const int64_t usable = model->null_class >= 0 ? model->null_class : model->num_classes;
+      if (class_ >= usable)
+        return Fail("sample", InvalidArgument("--class " + std::to_string(class_) + " is out of range: the model has " +
+                                              std::to_string(usable) + " classes (0.." + std::to_string(usable - 1) + ")"));
+      so.class_labels = {class_};
+    } else if (model->num_classes > 0) {
+      return Fail("sample", InvalidArgument("the model is class-conditional: pass --class (0.." +
+                                            std::to_string((model->null_class >= 0 ? model->null_class : model->num_classes) - 1) + ")"));
+    }
+    if (guidance_ != 1.0 && so.class_labels.empty())
+      return Fail("sample", InvalidArgument("--guidance-scale needs --class (guidance mixes conditional and null-class predictions)"));
+
+    ThreadPool pool(ResolveThreads(threads_));
+    ProgressBar bar("sample " + scheduler_, so.steps);
+    so.on_step = [&](const StepProgress& p) {
+      bar.Update(p.step);
+      return true;
+    };
+    NoisePredictor predict = [&](const Tensor& x, int64_t t, const std::vector<int64_t>& labels, Tensor* out) -> Status {
+      std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
+      if (model->toy) {
+        if (out->shape() != x.shape()) *out = Tensor(x.shape());
+        model->toy->Forward(x.data(), ts.data(), int(x.dim(0)), out->data(), &pool);
+        return Status::Ok();
+      }
+      return model->unet->ForwardInto(x, ts, labels, out, &pool);
+    };
+    auto images = Sample(predict, model->image_shape, sched, so);
+    if (!images.ok()) return Fail("sample", images.status());
+    bar.Finish();
+    Status st = model->toy ? WriteToy(*images) : WriteImages(*images);
+    if (!st.ok()) return Fail("sample", st);
+    std::fprintf(stderr, "wrote %s\n", output_.c_str());
+    return 0;
+  }
+
+ private:
+  Status WriteImages(const Tensor& x) const {
+    if (EndsWith(output_, ".png")) {
+      DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
+      return WritePng(output_, grid);
+    }
+    Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)
+    for (size_t i = 0; i < x.size(); ++i) unit[i] = std::min(1.0f, std::max(0.0f, x[i] / 2 + 0.5f));
+    if (EndsWith(output_, ".safetensors")) {
+      SafeTensorsWriter w;
+      w.AddFloat("images", unit);
+      return w.WriteFile(output_);
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(output_, ec);
+    if (ec) return IoError(output_ + ": cannot create directory (" + ec.message() + ")");
+    const int64_t n = x.dim(0), per = int64_t(x.size()) / n;
+    for (int64_t i = 0; i < n; ++i) {
+      Tensor one(Shape{1, x.dim(1), x.dim(2), x.dim(3)}, unit.data() + i * per);
+      DDPM_ASSIGN_OR_RETURN(ImageU8 img, MakeImageGrid(one, {}));
+      char name[32];
+      std::snprintf(name, sizeof name, "%05lld.png", static_cast<long long>(i));
+      DDPM_RETURN_IF_ERROR(WritePng(JoinPath(output_, name), img));
+    }
+    return Status::Ok();
+  }
+
+  Status WriteToy(const Tensor& x) const {
+    const std::vector<float> pts(x.data(), x.data() + x.size());
+    if (EndsWith(output_, ".safetensors")) {
+      SafeTensorsWriter w;
+      w.AddFloat("points", Shape{x.dim(0), x.dim(1)}, x.data());
+      return w.WriteFile(output_);
+    }
+    if (!EndsWith(output_, ".png")) return InvalidArgument("--output for a toy 2-D model must be *.png or *.safetensors");
+    return WritePng(output_, PlotScatter({pts}, {{31, 119, 180}}, 3.0f, 400));
+  }
+
+  std::string model_, scheduler_ = "ddim", output_;
+  int steps_ = 0, num_images_ = 8, threads_ = 1;
+  int64_t class_ = -1;
+  double eta_ = 0.0, guidance_ = 1.0;
+  uint64_t seed_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Command> MakeSampleCommand() { return std::make_unique<SampleCommand>(); }
+
+}  // namespace ddpm::cli

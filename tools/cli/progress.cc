@@ -1,0 +1,43 @@
+#include "progress.h"
+
+#include <cstdio>
+#include <unistd.h>
+
+namespace ddpm::cli {
+
+using Clock = std::chrono::steady_clock;
+
+ProgressBar::ProgressBar(std::string label, long long total, long long start)
+    : label_(std::move(label)), total_(total), start_(start), tty_(isatty(STDERR_FILENO)), t0_(Clock::now()) {}
+
+void ProgressBar::Update(long long done, const std::string& extra) {
+  const auto now = Clock::now();
+  const int decile = total_ > 0 ? int(10 * done / total_) : 0;
+  if (tty_ ? now - last_draw_ < std::chrono::milliseconds(100) : decile == last_decile_) return;
+  last_draw_ = now;
+  last_decile_ = decile;
+  Draw(done, extra, false);
+}
+
+void ProgressBar::Finish(const std::string& extra) { Draw(total_, extra, true); }
+
+void ProgressBar::Draw(long long done, const std::string& extra, bool final) {
+  const double secs = std::chrono::duration<double>(Clock::now() - t0_).count();
+  const double rate = secs > 0 ? double(done - start_) / secs : 0.0;
+  const double eta = rate > 0 ? double(total_ - done) / rate : 0.0;
+  constexpr int kWidth = 24;
+  const int filled = total_ > 0 ? int(kWidth * done / total_) : 0;
+  char bar[kWidth + 1];
+  for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
+  bar[kWidth] = 0;
+  char eta_text[32];
+  if (final) std::snprintf(eta_text, sizeof eta_text, "in %.1fs", secs);
+  else if (eta >= 3600) std::snprintf(eta_text, sizeof eta_text, "ETA %.0fh%02.0fm", eta / 3600, (eta - 3600 * int(eta / 3600)) / 60);
+  else if (eta >= 60) std::snprintf(eta_text, sizeof eta_text, "ETA %.0fm%02.0fs", eta / 60 - 0.5, eta - 60 * int(eta / 60));
+  else std::snprintf(eta_text, sizeof eta_text, "ETA %.0fs", eta);
+  std::fprintf(stderr, "%s%s [%s] %lld/%lld  %.2f it/s  %s%s%s%s", tty_ ? "\r\033[K" : "", label_.c_str(), bar, done,
+               total_, rate, eta_text, extra.empty() ? "" : "  ", extra.c_str(), (final || !tty_) ? "\n" : "");
+  std::fflush(stderr);
+}
+
+}  // namespace ddpm::cli
