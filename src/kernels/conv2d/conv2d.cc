@@ -1,10 +1,10 @@
 #include "kernels/conv2d/conv2d.h"
 
 #include <algorithm>
-#include <cstring>
 #include <vector>
 
 #include "kernels/conv2d/backend.h"
+#include "kernels/conv2d/im2col.h"
 #include "kernels/f32_gemm/gemm.h"
 #if defined(DDPM_HAVE_XNNPACK)
 #include "kernels/native_only/xnnpack_conv2d.h"
@@ -18,27 +18,6 @@ namespace {
 size_t RowsPerBlock(size_t k) {
   const size_t rows = (size_t{64} * 1024 / std::max<size_t>(k, 1)) / 24 * 24;
   return std::clamp<size_t>(rows, 24, 240);
-}
-
-// A rows [r0, r1) of the implicit GEMM (output pixel r = (b, oy, ox)) into `a` (K floats per row).
-void Im2col(const Conv2dParams& p, const float* x, int h, int width, int oh, int ow, size_t r0,
-            size_t r1, float* a) {
-  const size_t cin = p.cin, k = size_t(p.kh) * p.kw * cin;
-  for (size_t r = r0; r < r1; ++r) {
-    const size_t ox = r % ow, oy = (r / ow) % oh, b = r / (size_t(ow) * oh);
-    float* row = a + (r - r0) * k;
-    for (int ky = 0; ky < p.kh; ++ky) {
-      const int iy = int(oy) * p.stride - p.pad_top + ky;
-      for (int kx = 0; kx < p.kw; ++kx, row += cin) {
-        const int ix = int(ox) * p.stride - p.pad_left + kx;
-        if (iy < 0 || iy >= h || ix < 0 || ix >= width) {
-          std::memset(row, 0, cin * sizeof(float));
-        } else {
-          std::memcpy(row, x + ((b * h + iy) * width + ix) * cin, cin * sizeof(float));
-        }
-      }
-    }
-  }
 }
 
 }  // namespace
@@ -125,7 +104,7 @@ void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, 
   if (blocks < size_t(threads)) {
     // Too few pixels to give each thread a block (small images): gather all rows (they fit in the
     // scratch, which holds `threads` blocks) and let GemmPacked split the output channels.
-    Im2col(p, x, h, width, oh, ow, 0, m, scratch);
+    Im2colRows(p, x, h, width, oh, ow, 0, m, scratch);
     GemmPacked(m, n, k, scratch, k, w.packed(), w.bias(), y, n, accumulate, pool);
     return;
   }
@@ -133,7 +112,7 @@ void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, 
     float* a = scratch + size_t(t) * block * k;
     for (size_t blk = b0; blk < b1; ++blk) {
       const size_t r0 = blk * block, r1 = std::min(m, r0 + block);
-      Im2col(p, x, h, width, oh, ow, r0, r1, a);
+      Im2colRows(p, x, h, width, oh, ow, r0, r1, a);
       GemmPacked(r1 - r0, n, k, a, k, w.packed(), w.bias(), y + r0 * n, n, accumulate, nullptr);
     }
   };
