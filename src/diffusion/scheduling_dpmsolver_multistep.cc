@@ -91,8 +91,13 @@ nlohmann::json DPMSolverMultistepSchedulerConfig::ToJson() const {
   j["use_beta_sigmas"] = use_beta_sigmas;
   j["use_lu_lambdas"] = use_lu_lambdas;
   j["final_sigmas_type"] = final_sigmas_type;
-  // JSON has no -inf: null stands for diffusers' default.
-  j["lambda_min_clipped"] = std::isfinite(lambda_min_clipped) ? nlohmann::json(lambda_min_clipped) : nlohmann::json();
+  // JSON has no -inf, and diffusers would take null as a value: leave the default (-inf) unwritten.
+  // (+inf and NaN are written as strings, which FromJson refuses.)
+  if (std::isfinite(lambda_min_clipped)) {
+    j["lambda_min_clipped"] = lambda_min_clipped;
+  } else if (!(lambda_min_clipped < 0)) {
+    j["lambda_min_clipped"] = std::isnan(lambda_min_clipped) ? "NaN" : "Infinity";
+  }
   j["variance_type"] = variance_type.empty() ? nlohmann::json() : nlohmann::json(variance_type);
   return j;
 }
@@ -117,10 +122,7 @@ DPMSolverMultistepScheduler::DPMSolverMultistepScheduler(DPMSolverMultistepSched
 Expected<DPMSolverMultistepScheduler> DPMSolverMultistepScheduler::FromConfig(
     const DPMSolverMultistepSchedulerConfig& config) {
   JsonConfig json(config.ToJson(), "DPMSolverMultistepSchedulerConfig");  // a hand-filled struct gets the checks
-  DDPM_ASSIGN_OR_RETURN(DPMSolverMultistepSchedulerConfig checked, DPMSolverMultistepSchedulerConfig::FromJson(json));
-  checked.lambda_min_clipped = config.lambda_min_clipped;  // -inf does not survive JSON
-  DDPM_ASSIGN_OR_RETURN(NoiseSchedule schedule, MakeNoiseSchedule(checked.beta_spec(), kDpmSchedules));
-  return DPMSolverMultistepScheduler(std::move(checked), std::move(schedule));
+  return FromConfig(json);
 }
 
 Expected<DPMSolverMultistepScheduler> DPMSolverMultistepScheduler::FromConfig(const JsonConfig& json) {

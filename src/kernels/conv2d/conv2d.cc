@@ -1,7 +1,7 @@
 #include "kernels/conv2d/conv2d.h"
 
 #include <algorithm>
-#include <cstring>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/conv2d/backend.h"
@@ -13,29 +13,34 @@
 namespace ddpm::kernels {
 namespace {
 
-// Output pixels gathered per im2col block: about 64K floats (256 KB) of A per thread, so the block
-// stays in L2 while every panel of B streams past it; whole tiles of the largest MR (8) and MR 6.
-size_t RowsPerBlock(size_t k) {
-  const size_t rows = (size_t{64} * 1024 / std::max<size_t>(k, 1)) / 24 * 24;
-  return std::clamp<size_t>(rows, 24, 240);
+// Output pixels per indirection block (per thread at a time): a multiple of every MR (8, 6, 4).
+constexpr size_t kRowsPerBlock = 240;
+
+// Scratch floats for the zero row that padding taps point at (whole 64-byte lines).
+size_t ZeroFloats(size_t cin) { return (cin + 15) / 16 * 16; }
+
+// Scratch floats that hold `count` pointers, plus slack to align them.
+size_t PointerFloats(size_t count) {
+  return (count * sizeof(const float*) + alignof(const float*)) / sizeof(float) + 1;
 }
 
-// A rows [r0, r1) of the implicit GEMM (output pixel r = (b, oy, ox)) into `a` (K floats per row).
-void Im2col(const Conv2dParams& p, const float* x, int h, int width, int oh, int ow, size_t r0,
-            size_t r1, float* a) {
-  const size_t cin = p.cin, k = size_t(p.kh) * p.kw * cin;
+const float** AlignedPointers(float* p) {
+  const uintptr_t a = alignof(const float*);
+  return reinterpret_cast<const float**>((reinterpret_cast<uintptr_t>(p) + a - 1) & ~(a - 1));
+}
+
+// The implicit GEMM's A rows for output pixels [r0, r1) (pixel r = (b, oy, ox)): per kernel tap
+// (ky, kx) a pointer to the cin input floats under it, or to `zeros` where the tap is in the padding.
+void BuildIndirection(const Conv2dParams& p, const float* x, int h, int width, int oh, int ow, size_t r0,
+                      size_t r1, const float* zeros, const float** ind) {
   for (size_t r = r0; r < r1; ++r) {
     const size_t ox = r % ow, oy = (r / ow) % oh, b = r / (size_t(ow) * oh);
-    float* row = a + (r - r0) * k;
     for (int ky = 0; ky < p.kh; ++ky) {
       const int iy = int(oy) * p.stride - p.pad_top + ky;
-      for (int kx = 0; kx < p.kw; ++kx, row += cin) {
+      for (int kx = 0; kx < p.kw; ++kx) {
         const int ix = int(ox) * p.stride - p.pad_left + kx;
-        if (iy < 0 || iy >= h || ix < 0 || ix >= width) {
-          std::memset(row, 0, cin * sizeof(float));
-        } else {
-          std::memcpy(row, x + ((b * h + iy) * width + ix) * cin, cin * sizeof(float));
-        }
+        const bool inside = iy >= 0 && iy < h && ix >= 0 && ix < width;
+        *ind++ = inside ? x + ((b * h + iy) * width + ix) * p.cin : zeros;
       }
     }
   }
@@ -85,8 +90,9 @@ size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, i
   const Conv2dParams& p = w.params();
   const size_t rows = size_t(batch) * Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom) *
                       Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
-  const size_t block = std::min(rows, RowsPerBlock(w.k()));
-  const size_t ours = w.is_pointwise() ? 0 : size_t(std::max(threads, 1)) * block * w.k();
+  const size_t block = std::min(rows, kRowsPerBlock), taps = size_t(p.kh) * p.kw;
+  const size_t ours = w.is_pointwise() ? 0
+                                       : ZeroFloats(p.cin) + PointerFloats(size_t(std::max(threads, 1)) * block * taps);
   // XNNPACK only writes y = conv + bias: accumulating goes through a whole output in scratch.
   return w.xnn() ? std::max(ours, rows * p.cout) : ours;
 }
@@ -119,22 +125,26 @@ void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, 
     return;
   }
   DDPM_KERNEL_ASSERT(scratch != nullptr);
-  const size_t block = std::min(m, RowsPerBlock(k));
+  const size_t taps = size_t(p.kh) * p.kw, cin = p.cin;
+  const size_t block = std::min(m, kRowsPerBlock);
   const size_t blocks = (m + block - 1) / block;
   const int threads = pool ? pool->num_threads() : 1;
+  float* zeros = scratch;
+  std::fill(zeros, zeros + cin, 0.0f);
+  const float** ind = AlignedPointers(scratch + ZeroFloats(cin));
   if (blocks < size_t(threads)) {
-    // Too few pixels to give each thread a block (small images): gather all rows (they fit in the
-    // scratch, which holds `threads` blocks) and let GemmPacked split the output channels.
-    Im2col(p, x, h, width, oh, ow, 0, m, scratch);
-    GemmPacked(m, n, k, scratch, k, w.packed(), w.bias(), y, n, accumulate, pool);
+    // Too few pixels to give each thread a block (small images): index all rows (they fit in the
+    // scratch, which holds `threads` blocks) and let GemmIndirect split the output channels.
+    BuildIndirection(p, x, h, width, oh, ow, 0, m, zeros, ind);
+    GemmIndirect(m, n, taps, cin, ind, w.packed(), w.bias(), y, n, accumulate, pool);
     return;
   }
   auto run = [&](size_t b0, size_t b1, int t) {
-    float* a = scratch + size_t(t) * block * k;
+    const float** rows = ind + size_t(t) * block * taps;
     for (size_t blk = b0; blk < b1; ++blk) {
       const size_t r0 = blk * block, r1 = std::min(m, r0 + block);
-      Im2col(p, x, h, width, oh, ow, r0, r1, a);
-      GemmPacked(r1 - r0, n, k, a, k, w.packed(), w.bias(), y + r0 * n, n, accumulate, nullptr);
+      BuildIndirection(p, x, h, width, oh, ow, r0, r1, zeros, rows);
+      GemmIndirect(r1 - r0, n, taps, cin, rows, w.packed(), w.bias(), y + r0 * n, n, accumulate, nullptr);
     }
   };
   if (threads <= 1) {

@@ -1,7 +1,9 @@
 // 2-D convolution on NHWC activations as a GEMM: rows = output pixels, K = kh*kw*cin, N = cout.
-// Weights are packed once (PackedConv2d::Pack) into the GEMM's NR-wide panels; each call gathers
-// (im2col) a block of output pixels into per-thread scratch and runs the packed GEMM on it with the
-// bias fused. 1x1 stride-1 unpadded convolutions (and Linear layers) skip the gather entirely.
+// Weights are packed once (PackedConv2d::Pack) into the GEMM's NR-wide panels. Each call builds, per
+// block of output pixels, an indirection table (one pointer per kernel tap into the NHWC input, or to
+// a zero row in the padding) in per-thread scratch and runs the implicit GEMM (GemmIndirect, XNNPACK's
+// igemm) on it with the bias fused: no im2col copy. 1x1 stride-1 unpadded convolutions (and Linear
+// layers) are a plain GemmPacked on the input.
 #pragma once
 
 #include <cstddef>

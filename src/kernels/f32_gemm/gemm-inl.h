@@ -51,10 +51,16 @@ constexpr size_t kGemmMr = 4, kGemmNr = 8;
 // body is the same for every mr. Columns are always the full NR: the caller handles the tail panel.
 // Accumulators are a 2-D array indexed only by compile-time constants, which the compilers keep in
 // registers once the constant-trip loops are fully unrolled (checked in the disassembly).
+//
+// A is given as segments: row r's k range is `segs` runs of `seg_len` floats starting at
+// rows[r * row_stride + s]. A plain row-major A is one segment per row (GemmTile); a convolution's
+// implicit GEMM is one segment per kernel tap pointing straight into the NHWC input (XNNPACK's igemm),
+// so no im2col copy is needed.
 template <size_t MR, size_t NR, size_t KU = 1>
-HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
-                         const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
-                         float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
+HWY_INLINE void GemmTileSegments(size_t mr, size_t segs, size_t seg_len,
+                                 const float* const* HWY_RESTRICT rows, size_t row_stride,
+                                 const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
+                                 float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
   const hn::ScalableTag<float> d;
   using V = hn::Vec<decltype(d)>;
   constexpr size_t L = HWY_LANES(float);
@@ -62,8 +68,6 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
   constexpr size_t NV = NR / L;
 
   const float* ar[MR];
-  for (size_t r = 0; r < MR; ++r) ar[r] = a + (r < mr ? r : mr - 1) * lda;
-
   V acc[MR][NV];
   for (size_t v = 0; v < NV; ++v) {
     const V b0 = bias ? hn::LoadU(d, bias + v * L) : hn::Zero(d);
@@ -83,16 +87,19 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
   // k unrolled by KU with pointer bumps once per KU steps. Measured (tools/bench/gemm_tiles_bench):
   // KU = 1 is best or equal everywhere; unrolling costs V8 extra live registers and spills (4x8 wasm:
   // 95% of peak at KU = 1, 81% at KU = 4), so it is only kept as a knob for the sweep.
-  size_t p = 0;
-  for (; p + KU <= kc; p += KU) {
-    for (size_t u = 0; u < KU; ++u) step(u);
-    for (size_t r = 0; r < MR; ++r) ar[r] += KU;
-    w += KU * NR;
-  }
-  for (; p < kc; ++p) {
-    step(0);
-    for (size_t r = 0; r < MR; ++r) ar[r] += 1;
-    w += NR;
+  for (size_t s = 0; s < segs; ++s) {
+    for (size_t r = 0; r < MR; ++r) ar[r] = rows[(r < mr ? r : mr - 1) * row_stride + s];
+    size_t p = 0;
+    for (; p + KU <= seg_len; p += KU) {
+      for (size_t u = 0; u < KU; ++u) step(u);
+      for (size_t r = 0; r < MR; ++r) ar[r] += KU;
+      w += KU * NR;
+    }
+    for (; p < seg_len; ++p) {
+      step(0);
+      for (size_t r = 0; r < MR; ++r) ar[r] += 1;
+      w += NR;
+    }
   }
   for (size_t r = 0; r < MR; ++r) {
     if (r >= mr) break;
@@ -102,6 +109,33 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
       if (accumulate) out = hn::Add(hn::LoadU(d, cr + v * L), out);
       hn::StoreU(out, d, cr + v * L);
     }
+  }
+}
+
+// The tile over a row-major A (stride lda), kc floats per row.
+template <size_t MR, size_t NR, size_t KU = 1>
+HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
+                         const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
+                         float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
+  const float* rows[MR];
+  for (size_t r = 0; r < MR; ++r) rows[r] = a + r * lda;  // only rows < mr are read
+  GemmTileSegments<MR, NR, KU>(mr, 1, kc, rows, 1, w, bias, c, ldc, accumulate);
+}
+
+// Bias for the last, partial panel (nc < NR columns), zero-padded to NR; nullptr stays nullptr.
+template <size_t NR>
+HWY_INLINE const float* TailBias(const float* bias, size_t nc, float* buf) {
+  if (!bias) return nullptr;
+  for (size_t j = 0; j < NR; ++j) buf[j] = j < nc ? bias[j] : 0.0f;
+  return buf;
+}
+
+// C[mr x nc] = (accumulate ? C : 0) + tile[mr x NR] (the nc valid columns of a partial panel).
+template <size_t NR>
+HWY_INLINE void StoreTailTile(const float* tile, size_t mr, size_t nc, float* c, size_t ldc, bool accumulate) {
+  for (size_t r = 0; r < mr; ++r) {
+    float* cr = c + r * ldc;
+    for (size_t j = 0; j < nc; ++j) cr[j] = accumulate ? cr[j] + tile[r * NR + j] : tile[r * NR + j];
   }
 }
 
@@ -147,20 +181,45 @@ HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, si
             GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
           }
         } else {  // Tail panel: compute a full tile on the stack, copy the nc valid columns.
-          const float* bq = nullptr;
-          if (first && bias) {
-            for (size_t j = 0; j < NR; ++j) bias_tail[j] = j < nc ? bias[j0 + j] : 0.0f;
-            bq = bias_tail;
-          }
+          const float* bq = TailBias<NR>(first && bias ? bias + j0 : nullptr, nc, bias_tail);
           for (size_t i = i0; i < i1; i += MR) {
             const size_t mr = i1 - i < MR ? i1 - i : MR;
             GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, tile, NR, false);
-            for (size_t r = 0; r < mr; ++r) {
-              float* cr = c + (i + r) * ldc + j0;
-              for (size_t j = 0; j < nc; ++j) cr[j] = acc_c ? cr[j] + tile[r * NR + j] : tile[r * NR + j];
-            }
+            StoreTailTile<NR>(tile, mr, nc, c + i * ldc + j0, ldc, acc_c);
           }
         }
+      }
+    }
+  }
+}
+
+// Single-thread implicit GEMM over rows [0, m) and panels [q0, q1): row i of A is `taps` runs of
+// `cin` floats at ind[i * taps + t]; B packed with k = taps * cin. No k blocking: one panel
+// (taps*cin x NR floats) stays in L1/L2 while every row tile of the block streams past it.
+template <size_t MR, size_t NR>
+HWY_NOINLINE void GemmIndirectBlock(size_t m, size_t q0, size_t q1, size_t n, size_t taps, size_t cin,
+                                    const float* const* ind, const float* packed, const float* bias,
+                                    float* c, size_t ldc, bool accumulate) {
+  const size_t k = taps * cin;
+  HWY_ALIGN float tile[MR * NR];
+  HWY_ALIGN float bias_tail[NR];
+  for (size_t q = q0; q < q1; ++q) {
+    const size_t j0 = q * NR;
+    const size_t nc = n - j0 < NR ? n - j0 : NR;
+    const float* w = packed + j0 * k;
+    if (nc == NR) {
+      const float* bq = bias ? bias + j0 : nullptr;
+      for (size_t i = 0; i < m; i += MR) {
+        const size_t mr = m - i < MR ? m - i : MR;
+        GemmTileSegments<MR, NR>(mr, taps, cin, ind + i * taps, taps, w, bq, c + i * ldc + j0, ldc,
+                                 accumulate);
+      }
+    } else {
+      const float* bq = TailBias<NR>(bias ? bias + j0 : nullptr, nc, bias_tail);
+      for (size_t i = 0; i < m; i += MR) {
+        const size_t mr = m - i < MR ? m - i : MR;
+        GemmTileSegments<MR, NR>(mr, taps, cin, ind + i * taps, taps, w, bq, tile, NR, false);
+        StoreTailTile<NR>(tile, mr, nc, c + i * ldc + j0, ldc, accumulate);
       }
     }
   }

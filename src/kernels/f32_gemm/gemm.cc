@@ -25,6 +25,11 @@ void PackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k,
   GemmPackedBlock<kGemmMr, kGemmNr>(m0, m1, q0, q1, n, k, a, lda, packed, bias, c, ldc, accumulate);
 }
 
+void IndirectBlock(size_t m, size_t q0, size_t q1, size_t n, size_t taps, size_t cin, const float* const* ind,
+                   const float* packed, const float* bias, float* c, size_t ldc, bool accumulate) {
+  GemmIndirectBlock<kGemmMr, kGemmNr>(m, q0, q1, n, taps, cin, ind, packed, bias, c, ldc, accumulate);
+}
+
 const char* KernelName() {
   static char name[64];
   if (!name[0]) {
@@ -43,6 +48,7 @@ HWY_EXPORT(TileMr);
 HWY_EXPORT(TileNr);
 HWY_EXPORT(PackedBlock);
 HWY_EXPORT(KernelName);
+HWY_EXPORT(IndirectBlock);
 
 // Unqualified HWY_DYNAMIC_DISPATCH inside the namespace: the qualified form fails to build in wasm.
 size_t GemmPanelWidth() {
@@ -77,6 +83,25 @@ void GemmPacked(size_t m, size_t n, size_t k, const float* a, size_t lda, const 
     // Few rows (a Linear on a small batch): split panels of B instead.
     pool->ParallelFor(panels, [&](size_t q0, size_t q1, int) {
       block(0, m, q0, q1, n, k, a, lda, packed_b, bias, c, ldc, accumulate);
+    });
+  }
+}
+
+void GemmIndirect(size_t m, size_t n, size_t taps, size_t cin, const float* const* ind,
+                  const float* packed_b, const float* bias, float* c, size_t ldc, bool accumulate,
+                  ThreadPool* pool) {
+  if (m == 0 || n == 0) return;
+  DDPM_KERNEL_ASSERT(c != nullptr && ldc >= n && taps > 0 && cin > 0);
+  DDPM_KERNEL_ASSERT(ind != nullptr && packed_b != nullptr);
+  const size_t nr = GemmPanelWidth();
+  const size_t panels = (n + nr - 1) / nr;
+  const auto block = HWY_DYNAMIC_DISPATCH(IndirectBlock);
+  const int threads = pool ? pool->num_threads() : 1;
+  if (threads <= 1 || panels == 1) {
+    block(m, 0, panels, n, taps, cin, ind, packed_b, bias, c, ldc, accumulate);
+  } else {
+    pool->ParallelFor(panels, [&](size_t q0, size_t q1, int) {
+      block(m, q0, q1, n, taps, cin, ind, packed_b, bias, c, ldc, accumulate);
     });
   }
 }

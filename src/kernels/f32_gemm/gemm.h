@@ -57,6 +57,13 @@ void PackGemmBPanels(size_t n, size_t k, const float* b, size_t ldb, bool b_tran
 void GemmPacked(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* packed_b,
                 const float* bias, float* c, size_t ldc, bool accumulate, ThreadPool* pool);
 
+// Implicit GEMM (XNNPACK's igemm): C[m x n] (+)= A · B + bias where row i of A is `taps` runs of
+// `cin` floats starting at ind[i * taps + t] (a convolution's kernel taps pointing into the input),
+// and B was packed by PackGemmB with k = taps * cin. Threads (if any) split the panels of B.
+void GemmIndirect(size_t m, size_t n, size_t taps, size_t cin, const float* const* ind,
+                  const float* packed_b, const float* bias, float* c, size_t ldc, bool accumulate,
+                  ThreadPool* pool);
+
 // Name of the microkernel GemmPacked runs, e.g. "f32_gemm_6x16__AVX2" (for benchmarks and logs).
 const char* GemmKernelName();
 

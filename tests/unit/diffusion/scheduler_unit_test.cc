@@ -177,6 +177,15 @@ TEST_CASE("scheduler configs written by Python with -Infinity load", "[diffusion
   INFO(dpm.status().message());
   REQUIRE(dpm.ok());
   CHECK(dpm->config().lambda_min_clipped == -INFINITY);
+  // Written back, the default is left out (diffusers would read null as a value), and reads back as -inf.
+  CHECK_FALSE(dpm->config().ToJson().contains("lambda_min_clipped"));
+  DPMSolverMultistepSchedulerConfig clipped;
+  clipped.lambda_min_clipped = -5.1;
+  auto c2 = DPMSolverMultistepScheduler::FromConfig(clipped);
+  REQUIRE(c2.ok());
+  CHECK(c2->config().lambda_min_clipped == -5.1);
+  clipped.lambda_min_clipped = NAN;
+  CHECK_FALSE(DPMSolverMultistepScheduler::FromConfig(clipped).ok());
   auto cfg = JsonConfig::Parse(text, "x.json");
   REQUIRE(cfg.ok());
   CHECK(cfg->raw()["note"] == "NaN and -Infinity inside a string stay as they are");

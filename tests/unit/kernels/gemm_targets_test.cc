@@ -28,6 +28,23 @@ void GemmThisTarget(size_t m, size_t n, size_t k, const float* a, size_t lda, co
                                     accumulate);
 }
 
+// Gemm's signature through the implicit-GEMM tile: A's rows are cut into `taps` segments (3 when k
+// divides by 3) addressed through an indirection table, as Conv2d does.
+void GemmIndirectThisTarget(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+                            size_t ldb, bool b_transposed, float* c, size_t ldc, bool accumulate, float*,
+                            ThreadPool*) {
+  const size_t taps = k % 3 == 0 ? 3 : 1, cin = k / taps;
+  const size_t panels = (n + kGemmNr - 1) / kGemmNr;
+  std::vector<float> packed(panels * kGemmNr * k + 1);
+  PackGemmBPanels(n, k, b, ldb, b_transposed, kGemmNr, packed.data());
+  std::vector<const float*> ind(m * taps);
+  for (size_t i = 0; i < m; ++i) {
+    for (size_t t = 0; t < taps; ++t) ind[i * taps + t] = a + i * lda + t * cin;
+  }
+  GemmIndirectBlock<kGemmMr, kGemmNr>(m, 0, panels, n, taps, cin, ind.data(), packed.data(), nullptr, c,
+                                      ldc, accumulate);
+}
+
 void TestThisTarget() {
   using testing::GemmTester;
   INFO("f32_gemm_" << kGemmMr << "x" << kGemmNr << "__" << hwy::TargetName(HWY_TARGET));
@@ -42,6 +59,12 @@ void TestThisTarget() {
     }
   }
   GemmTester().m(3 * kGemmMr + 1).n(kGemmNr + 1).k(601).b_stride(kGemmNr + 4).Test(GemmThisTarget);
+  for (size_t k : {3, 27, 66, 67}) {
+    for (size_t m = 1; m <= kGemmMr + 1; ++m) {
+      GemmTester().m(m).n(2 * kGemmNr + 1).k(k).a_stride(k + 2).accumulate(m % 2 == 1)
+          .Test(GemmIndirectThisTarget);
+    }
+  }
 }
 
 }  // namespace ddpm::kernels::HWY_NAMESPACE
