@@ -24,6 +24,11 @@ class TrainableDenoiser {
                               const std::vector<int64_t>& class_labels, Tensor* out, ThreadPool* pool) = 0;
   // Accumulates d loss / d parameters given d loss / d out of the last ForwardTrain.
   virtual Status Backward(const Tensor& dout, ThreadPool* pool) = 0;
+  // d loss / d x_t of the last Backward (NCHW, x_t's shape), for models that compute it.
+  virtual Status InputGradient(Tensor* dx) const {
+    (void)dx;
+    return Unsupported("this model does not compute d loss / d x_t");
+  }
   // Writes the model folder (config.json + diffusion_pytorch_model.safetensors) with the current weights.
   virtual Status SaveModel(const std::string& dir) const = 0;
 };

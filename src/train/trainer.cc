@@ -128,7 +128,7 @@ Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector
 
   // 4. Backward.
   DDPM_RETURN_IF_ERROR(model_->Backward(grad_, pool_));
-  (void)input_gradient;  // filled by models that expose d loss / d x_t (UNet2DModel)
+  if (input_gradient) DDPM_RETURN_IF_ERROR(model_->InputGradient(input_gradient));
   return float(loss);
 }
 

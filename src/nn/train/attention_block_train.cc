@@ -1,0 +1,100 @@
+#include "nn/train/attention_block_train.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/elementwise/elementwise.h"
+#include "nn/train/attention_train.h"
+#include "nn/train/elementwise_train.h"
+
+namespace ddpm::nn::train {
+void AttentionTrain::Register(ParamStore& ps, const std::string& prefix, int c, int hd, int norm_groups, double eps,
+                              double rescale) {
+  name = prefix;
+  channels = c;
+  head_dim = hd;
+  rescale_output_factor = float(rescale);
+  has_norm = norm_groups > 0;
+  if (has_norm) norm.Register(ps, prefix + ".group_norm", c, norm_groups, eps);
+  qkv.RegisterStacked(ps, {prefix + ".to_q", prefix + ".to_k", prefix + ".to_v"}, c, c);
+  to_out.Register(ps, prefix + ".to_out.0", c, c);
+}
+
+void AttentionTrain::Pack(const ParamStore& ps) {
+  qkv.Pack(ps);
+  to_out.Pack(ps);
+}
+
+Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
+  const int b = ctx.batch, t = d.hw();
+  const size_t n = size_t(b) * t * channels;
+  ParamStore& ps = *ctx.params;
+  DDPM_RETURN_IF_ERROR(EnsureShape(&qkv_act, {b, t, 3 * channels}, name + " q|k|v"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&o, {b, t, channels}, name + " attention output"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&y, {b, d.h, d.w, channels}, name + " output"));
+  const float* h = x;
+  if (has_norm) {
+    mean.resize(size_t(b) * norm.groups);
+    rstd.resize(mean.size());
+    float* nrm = ctx.ws->Get(Workspace::kRecompute, n);
+    GroupNormForward(nrm, mean.data(), rstd.data(), x, ps.value(norm.gamma), ps.value(norm.beta),
+                     norm.Spec(b, t, /*silu=*/false), nullptr, ctx.pool);
+    h = nrm;
+  }
+  qkv.Forward(ctx, h, size_t(b) * t, qkv_act.data());
+  // diffusers: scale = dim_head**-0.5 (a Python float), applied to the float32 scores.
+  const float scale = float(1.0 / std::sqrt(double(head_dim)));
+  float* scratch = ctx.ws->Get(Workspace::kScratch, AttentionForwardScratchFloats(t, head_dim, ctx.threads()));
+  AttentionForward(o.data(), qkv_act.data(), b, t, channels, head_dim, scale, scratch, ctx.pool);
+  std::memcpy(y.data(), x, sizeof(float) * n);
+  to_out.Forward(ctx, o.data(), size_t(b) * t, y.data(), /*accumulate=*/true);
+  if (rescale_output_factor != 1.0f) kernels::Divide(y.data(), n, rescale_output_factor, y.data());
+  return Status::Ok();
+}
+
+void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, Dims d) {
+  const int b = ctx.batch, t = d.hw();
+  const size_t n = size_t(b) * t * channels, rows = size_t(b) * t;
+  ParamStore& ps = *ctx.params;
+  Workspace& ws = *ctx.ws;
+
+  const float* dr = dy;
+  if (rescale_output_factor != 1.0f) {
+    float* tmp = ws.Zeroed(Workspace::kGrad0, n);
+    DivideBackward(tmp, dy, n, rescale_output_factor);
+    dr = tmp;
+  }
+  for (size_t i = 0; i < n; ++i) dx[i] += dr[i];  // the residual
+
+  float* d_o = ws.Get(Workspace::kGrad1, n);
+  to_out.Backward(ctx, d_o, dr, o.data(), rows);
+  float* dqkv = ws.Zeroed(Workspace::kGrad2, 3 * n);
+  const float scale = float(1.0 / std::sqrt(double(head_dim)));
+  float* scratch = ws.Get(Workspace::kScratch, AttentionBackwardScratchFloats(t, head_dim, ctx.threads()));
+  AttentionBackward(dqkv, d_o, qkv_act.data(), b, t, channels, head_dim, scale, scratch, ctx.pool);
+
+  const float* h = x;
+  GroupNormSpec s;
+  if (has_norm) {
+    s = norm.Spec(b, t, /*silu=*/false);
+    float* nrm = ws.Get(Workspace::kRecompute, n);
+    GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s, ctx.pool);
+    h = nrm;
+  }
+  float* dn = ws.Get(Workspace::kGrad1, n);
+  qkv.Backward(ctx, dn, dqkv, h, rows);
+  if (has_norm) {
+    scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s));
+    GroupNormBackward(dx, ps.grad(norm.gamma), ps.grad(norm.beta), nullptr, nullptr, dn, x, mean.data(), rstd.data(),
+                      ps.value(norm.gamma), ps.value(norm.beta), s, scratch, ctx.pool);
+  } else {
+    for (size_t i = 0; i < n; ++i) dx[i] += dn[i];
+  }
+}
+
+size_t AttentionTrain::saved_bytes() const {
+  return (qkv_act.size() + o.size() + y.size() + 2 * mean.size()) * sizeof(float);
+}
+
+}  // namespace ddpm::nn::train

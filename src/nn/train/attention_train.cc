@@ -1,0 +1,87 @@
+#include "nn/train/attention_train.h"
+
+#include <algorithm>
+
+#include "kernels/attention/attention.h"
+#include "kernels/f32_gemm/gemm.h"
+
+namespace ddpm::nn::train {
+namespace {
+
+size_t Pad16(size_t n) { return (n + 15) / 16 * 16; }
+
+template <typename F>
+void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
+  if (pool && pool->num_threads() > 1) pool->ParallelFor(n, f, grain);
+  else f(0, n, 0);
+}
+
+// dst[n x m] = srcᵀ for src [m x n].
+void Transpose(const float* src, size_t m, size_t n, float* dst, ThreadPool* pool) {
+  Parallel(pool, n, [&](size_t j0, size_t j1, int) {
+    for (size_t j = j0; j < j1; ++j)
+      for (size_t i = 0; i < m; ++i) dst[j * m + i] = src[i * n + j];
+  }, 16);
+}
+
+}  // namespace
+
+size_t AttentionForwardScratchFloats(int tokens, int head_dim, int threads) {
+  return kernels::AttentionScratchFloats(tokens, head_dim, threads);
+}
+
+size_t AttentionBackwardScratchFloats(int tokens, int head_dim, int threads) {
+  const size_t t = tokens, d = head_dim;
+  const size_t gemm = std::max({kernels::GemmScratchFloats(t, d, threads), kernels::GemmScratchFloats(d, t, threads),
+                                kernels::GemmScratchFloats(t, t, threads)});
+  return 3 * Pad16(t * t) + gemm;
+}
+
+void AttentionForward(float* o, const float* qkv, int batch, int tokens, int channels, int head_dim, float scale,
+                      float* scratch, ThreadPool* pool) {
+  kernels::MultiHeadAttention(qkv, batch, tokens, channels, head_dim, scale, o, scratch, pool);
+}
+
+void AttentionBackward(float* dqkv, const float* dout, const float* qkv, int batch, int tokens, int channels,
+                       int head_dim, float scale, float* scratch, ThreadPool* pool) {
+  const size_t t = tokens, c = channels, d = head_dim, ld = 3 * c;
+  float* p = scratch;                   // [T, T] probabilities
+  float* ds = p + Pad16(t * t);         // [T, T] dP, then dS
+  float* tr = ds + Pad16(t * t);        // [T, T] a transpose (Pᵀ, then dSᵀ)
+  float* gemm_scratch = tr + Pad16(t * t);
+  for (int b = 0; b < batch; ++b) {
+    const float* base = qkv + size_t(b) * t * ld;
+    float* dbase = dqkv + size_t(b) * t * ld;
+    const float* dob = dout + size_t(b) * t * c;
+    for (size_t h = 0; h < c / d; ++h) {
+      const float* q = base + h * d;
+      const float* k = base + c + h * d;
+      const float* v = base + 2 * c + h * d;
+      const float* dO = dob + h * d;
+      // P = softmax(Q·Kᵀ·scale), exactly as the forward kernel computed it.
+      kernels::Gemm(t, t, d, q, ld, k, ld, /*b_transposed=*/true, p, t, false, gemm_scratch, pool);
+      kernels::ScaledSoftmaxRows(p, t, t, scale, pool);
+      // dV += Pᵀ·dO
+      Transpose(p, t, t, tr, pool);
+      kernels::Gemm(t, d, t, tr, t, dO, c, false, dbase + 2 * c + h * d, ld, /*accumulate=*/true, gemm_scratch, pool);
+      // dP = dO·Vᵀ;  dS = P ⊙ (dP − Σ_j dP·P) · scale (the scale of the scores folded in here)
+      kernels::Gemm(t, t, d, dO, c, v, ld, /*b_transposed=*/true, ds, t, false, gemm_scratch, pool);
+      Parallel(pool, t, [&](size_t r0, size_t r1, int) {
+        for (size_t r = r0; r < r1; ++r) {
+          float* dsr = ds + r * t;
+          const float* pr = p + r * t;
+          double dot = 0;
+          for (size_t j = 0; j < t; ++j) dot += double(dsr[j]) * pr[j];
+          const float fd = float(dot);
+          for (size_t j = 0; j < t; ++j) dsr[j] = pr[j] * (dsr[j] - fd) * scale;
+        }
+      }, 8);
+      // dQ += dS·K;  dK += dSᵀ·Q
+      kernels::Gemm(t, d, t, ds, t, k, ld, false, dbase + h * d, ld, true, gemm_scratch, pool);
+      Transpose(ds, t, t, tr, pool);
+      kernels::Gemm(t, d, t, tr, t, q, ld, false, dbase + c + h * d, ld, true, gemm_scratch, pool);
+    }
+  }
+}
+
+}  // namespace ddpm::nn::train

@@ -1,0 +1,146 @@
+#include "nn/train/group_norm_train.h"
+
+#include <cmath>
+#include <vector>
+
+namespace ddpm::nn::train {
+namespace {
+
+template <typename F>
+void Parallel(ThreadPool* pool, size_t n, F&& f) {
+  if (pool && pool->num_threads() > 1) pool->ParallelFor(n, f);
+  else f(0, n, 0);
+}
+
+inline float Sigmoid(float u) { return 1.0f / (1.0f + std::exp(-u)); }
+
+}  // namespace
+
+size_t GroupNormScratchFloats(const GroupNormSpec& s) { return size_t(2) * s.batch * s.channels; }
+
+void GroupNormForward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
+                      const GroupNormSpec& s, float* /*scratch*/, ThreadPool* pool) {
+  const size_t c = s.channels, cg = c / s.groups;
+  Parallel(pool, size_t(s.batch) * s.groups, [&](size_t begin, size_t end, int) {
+    for (size_t bg = begin; bg < end; ++bg) {
+      const size_t b = bg / s.groups, g = bg % s.groups;
+      const float* xb = x + b * s.hw * c + g * cg;
+      double sum = 0;
+      for (int p = 0; p < s.hw; ++p)
+        for (size_t j = 0; j < cg; ++j) sum += xb[p * c + j];
+      const double n = double(s.hw) * cg, mu = sum / n;
+      double sq = 0;
+      for (int p = 0; p < s.hw; ++p)
+        for (size_t j = 0; j < cg; ++j) {
+          const double d = xb[p * c + j] - mu;
+          sq += d * d;
+        }
+      mean[bg] = float(mu);
+      rstd[bg] = float(1.0 / std::sqrt(sq / n + double(s.eps)));
+    }
+  });
+  GroupNormApply(y, x, mean, rstd, gamma, beta, s, pool);
+}
+
+void GroupNormApply(float* y, const float* x, const float* mean, const float* rstd, const float* gamma,
+                    const float* beta, const GroupNormSpec& s, ThreadPool* pool) {
+  const size_t c = s.channels, cg = c / s.groups;
+  Parallel(pool, size_t(s.batch) * s.hw, [&](size_t begin, size_t end, int) {
+    for (size_t row = begin; row < end; ++row) {
+      const size_t b = row / s.hw;
+      const float* xr = x + row * c;
+      float* yr = y + row * c;
+      for (size_t ch = 0; ch < c; ++ch) {
+        // kernels::GroupNorm's fold of the affine step: one multiply-add per element.
+        const size_t bg = b * s.groups + ch / cg;
+        const float m = rstd[bg] * gamma[ch];
+        const float a = beta[ch] - mean[bg] * m;
+        float u = xr[ch] * m + a;
+        if (s.scale) u = u * (1.0f + s.scale[b * s.mod_stride + ch]) + s.shift[b * s.mod_stride + ch];
+        yr[ch] = s.silu ? u / (1.0f + std::exp(-u)) : u;
+      }
+    }
+  });
+}
+
+void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, float* dshift, const float* dy,
+                       const float* x, const float* mean, const float* rstd, const float* gamma, const float* beta,
+                       const GroupNormSpec& s, float* scratch, ThreadPool* pool) {
+  const size_t c = s.channels, cg = c / s.groups;
+  // Per-(sample, channel) partial sums, reduced over samples afterwards so threads never share a slot.
+  float* pg = scratch;                          // Σ dz·x̂
+  float* pb = scratch + size_t(s.batch) * c;    // Σ dz
+  Parallel(pool, size_t(s.batch) * s.groups, [&](size_t begin, size_t end, int) {
+    std::vector<double> sg(cg), sb(cg), ss(cg), st(cg);
+    for (size_t bg = begin; bg < end; ++bg) {
+      const size_t b = bg / s.groups, g = bg % s.groups;
+      const float mu = mean[bg], r = rstd[bg];
+      const float* sc = s.scale ? s.scale + b * s.mod_stride + g * cg : nullptr;
+      const float* sh = s.scale ? s.shift + b * s.mod_stride + g * cg : nullptr;
+      std::fill(sg.begin(), sg.end(), 0.0);
+      std::fill(sb.begin(), sb.end(), 0.0);
+      std::fill(ss.begin(), ss.end(), 0.0);
+      std::fill(st.begin(), st.end(), 0.0);
+      double sum_dxh = 0, sum_dxh_xh = 0;
+      // Pass 1: dz for every element (recomputing the forward), the channel sums and the group sums.
+      auto dz_at = [&](size_t idx, size_t j, float* xh_out, float* z_out) {
+        const size_t ch = g * cg + j;
+        const float xh = (x[idx] - mu) * r;
+        const float z = xh * gamma[ch] + beta[ch];
+        float du = dy[idx];
+        if (s.silu) {
+          const float u = sc ? z * (1.0f + sc[j]) + sh[j] : z;
+          const float sg_u = Sigmoid(u);
+          du *= sg_u * (1.0f + u * (1.0f - sg_u));
+        }
+        *xh_out = xh;
+        *z_out = z;
+        return du;
+      };
+      for (int p = 0; p < s.hw; ++p) {
+        const size_t base = (b * s.hw + p) * c + g * cg;
+        for (size_t j = 0; j < cg; ++j) {
+          float xh, z;
+          const float du = dz_at(base + j, j, &xh, &z);
+          const float dz = sc ? du * (1.0f + sc[j]) : du;
+          st[j] += du;
+          ss[j] += double(du) * z;
+          sg[j] += double(dz) * xh;
+          sb[j] += dz;
+          const float dxh = dz * gamma[g * cg + j];
+          sum_dxh += dxh;
+          sum_dxh_xh += double(dxh) * xh;
+        }
+      }
+      for (size_t j = 0; j < cg; ++j) {
+        pg[b * c + g * cg + j] = float(sg[j]);
+        pb[b * c + g * cg + j] = float(sb[j]);
+        if (sc) {
+          if (dscale) dscale[b * s.mod_stride + g * cg + j] += float(ss[j]);
+          if (dshift) dshift[b * s.mod_stride + g * cg + j] += float(st[j]);
+        }
+      }
+      if (!dx) continue;
+      // Pass 2: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) over the group.
+      const double n = double(s.hw) * cg;
+      const float m1 = float(sum_dxh / n), m2 = float(sum_dxh_xh / n);
+      for (int p = 0; p < s.hw; ++p) {
+        const size_t base = (b * s.hw + p) * c + g * cg;
+        for (size_t j = 0; j < cg; ++j) {
+          float xh, z;
+          const float du = dz_at(base + j, j, &xh, &z);
+          const float dz = sc ? du * (1.0f + sc[j]) : du;
+          const float dxh = dz * gamma[g * cg + j];
+          dx[base + j] += r * (dxh - m1 - xh * m2);
+        }
+      }
+    }
+  });
+  for (int b = 0; b < s.batch; ++b)
+    for (size_t ch = 0; ch < c; ++ch) {
+      dgamma[ch] += pg[b * c + ch];
+      dbeta[ch] += pb[b * c + ch];
+    }
+}
+
+}  // namespace ddpm::nn::train

@@ -1,0 +1,125 @@
+#include "nn/train/resnet_train.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "kernels/elementwise/elementwise.h"
+#include "nn/train/elementwise_train.h"
+
+namespace ddpm::nn::train {
+void ResnetTrain::Register(ParamStore& ps, const std::string& prefix, int in_channels, int out_channels, int groups,
+                           double eps, bool ss, double osf, int temb_channels) {
+  name = prefix;
+  cin = in_channels;
+  cout = out_channels;
+  scale_shift = ss;
+  output_scale_factor = float(osf);
+  has_shortcut = cin != cout;
+  norm1.Register(ps, prefix + ".norm1", cin, groups, eps);
+  conv1.Register(ps, prefix + ".conv1", ConvParams(cin, cout, 3, 1, 1));
+  time_emb_proj.Register(ps, prefix + ".time_emb_proj", temb_channels, ss ? 2 * cout : cout);
+  norm2.Register(ps, prefix + ".norm2", cout, groups, eps);
+  conv2.Register(ps, prefix + ".conv2", ConvParams(cout, cout, 3, 1, 1));
+  if (has_shortcut) conv_shortcut.Register(ps, prefix + ".conv_shortcut", ConvParams(cin, cout, 1, 1, 0));
+}
+
+void ResnetTrain::Pack(const ParamStore& ps) {
+  conv1.Pack(ps);
+  conv2.Pack(ps);
+  time_emb_proj.Pack(ps);
+  if (has_shortcut) conv_shortcut.Pack(ps);
+}
+
+Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act) {
+  const int b = ctx.batch;
+  const size_t n_out = size_t(b) * d.hw() * cout;
+  ParamStore& ps = *ctx.params;
+  DDPM_RETURN_IF_ERROR(EnsureShape(&h1, {b, d.h, d.w, cout}, name + " activations"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&y, {b, d.h, d.w, cout}, name + " output"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&tproj, {b, time_emb_proj.out}, name + " time projection"));
+  mean1.resize(size_t(b) * norm1.groups);
+  rstd1.resize(mean1.size());
+  mean2.resize(size_t(b) * norm2.groups);
+  rstd2.resize(mean2.size());
+
+  float* a = ctx.ws->Get(Workspace::kRecompute, size_t(b) * d.hw() * std::max(cin, cout));
+  GroupNormForward(a, mean1.data(), rstd1.data(), x, ps.value(norm1.gamma), ps.value(norm1.beta),
+                   norm1.Spec(b, d.hw(), /*silu=*/true), nullptr, ctx.pool);
+  conv1.Forward(ctx, a, d.h, d.w, h1.data());
+  time_emb_proj.Forward(ctx, temb_act, size_t(b), tproj.data());
+  GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
+  if (!scale_shift) {
+    kernels::AddPerSampleChannels(h1.data(), b, d.hw(), cout, tproj.data(), size_t(cout));
+  } else {
+    s2.scale = tproj.data();  // torch.chunk(temb, 2, dim=1): scale first, then shift
+    s2.shift = tproj.data() + cout;
+    s2.mod_stride = size_t(2) * cout;
+  }
+  GroupNormForward(a, mean2.data(), rstd2.data(), h1.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2,
+                   nullptr, ctx.pool);
+  // y = shortcut(x) + conv2(a2), the residual riding on the conv's accumulate mode as in inference.
+  if (has_shortcut) conv_shortcut.Forward(ctx, x, d.h, d.w, y.data());
+  else std::memcpy(y.data(), x, sizeof(float) * n_out);
+  conv2.Forward(ctx, a, d.h, d.w, y.data(), /*accumulate=*/true);
+  if (output_scale_factor != 1.0f) kernels::Divide(y.data(), n_out, output_scale_factor, y.data());
+  return Status::Ok();
+}
+
+void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, const float* dy, const float* x, Dims d,
+                           const float* temb_act) {
+  const int b = ctx.batch;
+  const size_t n_in = size_t(b) * d.hw() * cin, n_out = size_t(b) * d.hw() * cout;
+  ParamStore& ps = *ctx.params;
+  Workspace& ws = *ctx.ws;
+
+  // y = r / s:  dr = dy / s.
+  const float* dr = dy;
+  if (output_scale_factor != 1.0f) {
+    float* t = ws.Zeroed(Workspace::kGrad0, n_out);
+    DivideBackward(t, dy, n_out, output_scale_factor);
+    dr = t;
+  }
+  if (has_shortcut) conv_shortcut.Backward(ctx, dx, dr, x, d.h, d.w);
+  else
+    for (size_t i = 0; i < n_out; ++i) dx[i] += dr[i];
+
+  // conv2, with its input a2 rebuilt from h1 and the saved statistics.
+  GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
+  if (scale_shift) {
+    s2.scale = tproj.data();
+    s2.shift = tproj.data() + cout;
+    s2.mod_stride = size_t(2) * cout;
+  }
+  float* a = ws.Get(Workspace::kRecompute, std::max(n_in, n_out));
+  GroupNormApply(a, h1.data(), mean2.data(), rstd2.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2, ctx.pool);
+  float* da = ws.Zeroed(Workspace::kGrad1, std::max(n_in, n_out));
+  conv2.Backward(ctx, da, dr, a, d.h, d.w);
+
+  // GN2 (with the time conditioning) -> dh1 and d tproj.
+  const int tp = time_emb_proj.out;
+  float* dtproj = ws.Zeroed(Workspace::kSmall, size_t(b) * (tp + time_emb_proj.in));  // [B, tp] | [B, in]
+  float* dh1 = ws.Zeroed(Workspace::kGrad2, n_out);
+  float* scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2));
+  GroupNormBackward(dh1, ps.grad(norm2.gamma), ps.grad(norm2.beta), scale_shift ? dtproj : nullptr,
+                    scale_shift ? dtproj + cout : nullptr, da, h1.data(), mean2.data(), rstd2.data(),
+                    ps.value(norm2.gamma), ps.value(norm2.beta), s2, scratch, ctx.pool);
+  if (!scale_shift) AddPerSampleChannelsBackward(dtproj, size_t(cout), dh1, b, d.hw(), cout);
+  float* dtemb = dtproj + size_t(b) * tp;
+  time_emb_proj.Backward(ctx, dtemb, dtproj, temb_act, size_t(b));
+  for (size_t i = 0; i < size_t(b) * time_emb_proj.in; ++i) d_temb_act[i] += dtemb[i];
+
+  // conv1, with a1 rebuilt from x; then GN1 into dx.
+  const GroupNormSpec s1 = norm1.Spec(b, d.hw(), /*silu=*/true);
+  GroupNormApply(a, x, mean1.data(), rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, ctx.pool);
+  std::fill(da, da + n_in, 0.0f);
+  conv1.Backward(ctx, da, dh1, a, d.h, d.w);
+  scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1));
+  GroupNormBackward(dx, ps.grad(norm1.gamma), ps.grad(norm1.beta), nullptr, nullptr, da, x, mean1.data(),
+                    rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, scratch, ctx.pool);
+}
+
+size_t ResnetTrain::saved_bytes() const {
+  return (h1.size() + y.size() + tproj.size() + 2 * mean1.size() + 2 * mean2.size()) * sizeof(float);
+}
+
+}  // namespace ddpm::nn::train

@@ -1,0 +1,34 @@
+#include "nn/train/workspace.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+namespace ddpm::nn::train {
+
+float* Workspace::Get(Slot slot, size_t floats) {
+  Tensor& t = buf_[slot];
+  if (t.size() < floats) {
+    t = Tensor();  // free first: the peak is the new size, not old + new
+    t = Tensor(Shape{int64_t(floats)});
+    if (!t.ok()) {
+      std::fprintf(stderr, "training workspace: out of memory allocating %zu floats\n", floats);
+      std::abort();
+    }
+  }
+  return t.data();
+}
+
+float* Workspace::Zeroed(Slot slot, size_t floats) {
+  float* p = Get(slot, floats);
+  std::fill(p, p + floats, 0.0f);
+  return p;
+}
+
+size_t Workspace::bytes() const {
+  size_t n = 0;
+  for (const Tensor& t : buf_) n += t.size() * sizeof(float);
+  return n;
+}
+
+}  // namespace ddpm::nn::train
