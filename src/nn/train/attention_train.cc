@@ -16,12 +16,10 @@ void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
   else f(0, n, 0);
 }
 
-// dst[n x m] = srcᵀ for src [m x n].
-void Transpose(const float* src, size_t m, size_t n, float* dst, ThreadPool* pool) {
-  Parallel(pool, n, [&](size_t j0, size_t j1, int) {
-    for (size_t j = j0; j < j1; ++j)
-      for (size_t i = 0; i < m; ++i) dst[j * m + i] = src[i * n + j];
-  }, 16);
+// dst[n x m] = srcᵀ for src [m x n] with row stride lds (a head's slice of q or dO: n = head_dim is small).
+void Transpose(const float* src, size_t m, size_t n, size_t lds, float* dst) {
+  for (size_t i = 0; i < m; ++i)
+    for (size_t j = 0; j < n; ++j) dst[j * m + i] = src[i * lds + j];
 }
 
 }  // namespace
@@ -34,7 +32,7 @@ size_t AttentionBackwardScratchFloats(int tokens, int head_dim, int threads) {
   const size_t t = tokens, d = head_dim;
   const size_t gemm = std::max({kernels::GemmScratchFloats(t, d, threads), kernels::GemmScratchFloats(d, t, threads),
                                 kernels::GemmScratchFloats(t, t, threads)});
-  return 3 * Pad16(t * t) + gemm;
+  return 2 * Pad16(t * t) + std::max(Pad16(t * t), 2 * Pad16(d * t)) + gemm;
 }
 
 void AttentionForward(float* o, const float* qkv, int batch, int tokens, int channels, int head_dim, float scale,
@@ -47,8 +45,14 @@ void AttentionBackward(float* dqkv, const float* dout, const float* qkv, int bat
   const size_t t = tokens, c = channels, d = head_dim, ld = 3 * c;
   float* p = scratch;                   // [T, T] probabilities
   float* ds = p + Pad16(t * t);         // [T, T] dP, then dS
-  float* tr = ds + Pad16(t * t);        // [T, T] a transpose (Pᵀ, then dSᵀ)
-  float* gemm_scratch = tr + Pad16(t * t);
+  float* small = ds + Pad16(t * t);     // [d, T] x 2: a transposed Q or dO, and a transposed result
+  float* small_out = small + Pad16(d * t);
+  float* gemm_scratch = small + std::max(Pad16(t * t), 2 * Pad16(d * t));
+  // Adds rᵀ (r: [d x T]) into the [T x d] block at dst (row stride ld).
+  auto add_transposed = [&](const float* r, float* dst) {
+    for (size_t i = 0; i < t; ++i)
+      for (size_t k = 0; k < d; ++k) dst[i * ld + k] += r[k * t + i];
+  };
   for (int b = 0; b < batch; ++b) {
     const float* base = qkv + size_t(b) * t * ld;
     float* dbase = dqkv + size_t(b) * t * ld;
@@ -61,9 +65,10 @@ void AttentionBackward(float* dqkv, const float* dout, const float* qkv, int bat
       // P = softmax(Q·Kᵀ·scale), exactly as the forward kernel computed it.
       kernels::Gemm(t, t, d, q, ld, k, ld, /*b_transposed=*/true, p, t, false, gemm_scratch, pool);
       kernels::ScaledSoftmaxRows(p, t, t, scale, pool);
-      // dV += Pᵀ·dO
-      Transpose(p, t, t, tr, pool);
-      kernels::Gemm(t, d, t, tr, t, dO, c, false, dbase + 2 * c + h * d, ld, /*accumulate=*/true, gemm_scratch, pool);
+      // dV = Pᵀ·dO, computed as dVᵀ[d x T] = dOᵀ·P: transposing dO (T x d) is cheap, P (T x T) is not.
+      Transpose(dO, t, d, c, small);
+      kernels::Gemm(d, t, t, small, t, p, t, false, small_out, t, false, gemm_scratch, pool);
+      add_transposed(small_out, dbase + 2 * c + h * d);
       // dP = dO·Vᵀ;  dS = P ⊙ (dP − Σ_j dP·P) · scale (the scale of the scores folded in here)
       kernels::Gemm(t, t, d, dO, c, v, ld, /*b_transposed=*/true, ds, t, false, gemm_scratch, pool);
       Parallel(pool, t, [&](size_t r0, size_t r1, int) {
@@ -76,10 +81,11 @@ void AttentionBackward(float* dqkv, const float* dout, const float* qkv, int bat
           for (size_t j = 0; j < t; ++j) dsr[j] = pr[j] * (dsr[j] - fd) * scale;
         }
       }, 8);
-      // dQ += dS·K;  dK += dSᵀ·Q
+      // dQ += dS·K;  dK = dSᵀ·Q as dKᵀ[d x T] = Qᵀ·dS
       kernels::Gemm(t, d, t, ds, t, k, ld, false, dbase + h * d, ld, true, gemm_scratch, pool);
-      Transpose(ds, t, t, tr, pool);
-      kernels::Gemm(t, d, t, tr, t, q, ld, false, dbase + c + h * d, ld, true, gemm_scratch, pool);
+      Transpose(q, t, d, ld, small);
+      kernels::Gemm(d, t, t, small, t, ds, t, false, small_out, t, false, gemm_scratch, pool);
+      add_transposed(small_out, dbase + c + h * d);
     }
   }
 }

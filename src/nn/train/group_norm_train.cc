@@ -3,6 +3,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/elementwise/elementwise.h"
+
 namespace ddpm::nn::train {
 namespace {
 
@@ -57,8 +59,9 @@ void GroupNormApply(float* y, const float* x, const float* mean, const float* rs
         const float a = beta[ch] - mean[bg] * m;
         float u = xr[ch] * m + a;
         if (s.scale) u = u * (1.0f + s.scale[b * s.mod_stride + ch]) + s.shift[b * s.mod_stride + ch];
-        yr[ch] = s.silu ? u / (1.0f + std::exp(-u)) : u;
+        yr[ch] = u;
       }
+      if (s.silu) kernels::SiLU(yr, c, yr);  // the inference kernel's SiLU, vectorised
     }
   });
 }
@@ -72,9 +75,12 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
   float* pb = scratch + size_t(s.batch) * c;    // Σ dz
   Parallel(pool, size_t(s.batch) * s.groups, [&](size_t begin, size_t end, int) {
     std::vector<double> sg(cg), sb(cg), ss(cg), st(cg);
+    std::vector<float> dz_buf(size_t(s.hw) * cg);  // dz of one (sample, group), reused by pass 2
     for (size_t bg = begin; bg < end; ++bg) {
       const size_t b = bg / s.groups, g = bg % s.groups;
       const float mu = mean[bg], r = rstd[bg];
+      const float* gm = gamma + g * cg;
+      const float* bt = beta + g * cg;
       const float* sc = s.scale ? s.scale + b * s.mod_stride + g * cg : nullptr;
       const float* sh = s.scale ? s.shift + b * s.mod_stride + g * cg : nullptr;
       std::fill(sg.begin(), sg.end(), 0.0);
@@ -83,31 +89,25 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
       std::fill(st.begin(), st.end(), 0.0);
       double sum_dxh = 0, sum_dxh_xh = 0;
       // Pass 1: dz for every element (recomputing the forward), the channel sums and the group sums.
-      auto dz_at = [&](size_t idx, size_t j, float* xh_out, float* z_out) {
-        const size_t ch = g * cg + j;
-        const float xh = (x[idx] - mu) * r;
-        const float z = xh * gamma[ch] + beta[ch];
-        float du = dy[idx];
-        if (s.silu) {
-          const float u = sc ? z * (1.0f + sc[j]) + sh[j] : z;
-          const float sg_u = Sigmoid(u);
-          du *= sg_u * (1.0f + u * (1.0f - sg_u));
-        }
-        *xh_out = xh;
-        *z_out = z;
-        return du;
-      };
       for (int p = 0; p < s.hw; ++p) {
         const size_t base = (b * s.hw + p) * c + g * cg;
+        float* dzp = dz_buf.data() + size_t(p) * cg;
         for (size_t j = 0; j < cg; ++j) {
-          float xh, z;
-          const float du = dz_at(base + j, j, &xh, &z);
+          const float xh = (x[base + j] - mu) * r;
+          const float z = xh * gm[j] + bt[j];
+          float du = dy[base + j];
+          if (s.silu) {
+            const float u = sc ? z * (1.0f + sc[j]) + sh[j] : z;
+            const float sig = Sigmoid(u);
+            du *= sig * (1.0f + u * (1.0f - sig));
+          }
           const float dz = sc ? du * (1.0f + sc[j]) : du;
+          dzp[j] = dz;
           st[j] += du;
           ss[j] += double(du) * z;
           sg[j] += double(dz) * xh;
           sb[j] += dz;
-          const float dxh = dz * gamma[g * cg + j];
+          const float dxh = dz * gm[j];
           sum_dxh += dxh;
           sum_dxh_xh += double(dxh) * xh;
         }
@@ -126,12 +126,10 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
       const float m1 = float(sum_dxh / n), m2 = float(sum_dxh_xh / n);
       for (int p = 0; p < s.hw; ++p) {
         const size_t base = (b * s.hw + p) * c + g * cg;
+        const float* dzp = dz_buf.data() + size_t(p) * cg;
         for (size_t j = 0; j < cg; ++j) {
-          float xh, z;
-          const float du = dz_at(base + j, j, &xh, &z);
-          const float dz = sc ? du * (1.0f + sc[j]) : du;
-          const float dxh = dz * gamma[g * cg + j];
-          dx[base + j] += r * (dxh - m1 - xh * m2);
+          const float xh = (x[base + j] - mu) * r;
+          dx[base + j] += r * (dzp[j] * gm[j] - m1 - xh * m2);
         }
       }
     }
