@@ -146,8 +146,10 @@ void Conv2dBackward(float* dx, float* dw, float* db, const float* dy, const floa
       a = col;
     }
     // dW_ohwi += dYᵀ · col: the GEMM reads A row-major, so transpose this block of dY first.
-    for (size_t r = 0; r < rn; ++r)
-      for (size_t o = 0; o < co; ++o) dy_t[o * rn + r] = dy_blk[r * co + o];
+    Parallel(pool, co, [&](size_t o0, size_t o1, int) {
+      for (size_t r = 0; r < rn; ++r)
+        for (size_t o = o0; o < o1; ++o) dy_t[o * rn + r] = dy_blk[r * co + o];
+    }, 8);
     kernels::Gemm(co, k, rn, dy_t, rn, a, k, /*b_transposed=*/false, dw_t, k, /*accumulate=*/true, gemm_scratch, pool);
     if (!dx) continue;
     if (pw) {
