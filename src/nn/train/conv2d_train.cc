@@ -28,21 +28,31 @@ void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
   else f(0, n, 0);
 }
 
-// col[r - r0, K] for output pixels r in [r0, r1) (r = (b·oh + oy)·ow + ox); zeros outside the image.
-void Im2col(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* col, ThreadPool* pool) {
+// im2col of output pixels [r0, r1) (r = (b·oh + oy)·ow + ox; zeros outside the image), written straight
+// into GemmPacked's B layout (NR-wide panels of the K columns, k = the block's rows): the dW GEMM then
+// needs no second copy of the block.
+void Im2colPacked(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* packed, ThreadPool* pool) {
   const kernels::Conv2dParams& p = g.p;
-  const size_t cin = p.cin, k = g.k();
-  Parallel(pool, r1 - r0, [&](size_t i0, size_t i1, int) {
-    for (size_t r = r0 + i0; r < r0 + i1; ++r) {
+  const size_t cin = p.cin, k = g.k(), nr = kernels::GemmPanelWidth(), rn = r1 - r0;
+  Parallel(pool, rn, [&](size_t i0, size_t i1, int) {
+    std::vector<float> row(k);
+    for (size_t i = i0; i < i1; ++i) {
+      const size_t r = r0 + i;
       const size_t ox = r % g.ow, oy = (r / g.ow) % g.oh, b = r / (size_t(g.ow) * g.oh);
-      float* row = col + (r - r0) * k;
+      float* dst = row.data();
       for (int ky = 0; ky < p.kh; ++ky) {
         const int iy = int(oy) * p.stride - p.pad_top + ky;
-        for (int kx = 0; kx < p.kw; ++kx, row += cin) {
+        for (int kx = 0; kx < p.kw; ++kx, dst += cin) {
           const int ix = int(ox) * p.stride - p.pad_left + kx;
-          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(row, 0, cin * sizeof(float));
-          else std::memcpy(row, x + ((b * g.h + iy) * g.w + ix) * cin, cin * sizeof(float));
+          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(dst, 0, cin * sizeof(float));
+          else std::memcpy(dst, x + ((b * g.h + iy) * g.w + ix) * cin, cin * sizeof(float));
         }
+      }
+      for (size_t j0 = 0; j0 < k; j0 += nr) {  // panel j0 holds rows of nr floats, rn rows
+        const size_t nc = std::min(nr, k - j0);
+        float* out = packed + j0 * rn + i * nr;
+        std::memcpy(out, row.data() + j0, nc * sizeof(float));
+        std::fill(out + nc, out + nr, 0.0f);
       }
     }
   }, 16);
@@ -107,10 +117,10 @@ size_t Conv2dForwardScratchFloats(const kernels::PackedConv2d& w, const ConvGeom
   return kernels::Conv2dScratchFloats(w, g.batch, g.h, g.w, threads);
 }
 
-size_t Conv2dBackwardScratchFloats(const ConvGeom& g, int threads) {
+size_t Conv2dBackwardScratchFloats(const ConvGeom& g, int /*threads*/) {
   const size_t k = g.k(), co = g.p.cout, rows = BlockRows(g);
-  const size_t gemm = std::max(kernels::GemmScratchFloats(k, rows, threads), kernels::GemmScratchFloats(k, co, threads));
-  return 2 * Pad16(co * k) + 2 * Pad16(rows * k) + Pad16(co * rows) + gemm;
+  return Pad16(co * k) * 2 + Pad16(kernels::PackedGemmBFloats(k, co)) + Pad16(kernels::PackedGemmBFloats(k, rows)) +
+         Pad16(rows * k) + Pad16(co * rows);
 }
 
 void Conv2dForward(float* y, const float* x, const kernels::PackedConv2d& w, const ConvGeom& g, bool accumulate,
@@ -122,12 +132,12 @@ void Conv2dBackward(float* dx, float* dw, float* db, const float* dy, const floa
                     const ConvGeom& g, float* scratch, ThreadPool* pool) {
   const kernels::Conv2dParams& p = g.p;
   const size_t k = g.k(), co = p.cout, cin = p.cin, rows = g.out_rows(), block = BlockRows(g);
-  float* w_t = scratch;                      // [co, K], the weight in im2col order
-  float* dw_t = w_t + Pad16(co * k);         // [co, K]
-  float* col = dw_t + Pad16(co * k);         // [block, K]
-  float* dcol = col + Pad16(block * k);      // [block, K]
-  float* dy_t = dcol + Pad16(block * k);     // [co, block]
-  float* gemm_scratch = dy_t + Pad16(co * block);
+  float* w_t = scratch;                                          // [co, K], the weight in im2col order
+  float* dw_t = w_t + Pad16(co * k);                             // [co, K]
+  float* w_packed = dw_t + Pad16(co * k);                        // W as the dcol GEMM's B
+  float* col = w_packed + Pad16(kernels::PackedGemmBFloats(k, co));  // the block's im2col, packed
+  float* dcol = col + Pad16(kernels::PackedGemmBFloats(k, block));   // [block, K]
+  float* dy_t = dcol + Pad16(block * k);                         // [co, block]
 
   for (size_t o = 0; o < co; ++o)
     for (size_t ci = 0; ci < cin; ++ci)
@@ -135,27 +145,25 @@ void Conv2dBackward(float* dx, float* dw, float* db, const float* dy, const floa
         for (int kx = 0; kx < p.kw; ++kx)
           w_t[o * k + (size_t(ky) * p.kw + kx) * cin + ci] = w[((o * cin + ci) * p.kh + ky) * p.kw + kx];
   std::fill(dw_t, dw_t + co * k, 0.0f);
+  if (dx) kernels::PackGemmB(k, co, w_t, k, /*b_transposed=*/false, w_packed);
 
   const bool pw = g.pointwise();
   for (size_t r0 = 0; r0 < rows; r0 += block) {
     const size_t rn = std::min(block, rows - r0);
     const float* dy_blk = dy + r0 * co;
-    const float* a = x + r0 * cin;  // pointwise: the input rows are the columns
-    if (!pw) {
-      Im2col(g, x, r0, r0 + rn, col, pool);
-      a = col;
-    }
+    if (pw) kernels::PackGemmB(k, rn, x + r0 * cin, cin, false, col);  // the input rows are the columns
+    else Im2colPacked(g, x, r0, r0 + rn, col, pool);
     // dW_ohwi += dYᵀ · col: the GEMM reads A row-major, so transpose this block of dY first.
     Parallel(pool, co, [&](size_t o0, size_t o1, int) {
       for (size_t r = 0; r < rn; ++r)
         for (size_t o = o0; o < o1; ++o) dy_t[o * rn + r] = dy_blk[r * co + o];
     }, 8);
-    kernels::Gemm(co, k, rn, dy_t, rn, a, k, /*b_transposed=*/false, dw_t, k, /*accumulate=*/true, gemm_scratch, pool);
+    kernels::GemmPacked(co, k, rn, dy_t, rn, col, nullptr, dw_t, k, /*accumulate=*/true, pool);
     if (!dx) continue;
     if (pw) {
-      kernels::Gemm(rn, k, co, dy_blk, co, w_t, k, false, dx + r0 * cin, cin, /*accumulate=*/true, gemm_scratch, pool);
+      kernels::GemmPacked(rn, k, co, dy_blk, co, w_packed, nullptr, dx + r0 * cin, cin, /*accumulate=*/true, pool);
     } else {
-      kernels::Gemm(rn, k, co, dy_blk, co, w_t, k, false, dcol, k, /*accumulate=*/false, gemm_scratch, pool);
+      kernels::GemmPacked(rn, k, co, dy_blk, co, w_packed, nullptr, dcol, k, /*accumulate=*/false, pool);
       Col2im(g, dcol, r0, r0 + rn, dx, pool);
     }
   }
