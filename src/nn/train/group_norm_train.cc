@@ -1,6 +1,7 @@
 #include "nn/train/group_norm_train.h"
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "kernels/elementwise/elementwise.h"
@@ -14,7 +15,6 @@ void Parallel(ThreadPool* pool, size_t n, F&& f) {
   else f(0, n, 0);
 }
 
-inline float Sigmoid(float u) { return 1.0f / (1.0f + std::exp(-u)); }
 
 }  // namespace
 
@@ -48,18 +48,28 @@ void GroupNormApply(float* y, const float* x, const float* mean, const float* rs
                     const float* beta, const GroupNormSpec& s, ThreadPool* pool) {
   const size_t c = s.channels, cg = c / s.groups;
   Parallel(pool, size_t(s.batch) * s.hw, [&](size_t begin, size_t end, int) {
+    // kernels::GroupNorm's fold of the affine step, one multiply-add per element: m = rstd·γ,
+    // a = β − mean·m, per channel of the current sample.
+    std::vector<float> m(c), a(c);
+    size_t cur = SIZE_MAX;
     for (size_t row = begin; row < end; ++row) {
       const size_t b = row / s.hw;
+      if (b != cur) {
+        cur = b;
+        for (size_t ch = 0; ch < c; ++ch) {
+          const size_t bg = b * s.groups + ch / cg;
+          m[ch] = rstd[bg] * gamma[ch];
+          a[ch] = beta[ch] - mean[bg] * m[ch];
+        }
+      }
       const float* xr = x + row * c;
       float* yr = y + row * c;
-      for (size_t ch = 0; ch < c; ++ch) {
-        // kernels::GroupNorm's fold of the affine step: one multiply-add per element.
-        const size_t bg = b * s.groups + ch / cg;
-        const float m = rstd[bg] * gamma[ch];
-        const float a = beta[ch] - mean[bg] * m;
-        float u = xr[ch] * m + a;
-        if (s.scale) u = u * (1.0f + s.scale[b * s.mod_stride + ch]) + s.shift[b * s.mod_stride + ch];
-        yr[ch] = u;
+      if (s.scale) {
+        const float* sc = s.scale + b * s.mod_stride;
+        const float* sh = s.shift + b * s.mod_stride;
+        for (size_t ch = 0; ch < c; ++ch) yr[ch] = (xr[ch] * m[ch] + a[ch]) * (1.0f + sc[ch]) + sh[ch];
+      } else {
+        for (size_t ch = 0; ch < c; ++ch) yr[ch] = xr[ch] * m[ch] + a[ch];
       }
       if (s.silu) kernels::SiLU(yr, c, yr);  // the inference kernel's SiLU, vectorised
     }
@@ -76,6 +86,7 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
   Parallel(pool, size_t(s.batch) * s.groups, [&](size_t begin, size_t end, int) {
     std::vector<double> sg(cg), sb(cg), ss(cg), st(cg);
     std::vector<float> dz_buf(size_t(s.hw) * cg);  // dz of one (sample, group), reused by pass 2
+    std::vector<float> u_buf(s.silu ? dz_buf.size() : 0), silu_buf(u_buf.size());
     for (size_t bg = begin; bg < end; ++bg) {
       const size_t b = bg / s.groups, g = bg % s.groups;
       const float mu = mean[bg], r = rstd[bg];
@@ -88,7 +99,21 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
       std::fill(ss.begin(), ss.end(), 0.0);
       std::fill(st.begin(), st.end(), 0.0);
       double sum_dxh = 0, sum_dxh_xh = 0;
-      // Pass 1: dz for every element (recomputing the forward), the channel sums and the group sums.
+      // Pass 1a (SiLU only): u for the whole group, then SiLU(u) with the vectorised kernel; the
+      // derivative is σ + SiLU·(1 − σ), with σ = SiLU(u)/u (its series 1/2 + u/4 near 0).
+      const size_t gn = size_t(s.hw) * cg;
+      if (s.silu) {
+        for (int p = 0; p < s.hw; ++p) {
+          const size_t base = (b * s.hw + p) * c + g * cg;
+          float* up = u_buf.data() + size_t(p) * cg;
+          for (size_t j = 0; j < cg; ++j) {
+            const float z = (x[base + j] - mu) * r * gm[j] + bt[j];
+            up[j] = sc ? z * (1.0f + sc[j]) + sh[j] : z;
+          }
+        }
+        kernels::SiLU(u_buf.data(), gn, silu_buf.data());
+      }
+      // Pass 1b: dz for every element, the channel sums and the group sums.
       for (int p = 0; p < s.hw; ++p) {
         const size_t base = (b * s.hw + p) * c + g * cg;
         float* dzp = dz_buf.data() + size_t(p) * cg;
@@ -97,9 +122,10 @@ void GroupNormBackward(float* dx, float* dgamma, float* dbeta, float* dscale, fl
           const float z = xh * gm[j] + bt[j];
           float du = dy[base + j];
           if (s.silu) {
-            const float u = sc ? z * (1.0f + sc[j]) + sh[j] : z;
-            const float sig = Sigmoid(u);
-            du *= sig * (1.0f + u * (1.0f - sig));
+            const size_t e = size_t(p) * cg + j;
+            const float u = u_buf[e], y = silu_buf[e];
+            const float sig = std::fabs(u) > 1e-3f ? y / u : 0.5f + 0.25f * u;
+            du *= sig + y * (1.0f - sig);
           }
           const float dz = sc ? du * (1.0f + sc[j]) : du;
           dzp[j] = dz;
