@@ -26,6 +26,7 @@ struct TrainBenchRow {
   double seconds_per_step = 0;      // wall clock
   double cpu_seconds_per_step = 0;  // process CPU time (all threads): the cost on a busy machine
   double images_per_second = 0;
+  double forward_cpu_seconds = 0, backward_cpu_seconds = 0;  // one ForwardTrain / Backward alone
   double gflops = 0;              // achieved, 3x forward FLOPs
   double percent_of_peak = 0;     // of threads x the single-thread peak
 };
