@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "kernels/f32_gemm/gemm.h"
 #include "kernels/peak.h"
+#include "train/train_bench.h"
 
 namespace ddpm::cli {
 namespace {
@@ -39,10 +40,21 @@ class BenchCommand : public Command {
     sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
     sub->add_option("--seconds", seconds_, "minimum timed duration")->default_val(3.0);
     sub->add_flag("--profile", profile_, "time per layer kind");
+    sub->add_flag("--train", train_, "time training steps (forward + backward + AdamW + EMA) instead");
     return sub;
   }
 
   int Run() override {
+    if (train_) {
+      TrainBenchOptions o;
+      o.model = model_;
+      o.batch = batch_;
+      o.threads = {ResolveThreads(threads_)};
+      auto report = RunTrainBench(o);
+      if (!report.ok()) return Fail("bench", report.status());
+      std::printf("%s", report->ToString().c_str());
+      return 0;
+    }
     auto model = nn::UNet2DModel::FromPretrained(model_);
     if (!model.ok()) return Fail("bench", model.status());
     auto& m = **model;
@@ -110,7 +122,7 @@ class BenchCommand : public Command {
   std::string model_;
   int batch_ = 1, threads_ = 1;
   double seconds_ = 3.0;
-  bool profile_ = false;
+  bool profile_ = false, train_ = false;
 };
 
 }  // namespace
