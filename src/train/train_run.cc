@@ -16,6 +16,8 @@
 #include "io/image_grid.h"
 #include "io/png.h"
 #include "nn/toy_mlp.h"
+#include "nn/train/unet2d_trainable.h"
+#include "train/default_configs.h"
 #include "train/trainer.h"
 #include "train/training_data.h"
 
@@ -44,8 +46,43 @@ Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& confi
     spec.class_name = "ToyMLPDenoiser";
     return spec;
   }
-  return Unsupported("training a UNet2DModel on '" + data.spec() +
-                     "' needs the trainable UNet (backward passes), which this build does not have yet");
+  // Images: a UNet2DModel. Labelled data trains class-conditionally with one extra "null" label
+  // (index num_classes) that label dropout teaches to be the unconditional model.
+  const Shape& shape = data.example_shape();
+  std::string text = DefaultUNetConfigJson(int(shape[0]), int(shape[1]), data.num_classes());
+  std::string source = "default UNet config";
+  if (!config_path.empty()) {
+    DDPM_ASSIGN_OR_RETURN(text, ReadFileText(config_path));
+    source = config_path;
+  }
+  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::Parse(text, source));
+  DDPM_ASSIGN_OR_RETURN(auto unet, nn::train::UNet2DTrainable::FromConfig(cfg, seed));
+  const auto& c = unet->config();
+  if (c.in_channels != shape[0] || c.out_channels != shape[0] || c.sample_height != shape[1] || c.sample_width != shape[2])
+    return InvalidArgument(source + ": the model takes " + std::to_string(c.in_channels) + "x" +
+                           std::to_string(c.sample_height) + "x" + std::to_string(c.sample_width) + " images, the data has " +
+                           ShapeToString(shape));
+  const int64_t classes = data.num_classes(), embeds = c.num_class_embeds.value_or(0);
+  if (classes > 0 && embeds != classes && embeds != classes + 1)
+    return InvalidArgument(source + ": num_class_embeds " + std::to_string(embeds) + " must be " + std::to_string(classes) +
+                           " (no guidance) or " + std::to_string(classes + 1) + " (with a null class for guidance)");
+  if (classes == 0 && embeds > 0) return InvalidArgument(source + ": num_class_embeds is set but the data has no labels");
+  spec.null_class = embeds == classes + 1 && classes > 0 ? classes : -1;
+  spec.model = std::move(unet);
+  spec.library = "diffusers";
+  spec.class_name = "UNet2DModel";
+  return spec;
+}
+
+// Records the null label in unet/config.json, where `ddpm sample` and the JS API look for it.
+// diffusers ignores keys it does not know, so the folder still loads there.
+Status AddNullClassToConfig(const std::string& config_path, int64_t null_class) {
+  DDPM_ASSIGN_OR_RETURN(std::string text, ReadFileText(config_path));
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (j.is_discarded()) return ParseError(config_path + ": not valid JSON");
+  j["null_class_index"] = null_class;
+  const std::string out = j.dump(2) + "\n";
+  return WriteFileAtomic(config_path, out.data(), out.size());
 }
 
 Status WriteText(const std::string& path, const std::string& text) { return WriteFileAtomic(path, text.data(), text.size()); }
@@ -161,6 +198,7 @@ Status RunTraining(const TrainRunOptions& o) {
     trainer.SwapEmaIntoModel();  // ship the EMA weights, as diffusers' training scripts do
     Status st = spec.model->SaveModel(JoinPath(o.out_dir, "unet"));
     trainer.SwapEmaIntoModel();
+    if (st.ok() && spec.null_class >= 0) st = AddNullClassToConfig(JoinPath(o.out_dir, "unet/config.json"), spec.null_class);
     return st;
   };
   auto checkpoint = [&]() -> Status {
