@@ -37,5 +37,5 @@ expect_failure("unknown block type" "down_block_types"
                --model ${OUT}/bad/model --input ${REF}/unet_cond/io.safetensors)
 expect_failure("not a model folder" "config.json"
                --model ${OUT}/bad --input ${REF}/unet_cond/io.safetensors)
-expect_failure("unknown backend" "backend"
+expect_failure("unknown backend" "backend .cuda. must be one of"
                --model ${REF}/unet_cond --input ${REF}/unet_cond/io.safetensors --backend cuda)

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "base/thread_pool.h"
+#include "kernels/conv2d/backend.h"
 
 namespace ddpm::cli {
 
@@ -13,9 +14,10 @@ int Fail(const std::string& command, const Status& status) {
 
 int ResolveThreads(int requested) { return requested <= 0 ? ThreadPool::HardwareThreads() : requested; }
 
-Status CheckBackend(const std::string& backend) {
-  if (backend == "auto" || backend == "hwy") return Status::Ok();
-  return InvalidArgument("--backend '" + backend + "' must be one of auto, hwy");
+Status SelectBackend(const std::string& backend) {
+  if (backend == "auto") return Status::Ok();  // the default: our Highway kernels
+  DDPM_ASSIGN_OR_RETURN(kernels::Backend b, kernels::ParseBackend(backend));
+  return kernels::SetBackend(b);
 }
 
 std::string HumanCount(double v) {

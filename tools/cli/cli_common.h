@@ -16,8 +16,9 @@ int Fail(const std::string& command, const Status& status);
 // --threads: 0 means every hardware thread.
 int ResolveThreads(int requested);
 
-// --backend: only the built-in Highway kernels exist so far ("auto" and "hwy" name them).
-Status CheckBackend(const std::string& backend);
+// --backend: "auto" (our kernels), or a kernels::ParseBackend name (ddpm, xnnpack where built).
+// Must run before the model is loaded: weights are packed for the backend active at load.
+Status SelectBackend(const std::string& backend);
 
 // Human-readable counts: 1.62M, 3.4 GFLOP.
 std::string HumanCount(double v);

@@ -12,6 +12,7 @@
 #include "base/thread_pool.h"
 #include "cli_common.h"
 #include "commands.h"
+#include "kernels/conv2d/backend.h"
 #include "kernels/f32_gemm/gemm.h"
 #include "kernels/peak.h"
 #include "train/train_bench.h"
@@ -39,12 +40,14 @@ class BenchCommand : public Command {
     sub->add_option("--batch", batch_, "images per forward pass")->default_val(1)->check(CLI::Range(1, 4096));
     sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
     sub->add_option("--seconds", seconds_, "minimum timed duration")->default_val(3.0);
+    sub->add_option("--backend", backend_, "conv backend: auto, ddpm, xnnpack")->default_val("auto");
     sub->add_flag("--profile", profile_, "time per layer kind");
     sub->add_flag("--train", train_, "time training steps (forward + backward + AdamW + EMA) instead");
     return sub;
   }
 
   int Run() override {
+    if (Status st = SelectBackend(backend_); !st.ok()) return Fail("bench", st);
     if (train_) {
       TrainBenchOptions o;
       o.model = model_;
@@ -96,8 +99,9 @@ class BenchCommand : public Command {
     const double flops = m.FlopsPerImage(c.sample_height, c.sample_width) * batch_;
     const double peak1 = kernels::MeasurePeakFlops(0.5);
     const double peak = peak1 * threads;
-    std::printf("model %s: %dx%dx%d, batch %d, threads %d, gemm %s\n", model_.c_str(), c.in_channels,
-                c.sample_height, c.sample_width, batch_, threads, kernels::GemmKernelName());
+    std::printf("model %s: %dx%dx%d, batch %d, threads %d, conv backend %s, gemm %s\n", model_.c_str(),
+                c.in_channels, c.sample_height, c.sample_width, batch_, threads,
+                kernels::BackendName(kernels::GetBackend()), kernels::GemmKernelName());
     std::printf("forward: %.2f ms (%d runs; first run %.2f ms), %.2f ms per image\n", per * 1e3, iters, first * 1e3,
                 per * 1e3 / batch_);
     std::printf("work: %.3f GFLOP per forward -> %.2f GFLOP/s\n", flops / 1e9, flops / per / 1e9);
@@ -119,7 +123,7 @@ class BenchCommand : public Command {
   }
 
  private:
-  std::string model_;
+  std::string model_, backend_;
   int batch_ = 1, threads_ = 1;
   double seconds_ = 3.0;
   bool profile_ = false, train_ = false;

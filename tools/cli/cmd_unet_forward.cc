@@ -21,7 +21,7 @@ class UNetForwardCommand : public Command {
         ->required();
     sub->add_option("--output", output_, "safetensors to write output.sample to")->required();
     sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
-    sub->add_option("--backend", backend_, "kernel backend: auto, hwy")->default_val("auto");
+    sub->add_option("--backend", backend_, "conv backend: auto, ddpm, xnnpack (native builds with XNNPACK)")->default_val("auto");
     return sub;
   }
 
@@ -32,7 +32,7 @@ class UNetForwardCommand : public Command {
 
  private:
   Status RunOrError() {
-    DDPM_RETURN_IF_ERROR(CheckBackend(backend_));
+    DDPM_RETURN_IF_ERROR(SelectBackend(backend_));
     DDPM_ASSIGN_OR_RETURN(SafeTensors in, SafeTensors::ReadFile(input_));
     DDPM_ASSIGN_OR_RETURN(Tensor sample, in.GetFloat("input.sample"));
     DDPM_ASSIGN_OR_RETURN(std::vector<int64_t> timesteps, in.GetInt("input.timestep"));
