@@ -74,3 +74,26 @@ test('the server sends wasm and module MIME types and serves nothing outside web
     assert.equal((await fetch(new URL(path, baseUrl))).status, 404, path);
   }
 });
+
+test('the package runs inside a module Worker, with either build', { skip, timeout: 60000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(new URL('/web/demo/', baseUrl).href);
+  for (const build of ['simd', 'simd-threads']) {
+    const result = await page.evaluate(async (build) => {
+      const src = `import { ready, DDIMScheduler } from '${location.origin}/web/src/index.js';
+        try {
+          const info = await ready({ build: '${build}' });
+          const s = DDIMScheduler.fromConfig({});
+          s.setTimesteps(10);
+          postMessage({ build: info.build, timesteps: Array.from(s.timesteps) });
+        } catch (e) { postMessage({ error: String(e?.stack ?? e) }); }`;
+      const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
+      return new Promise((resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => resolve({ error: e.message });
+      });
+    }, build);
+    assert.deepEqual(result, { build, timesteps: [900, 800, 700, 600, 500, 400, 300, 200, 100, 0] });
+  }
+  await page.close();
+});
