@@ -14,11 +14,17 @@ if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 declare -a SUMMARY=()
 T_START=$SECONDS
 
+# CPU seconds (user + sys) used so far by finished child processes: with the wall time it shows how
+# much of a stage was work and how much was waiting (on a shared machine, for the CPU).
+child_cpu() {
+  times | tail -1 | awk '{ n = 0; for (i = 1; i <= 2; ++i) { split($i, p, "m"); n += p[1] * 60 + p[2] } printf "%d", n }'
+}
+
 summary() {
   echo
   echo "== npm test: timing =="
   for line in "${SUMMARY[@]}"; do echo "  $line"; done
-  printf '  %-14s %5ds\n' total $((SECONDS - T_START))
+  printf '  %-14s %5ds wall %6ds cpu\n' total $((SECONDS - T_START)) "$(child_cpu)"
 }
 
 # stage NAME CMD...: runs CMD, records its time, and stops everything on failure.
@@ -26,12 +32,14 @@ stage() {
   local name=$1; shift
   echo
   echo "== [$name] $* =="
-  local t0=$SECONDS
+  local t0=$SECONDS c0
+  c0=$(child_cpu)
   if "$@"; then
-    SUMMARY+=("$(printf '%-14s %5ds  ok' "$name" $((SECONDS - t0)))")
+    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  ok' "$name" $((SECONDS - t0)) $(($(child_cpu) - c0)))")
   else
     local rc=$?
-    SUMMARY+=("$(printf '%-14s %5ds  FAILED (exit %d)' "$name" $((SECONDS - t0)) "$rc")")
+    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  FAILED (exit %d)' "$name" $((SECONDS - t0)) \
+                 $(($(child_cpu) - c0)) "$rc")")
     summary
     echo
     echo "npm test: stage '$name' failed: $*" >&2
