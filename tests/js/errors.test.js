@@ -21,6 +21,8 @@ test('ready() reports the build and why', async () => {
   assert.match(info.why, /Node/);
   assert.equal(info.simd, 'WASM');
   assert.equal(version(), info.version);
+  assert.equal(await ready({ build: 'simd' }), info);
+  await assert.rejects(ready({ build: 'simd-threads' }), /already loaded with build 'simd'; cannot switch to 'simd-threads'/);
 });
 
 test('a bad config value throws an Error naming the key', () => {

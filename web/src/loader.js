@@ -13,6 +13,7 @@ const IMPORTERS = {
 };
 
 let loading = null;
+let loadingBuild = null;
 let native = null;
 
 /**
@@ -56,9 +57,23 @@ async function instantiate(build, wasmPaths) {
  * @param {{build?: 'auto'|'simd'|'simd-threads', wasmPaths?: string}} [options]
  */
 export function ready(options = {}) {
-  if (loading) return loading;
+  if (loading) {
+    // One module per program: a later call may not ask for a different build than the one loading.
+    const wanted = options.build ?? 'auto';
+    const current = info?.build ?? loadingBuild;
+    if (wanted !== 'auto' && wanted !== current) {
+      return Promise.reject(new Error(`ddpm-wasm is already loaded with build '${current}'; cannot switch to '${wanted}'`));
+    }
+    return loading;
+  }
+  let choice;
+  try {
+    choice = chooseBuild(options.build);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  loadingBuild = choice.build;
   loading = (async () => {
-    const choice = chooseBuild(options.build);
     let mod;
     try {
       mod = await instantiate(choice.build, options.wasmPaths);
