@@ -1,5 +1,6 @@
 // Errors reach JS as Error objects carrying the core's message; wrappers free their C++ objects.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { before, test } from 'node:test';
 
 import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, Tensor, version } from '../../web/src/index.js';
@@ -114,4 +115,23 @@ test('DPMSolverMultistepScheduler has no getVelocity, as in diffusers', () => {
   } finally {
     s.dispose();
   }
+});
+
+test('schedulers that are never disposed are freed after garbage collection (FinalizationRegistry)', () => {
+  // In a child process with --expose-gc, so that the collection can be forced.
+  const script = `
+    import { ready, memoryUsage, DDIMScheduler } from ${JSON.stringify(new URL('../../web/src/index.js', import.meta.url).href)};
+    await ready();
+    const before = memoryUsage().mallocBytes;
+    (() => { for (let i = 0; i < 10; ++i) DDIMScheduler.fromConfig({}).setTimesteps(50); })();
+    const held = memoryUsage().mallocBytes;
+    for (let i = 0; i < 20 && memoryUsage().mallocBytes !== before; ++i) {
+      globalThis.gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    console.log(JSON.stringify({ before, held, after: memoryUsage().mallocBytes }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script],
+                                      { encoding: 'utf8', timeout: 60000 }));
+  assert.ok(out.held > out.before, 'the schedulers held wasm memory');
+  assert.equal(out.after, out.before);
 });
