@@ -14,17 +14,23 @@ if [ $# -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 declare -a SUMMARY=()
 T_START=$SECONDS
 
-# CPU seconds (user + sys) used so far by finished child processes: with the wall time it shows how
-# much of a stage was work and how much was waiting (on a shared machine, for the CPU).
+# CPU seconds (user + sys) used so far by finished child processes, into $CPU: with the wall time it
+# shows how much of a stage was work and how much was waiting for a CPU on a shared machine. `times`
+# must run in this shell (a subshell would report its own, empty, children), hence the file.
+TIMES_FILE=$(mktemp)
+trap 'rm -f "$TIMES_FILE"' EXIT
 child_cpu() {
-  times | tail -1 | awk '{ n = 0; for (i = 1; i <= 2; ++i) { split($i, p, "m"); n += p[1] * 60 + p[2] } printf "%d", n }'
+  times > "$TIMES_FILE"
+  CPU=$(tail -1 "$TIMES_FILE" | awk '{ n = 0; for (i = 1; i <= 2; ++i) { split($i, p, "m"); n += p[1] * 60 + p[2] }
+                                       printf "%d", n }')
 }
 
 summary() {
   echo
   echo "== npm test: timing =="
   for line in "${SUMMARY[@]}"; do echo "  $line"; done
-  printf '  %-14s %5ds wall %6ds cpu\n' total $((SECONDS - T_START)) "$(child_cpu)"
+  child_cpu
+  printf '  %-14s %5ds wall %6ds cpu\n' total $((SECONDS - T_START)) "$CPU"
 }
 
 # stage NAME CMD...: runs CMD, records its time, and stops everything on failure.
@@ -32,14 +38,15 @@ stage() {
   local name=$1; shift
   echo
   echo "== [$name] $* =="
-  local t0=$SECONDS c0
-  c0=$(child_cpu)
-  if "$@"; then
-    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  ok' "$name" $((SECONDS - t0)) $(($(child_cpu) - c0)))")
+  local t0=$SECONDS c0 rc=0
+  child_cpu
+  c0=$CPU
+  "$@" || rc=$?
+  child_cpu
+  if [ "$rc" = 0 ]; then
+    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  ok' "$name" $((SECONDS - t0)) $((CPU - c0)))")
   else
-    local rc=$?
-    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  FAILED (exit %d)' "$name" $((SECONDS - t0)) \
-                 $(($(child_cpu) - c0)) "$rc")")
+    SUMMARY+=("$(printf '%-14s %5ds wall %6ds cpu  FAILED (exit %d)' "$name" $((SECONDS - t0)) $((CPU - c0)) "$rc")")
     summary
     echo
     echo "npm test: stage '$name' failed: $*" >&2
