@@ -46,4 +46,11 @@ Expected<DiffusersFolder> ResolveDiffusersFolder(const std::string& dir) {
   return f;
 }
 
+Expected<UNetFiles> ReadUNetFiles(const std::string& dir) {
+  DDPM_ASSIGN_OR_RETURN(DiffusersFolder folder, ResolveDiffusersFolder(dir));
+  DDPM_ASSIGN_OR_RETURN(JsonConfig config, JsonConfig::ReadFile(folder.unet_config));
+  DDPM_ASSIGN_OR_RETURN(SafeTensors weights, SafeTensors::ReadFile(folder.unet_weights));
+  return UNetFiles{std::move(config), std::move(weights)};
+}
+
 }  // namespace ddpm

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "base/status.h"
+#include "io/json_config.h"
+#include "io/safetensors.h"
 
 namespace ddpm {
 
@@ -22,5 +24,13 @@ struct DiffusersFolder {
 
 // Errors name the folder and what is missing (e.g. a .bin-only checkpoint, which needs conversion).
 Expected<DiffusersFolder> ResolveDiffusersFolder(const std::string& dir);
+
+// A UNet folder's config and weights, read from a UNet or pipeline folder (what every model's
+// FromPretrained starts with).
+struct UNetFiles {
+  JsonConfig config;
+  SafeTensors weights;
+};
+Expected<UNetFiles> ReadUNetFiles(const std::string& dir);
 
 }  // namespace ddpm

@@ -28,10 +28,8 @@ Expected<std::unique_ptr<UNet2DModel>> UNet2DModel::Create(const JsonConfig& con
 }
 
 Expected<std::unique_ptr<UNet2DModel>> UNet2DModel::FromPretrained(const std::string& dir) {
-  DDPM_ASSIGN_OR_RETURN(DiffusersFolder folder, ResolveDiffusersFolder(dir));
-  DDPM_ASSIGN_OR_RETURN(JsonConfig config, JsonConfig::ReadFile(folder.unet_config));
-  DDPM_ASSIGN_OR_RETURN(SafeTensors weights, SafeTensors::ReadFile(folder.unet_weights));
-  return Create(config, weights);
+  DDPM_ASSIGN_OR_RETURN(UNetFiles files, ReadUNetFiles(dir));
+  return Create(files.config, files.weights);
 }
 
 Status UNet2DModel::Build(WeightLoader& wl) {

@@ -23,7 +23,8 @@ void ProgressBar::Finish(const std::string& extra) { Draw(total_, extra, true); 
 
 void ProgressBar::Draw(long long done, const std::string& extra, bool final) {
   const double secs = std::chrono::duration<double>(Clock::now() - t0_).count();
-  const double rate = secs > 0 ? double(done - start_) / secs : 0.0;
+  // A rate over less than half a second (e.g. the first step of a resumed run) says nothing yet.
+  const double rate = secs > 0.5 ? double(done - start_) / secs : 0.0;
   const double eta = rate > 0 ? double(total_ - done) / rate : 0.0;
   constexpr int kWidth = 24;
   const int filled = total_ > 0 ? int(kWidth * done / total_) : 0;

@@ -141,10 +141,8 @@ Expected<std::unique_ptr<UNet2DTrainable>> UNet2DTrainable::Create(const JsonCon
 }
 
 Expected<std::unique_ptr<UNet2DTrainable>> UNet2DTrainable::FromPretrained(const std::string& dir) {
-  DDPM_ASSIGN_OR_RETURN(DiffusersFolder folder, ResolveDiffusersFolder(dir));
-  DDPM_ASSIGN_OR_RETURN(JsonConfig config, JsonConfig::ReadFile(folder.unet_config));
-  DDPM_ASSIGN_OR_RETURN(SafeTensors weights, SafeTensors::ReadFile(folder.unet_weights));
-  return Create(config, weights);
+  DDPM_ASSIGN_OR_RETURN(UNetFiles files, ReadUNetFiles(dir));
+  return Create(files.config, files.weights);
 }
 
 Expected<std::unique_ptr<UNet2DTrainable>> UNet2DTrainable::FromConfig(const JsonConfig& config, uint64_t seed) {
