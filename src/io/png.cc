@@ -3,6 +3,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "io/file_util.h"
@@ -36,6 +37,42 @@ std::string CheckDims(int64_t width, int64_t height, int64_t channels) {
     return std::to_string(width) + "x" + std::to_string(height) + " is larger than the limit of " +
            std::to_string(kMaxPngPixels) + " pixels";
   return "";
+}
+
+uint32_t Crc32(const uint8_t* p, size_t n) {  // the PNG/zlib CRC (polynomial 0xEDB88320)
+  uint32_t c = 0xffffffffu;
+  for (size_t i = 0; i < n; ++i) {
+    c ^= p[i];
+    for (int k = 0; k < 8; ++k) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+  }
+  return ~c;
+}
+
+uint32_t ReadU32BE(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+
+// Walks the chunk list before stb sees the file: stb grows its IDAT buffer to a chunk's declared length
+// before checking that the bytes exist, so an 80-byte file declaring a 1 GB IDAT made it allocate 2 GB
+// (found by fuzz_png). Every chunk must fit in the file and carry a correct CRC (stb checks none).
+// Empty when the structure is sound, else the problem.
+std::string CheckChunks(const uint8_t* data, size_t size) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (size < 8 || std::memcmp(data, kSignature, 8) != 0) return "not a PNG (bad signature)";
+  size_t pos = 8;
+  while (pos < size) {
+    if (size - pos < 12) return "truncated chunk header at byte " + std::to_string(pos);
+    const uint32_t len = ReadU32BE(data + pos);
+    const std::string type(reinterpret_cast<const char*>(data + pos + 4), 4);
+    if (len > size - pos - 12)
+      return "chunk '" + type + "' at byte " + std::to_string(pos) + " declares " + std::to_string(len) +
+             " bytes but only " + std::to_string(size - pos - 12) + " remain (truncated?)";
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION  // (the fuzzer could never forge CRCs to get past here)
+    if (Crc32(data + pos + 4, len + 4) != ReadU32BE(data + pos + 8 + len))
+      return "CRC mismatch in chunk '" + type + "' at byte " + std::to_string(pos);
+#endif
+    pos += 12 + size_t(len);
+    if (type == "IEND") return "";
+  }
+  return "no IEND chunk (truncated?)";
 }
 
 }  // namespace
@@ -76,6 +113,7 @@ Expected<Tensor> DecodePng(const uint8_t* data, size_t size, const std::string& 
   if (desired_channels < 0 || desired_channels > 4)
     return InvalidArgument(source + ": desired channels " + std::to_string(desired_channels) + ", expected 0 to 4");
   if (size > size_t(INT_MAX)) return fail("too large for the PNG decoder (" + std::to_string(size) + " bytes)");
+  if (std::string p = CheckChunks(data, size); !p.empty()) return fail(p);
   const auto* bytes = reinterpret_cast<const stbi_uc*>(data);
   const int len = static_cast<int>(size);
   int w = 0, h = 0, file_channels = 0;

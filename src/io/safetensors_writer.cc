@@ -52,7 +52,8 @@ bool SafeTensorsWriter::Admit(const std::string& name, const Shape& shape, size_
   uint64_t n = 1;
   for (int64_t d : shape) {
     if (d < 0) return fail("negative dimension in shape " + ShapeToString(shape));
-    if (d != 0 && uint64_t(d) > (uint64_t(1) << 62) / 8 / n) return fail("shape " + ShapeToString(shape) + " is too large");
+    // The reader's bound: the product of the non-zero dimensions times 8 fits in 64 bits.
+    if (d != 0 && uint64_t(d) > UINT64_MAX / 8 / n) return fail("shape " + ShapeToString(shape) + " is too large");
     n *= d == 0 ? 1 : uint64_t(d);
   }
   *count = static_cast<size_t>(NumElements(shape));

@@ -16,6 +16,10 @@
 #include "diffusion/scheduling_ddim.h"
 #define DDPM_FUZZ_HAVE_DDIM 1
 #endif
+#if __has_include("diffusion/scheduling_dpmsolver_multistep.h")
+#include "diffusion/scheduling_dpmsolver_multistep.h"
+#define DDPM_FUZZ_HAVE_DPM 1
+#endif
 
 namespace {
 
@@ -63,11 +67,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   for (auto it = c->raw().begin(); it != c->raw().end(); ++it) AllGetters(*c, it.key());
   AllGetters(*c, "num_train_timesteps");  // usually absent: the getters must leave defaults alone
+  // A scheduler that accepts the config must also accept a small number of inference steps or
+  // report why not; either way without crashing.
+  const int steps = 1 + static_cast<int>(size % 50);
 #ifdef DDPM_FUZZ_HAVE_DDPM
-  (void)ddpm::DDPMScheduler::FromConfig(*c);
+  if (auto s = ddpm::DDPMScheduler::FromConfig(*c); s.ok()) (void)s->SetTimesteps(steps);
 #endif
 #ifdef DDPM_FUZZ_HAVE_DDIM
-  (void)ddpm::DDIMScheduler::FromConfig(*c);
+  if (auto s = ddpm::DDIMScheduler::FromConfig(*c); s.ok()) (void)s->SetTimesteps(steps);
+#endif
+#ifdef DDPM_FUZZ_HAVE_DPM
+  if (auto s = ddpm::DPMSolverMultistepScheduler::FromConfig(*c); s.ok()) (void)s->SetTimesteps(steps);
 #endif
   return 0;
 }

@@ -96,7 +96,22 @@ TEST_CASE("PNG: bad images and corrupt files are errors naming the source and pr
   const std::vector<uint8_t> junk = {1, 2, 3, 4, 5};
   auto j = DecodePng(junk.data(), junk.size(), "junk.png");
   REQUIRE(!j.ok());
-  CHECK(j.status().message().find("junk.png: not a readable PNG") == 0);
+  CHECK(j.status().message().find("junk.png: not a PNG (bad signature)") == 0);
+
+  // Found by fuzz_png: an IDAT declaring ~1 GB in an 82-byte file made stb_image allocate 2 GB before
+  // noticing the bytes were missing. The chunk walk rejects it first.
+  std::vector<uint8_t> liar = *EncodePng(ImageU8{3, 2, 3, std::vector<uint8_t>(18)});
+  const size_t idat = 33;  // signature (8) + IHDR chunk (25)
+  REQUIRE(std::string(liar.begin() + idat + 4, liar.begin() + idat + 8) == "IDAT");
+  liar[idat] = 0x3f;  // length 0x3f...... bytes
+  auto l = DecodePng(liar.data(), liar.size(), "liar.png");
+  REQUIRE(!l.ok());
+  CHECK(l.status().message().find("liar.png: chunk 'IDAT' at byte 33 declares") == 0);
+  // Flipped bits are caught by the CRC (stb checks none).
+  std::vector<uint8_t> flipped = *EncodePng(ImageU8{3, 2, 3, std::vector<uint8_t>(18)});
+  flipped[idat + 10] ^= 1;
+  CHECK(DecodePng(flipped.data(), flipped.size(), "f.png").status().message().find("CRC mismatch in chunk 'IDAT'") !=
+        std::string::npos);
 
   // Every truncation of a valid file fails cleanly (no crash, names the file) unless only the final
   // 12-byte IEND chunk was cut (stb stops at IEND and checks no CRC): then the image is complete.

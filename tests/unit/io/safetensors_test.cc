@@ -313,3 +313,16 @@ TEST_CASE("safetensors: reference values and a model re-written by our writer re
   REQUIRE(raw.ok());
   CHECK(w.Serialize()->size() == raw->size());
 }
+
+TEST_CASE("safetensors: the writer accepts every shape the reader accepts", "[io][safetensors]") {
+  // An empty tensor may have huge other dimensions, up to the reader's bound (product * 8 < 2^64).
+  const Shape shape = {0, int64_t(1) << 60};
+  auto st = SafeTensors::FromBytes(
+      SafetensorsBytes("{\"e\":{\"dtype\":\"F64\",\"shape\":[0,1152921504606846976],\"data_offsets\":[0,0]}}"), "e");
+  REQUIRE(st.ok());
+  CHECK(st->Find("e")->shape == shape);
+  SafeTensorsWriter w;
+  w.AddFloat("e", *st->GetFloat("e"), DType::kF64);
+  SafeTensors back = RoundTrip(w);
+  CHECK(back.Find("e")->shape == shape);
+}
