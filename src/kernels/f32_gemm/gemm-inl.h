@@ -112,14 +112,61 @@ HWY_INLINE void GemmTileSegments(size_t mr, size_t segs, size_t seg_len,
   }
 }
 
-// The tile over a row-major A (stride lda), kc floats per row.
+// The tile over a row-major A (stride lda), kc floats per row. The same loop as GemmTileSegments with
+// one segment, written out on purpose: routing it through GemmTileSegments made GCC 12 keep a B vector
+// on the stack (AVX3 8x32 GemmPacked fell from ~90% to ~59% of peak); this form allocates cleanly.
 template <size_t MR, size_t NR, size_t KU = 1>
 HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
                          const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
                          float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
-  const float* rows[MR];
-  for (size_t r = 0; r < MR; ++r) rows[r] = a + r * lda;  // only rows < mr are read
-  GemmTileSegments<MR, NR, KU>(mr, 1, kc, rows, 1, w, bias, c, ldc, accumulate);
+  const hn::ScalableTag<float> d;
+  using V = hn::Vec<decltype(d)>;
+  constexpr size_t L = HWY_LANES(float);
+  static_assert(NR % L == 0, "NR must be a whole number of vectors");
+  constexpr size_t NV = NR / L;
+
+  const float* ar[MR];
+  for (size_t r = 0; r < MR; ++r) ar[r] = a + (r < mr ? r : mr - 1) * lda;
+
+  V acc[MR][NV];
+  for (size_t v = 0; v < NV; ++v) {
+    const V b0 = bias ? hn::LoadU(d, bias + v * L) : hn::Zero(d);
+    for (size_t r = 0; r < MR; ++r) acc[r][v] = b0;
+  }
+  // One k step at offset `o` from the current A and W positions. Splatting A from memory becomes
+  // wasm's v128.load32_splat (vbroadcastss natively): a load, not a shuffle on the FP ports.
+  auto step = [&](size_t o) HWY_ATTR {
+    V bv[NV];
+    for (size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, w + o * NR + v * L);
+    for (size_t r = 0; r < MR; ++r) {
+      const V va = hn::Set(d, ar[r][o]);
+      // FMA on x86 (Highway emits vfmadd even under -ffp-contract=off); mul + add on wasm.
+      for (size_t v = 0; v < NV; ++v) acc[r][v] = hn::MulAdd(va, bv[v], acc[r][v]);
+    }
+  };
+  // k unrolled by KU with pointer bumps once per KU steps. Measured (tools/bench/gemm_tiles_bench):
+  // KU = 1 is best or equal everywhere; unrolling costs V8 extra live registers and spills (4x8 wasm:
+  // 95% of peak at KU = 1, 81% at KU = 4), so it is only kept as a knob for the sweep.
+  size_t p = 0;
+  for (; p + KU <= kc; p += KU) {
+    for (size_t u = 0; u < KU; ++u) step(u);
+    for (size_t r = 0; r < MR; ++r) ar[r] += KU;
+    w += KU * NR;
+  }
+  for (; p < kc; ++p) {
+    step(0);
+    for (size_t r = 0; r < MR; ++r) ar[r] += 1;
+    w += NR;
+  }
+  for (size_t r = 0; r < MR; ++r) {
+    if (r >= mr) break;
+    float* cr = c + r * ldc;
+    for (size_t v = 0; v < NV; ++v) {
+      V out = acc[r][v];
+      if (accumulate) out = hn::Add(hn::LoadU(d, cr + v * L), out);
+      hn::StoreU(out, d, cr + v * L);
+    }
+  }
 }
 
 // Bias for the last, partial panel (nc < NR columns), zero-padded to NR; nullptr stays nullptr.
