@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <unistd.h>
 
 #include "io/file_util.h"
 #include "train/train_run.h"
@@ -11,7 +12,7 @@ namespace fs = std::filesystem;
 
 namespace {
 std::string FreshDir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("ddpm_train_run_" + name);
+  const fs::path p = fs::temp_directory_path() / ("ddpm_train_run_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(p);
   return p.string();
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <unistd.h>
 #include <map>
 #include <vector>
 
@@ -51,7 +52,7 @@ TEST_CASE("training the toy MLP on two moons lowers the loss", "[train][trainer]
 }
 
 TEST_CASE("2N steps equal N steps + checkpoint + resume + N steps, bit for bit", "[train][trainer][resume]") {
-  const auto path = (std::filesystem::temp_directory_path() / "ddpm_trainer_resume.safetensors").string();
+  const auto path = (std::filesystem::temp_directory_path() / ("ddpm_trainer_resume_" + std::to_string(::getpid()) + ".safetensors")).string();
   const int n = 20;
   TrainOptions o;
   o.seed = 9;
@@ -94,7 +95,7 @@ TEST_CASE("2N steps equal N steps + checkpoint + resume + N steps, bit for bit",
 }
 
 TEST_CASE("a checkpoint for another model is rejected by name", "[train][trainer][resume]") {
-  const auto path = (std::filesystem::temp_directory_path() / "ddpm_trainer_other.safetensors").string();
+  const auto path = (std::filesystem::temp_directory_path() / ("ddpm_trainer_other_" + std::to_string(::getpid()) + ".safetensors")).string();
   ToySetup a;
   Trainer ta(&a.model, LinearScheduler(), {}, nullptr);
   REQUIRE(ta.SaveCheckpoint(path, {}).ok());
