@@ -58,6 +58,7 @@ std::string CheckChunks(const uint8_t* data, size_t size) {
   static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (size < 8 || std::memcmp(data, kSignature, 8) != 0) return "not a PNG (bad signature)";
   size_t pos = 8;
+  bool have_image_data = false;
   while (pos < size) {
     if (size - pos < 12) return "truncated chunk header at byte " + std::to_string(pos);
     const uint32_t len = ReadU32BE(data + pos);
@@ -69,6 +70,13 @@ std::string CheckChunks(const uint8_t* data, size_t size) {
     if (Crc32(data + pos + 4, len + 4) != ReadU32BE(data + pos + 8 + len))
       return "CRC mismatch in chunk '" + type + "' at byte " + std::to_string(pos);
 #endif
+    // stb copies an IDAT into a buffer it allocates on the first non-empty one; an empty IDAT before
+    // that makes it memcpy to a null pointer (undefined behaviour, found by fuzz_png). No encoder
+    // writes one, so refuse it.
+    if (type == "IDAT") {
+      if (len == 0 && !have_image_data) return "empty IDAT chunk at byte " + std::to_string(pos) + " before any image data";
+      have_image_data = true;
+    }
     pos += 12 + size_t(len);
     if (type == "IEND") return "";
   }
