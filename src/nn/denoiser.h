@@ -13,6 +13,12 @@
 
 namespace ddpm {
 
+// A model folder's two files, in memory (the JS API returns them; SaveModel writes them).
+struct ModelFiles {
+  std::string config_json;       // config.json
+  std::vector<uint8_t> weights;  // diffusion_pytorch_model.safetensors
+};
+
 class TrainableDenoiser {
  public:
   virtual ~TrainableDenoiser() = default;
@@ -29,8 +35,10 @@ class TrainableDenoiser {
     (void)dx;
     return Unsupported("this model does not compute d loss / d x_t");
   }
-  // Writes the model folder (config.json + diffusion_pytorch_model.safetensors) with the current weights.
-  virtual Status SaveModel(const std::string& dir) const = 0;
+  // The model folder's files with the current weights.
+  virtual Expected<ModelFiles> SerializeModel() const = 0;
+  // Writes them into `dir` (config.json + diffusion_pytorch_model.safetensors, each atomically).
+  Status SaveModel(const std::string& dir) const;
 };
 
 }  // namespace ddpm

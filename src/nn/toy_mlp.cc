@@ -71,8 +71,8 @@ ParamList ToyMlp::Parameters() {
   for (size_t i = 0; i < layers_.size(); ++i) {
     Layer& l = layers_[i];
     const std::string prefix = "layers." + std::to_string(i);
-    p.push_back({prefix + ".weight", l.w.data(), l.dw.data(), l.w.size()});
-    p.push_back({prefix + ".bias", l.b.data(), l.db.data(), l.b.size()});
+    p.push_back({prefix + ".weight", l.w.data(), l.dw.data(), l.w.size(), {l.out, l.in}});
+    p.push_back({prefix + ".bias", l.b.data(), l.db.data(), l.b.size(), {l.out}});
   }
   return p;
 }
@@ -163,7 +163,7 @@ Status ToyMlp::Backward(const Tensor& dout, ThreadPool* pool) {
   return Status::Ok();
 }
 
-Status ToyMlp::Save(const std::string& dir) const {
+Expected<ModelFiles> ToyMlp::SerializeModel() const {
   SafeTensorsWriter w;
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
@@ -172,9 +172,9 @@ Status ToyMlp::Save(const std::string& dir) const {
     w.AddFloat(prefix + ".bias", {l.out}, l.b.data());
   }
   w.SetMetadata("format", "pt");
-  const std::string cfg = config_.ToJson();
-  DDPM_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "config.json"), cfg.data(), cfg.size()));
-  return w.WriteFile(JoinPath(dir, "diffusion_pytorch_model.safetensors"));
+  ModelFiles files{config_.ToJson(), {}};
+  DDPM_ASSIGN_OR_RETURN(files.weights, w.Serialize());
+  return files;
 }
 
 Expected<ToyMlp> ToyMlp::Load(const std::string& dir) {

@@ -31,7 +31,6 @@ class ToyMlp : public TrainableDenoiser {
   static ToyMlp Create(const ToyMlpConfig& config, uint64_t seed);
   // Loads config.json + diffusion_pytorch_model.safetensors from a folder.
   static Expected<ToyMlp> Load(const std::string& dir);
-  Status Save(const std::string& dir) const;
 
   // TrainableDenoiser: x_t is [batch, data_dim].
   ParamList Parameters() override;
@@ -39,7 +38,7 @@ class ToyMlp : public TrainableDenoiser {
   Status ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps, const std::vector<int64_t>& class_labels,
                       Tensor* out, ThreadPool* pool) override;
   Status Backward(const Tensor& dout, ThreadPool* pool) override;
-  Status SaveModel(const std::string& dir) const override { return Save(dir); }
+  Expected<ModelFiles> SerializeModel() const override;
 
   const ToyMlpConfig& config() const { return config_; }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct ParamRef {
   float* value = nullptr;
   float* grad = nullptr;
   size_t size = 0;
+  std::vector<int64_t> shape;  // as in the safetensors file (callers outside the trainer need it)
 };
 
 using ParamList = std::vector<ParamRef>;

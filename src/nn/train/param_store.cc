@@ -31,7 +31,7 @@ Status ParamStore::Allocate() {
 ParamList ParamStore::List() {
   ParamList list;
   list.reserve(entries_.size());
-  for (const Entry& e : entries_) list.push_back({e.name, value(e.param), grad(e.param), e.param.size});
+  for (const Entry& e : entries_) list.push_back({e.name, value(e.param), grad(e.param), e.param.size, e.shape});
   return list;
 }
 

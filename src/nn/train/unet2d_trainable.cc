@@ -6,7 +6,6 @@
 
 #include "base/rng.h"
 #include "io/diffusers_folder.h"
-#include "io/file_util.h"
 #include "kernels/elementwise/elementwise.h"
 #include "kernels/upsample/upsample.h"
 #include "nn/timestep_embedding.h"
@@ -181,13 +180,13 @@ int64_t UNet2DTrainable::num_parameters() const {
   return n;
 }
 
-Status UNet2DTrainable::SaveModel(const std::string& dir) const {
+Expected<ModelFiles> UNet2DTrainable::SerializeModel() const {
   SafeTensorsWriter w;
   for (const ParamStore::Entry& e : ps_.entries()) w.AddFloat(e.name, e.shape, ps_.value(e.param));
   w.SetMetadata("format", "pt");
-  const std::string cfg = config_.ToJson().dump(2) + "\n";
-  DDPM_RETURN_IF_ERROR(WriteFileAtomic(JoinPath(dir, "config.json"), cfg.data(), cfg.size()));
-  return w.WriteFile(JoinPath(dir, "diffusion_pytorch_model.safetensors"));
+  ModelFiles files{config_.ToJson().dump(2) + "\n", {}};
+  DDPM_ASSIGN_OR_RETURN(files.weights, w.Serialize());
+  return files;
 }
 
 // ---- Forward ----

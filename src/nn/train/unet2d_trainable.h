@@ -48,7 +48,7 @@ class UNet2DTrainable : public TrainableDenoiser {
   Status ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps, const std::vector<int64_t>& class_labels,
                       Tensor* out, ThreadPool* pool) override;
   Status Backward(const Tensor& dout, ThreadPool* pool) override;
-  Status SaveModel(const std::string& dir) const override;
+  Expected<ModelFiles> SerializeModel() const override;
   Status InputGradient(Tensor* dx) const override;
 
   const UNet2DConfig& config() const { return config_; }

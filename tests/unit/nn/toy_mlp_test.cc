@@ -62,7 +62,7 @@ TEST_CASE("ToyMlp saves and loads a diffusers-style folder", "[nn][toy_mlp]") {
   ToyMlp m = ToyMlp::Create({}, 3);
   const auto dir = std::filesystem::temp_directory_path() / "ddpm_toy_mlp_test";
   std::filesystem::create_directories(dir);
-  REQUIRE(m.Save(dir.string()).ok());
+  REQUIRE(m.SaveModel(dir.string()).ok());
   auto loaded = ToyMlp::Load(dir.string());
   REQUIRE(loaded.ok());
   std::vector<float> x = {0.3f, -0.7f}, t = {123}, a(2), b(2);
