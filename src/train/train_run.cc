@@ -18,6 +18,7 @@
 #include "nn/toy_mlp.h"
 #include "nn/train/unet2d_trainable.h"
 #include "train/default_configs.h"
+#include "train/pipeline_export.h"
 #include "train/trainer.h"
 #include "train/training_data.h"
 
@@ -72,17 +73,6 @@ Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& confi
   spec.library = "diffusers";
   spec.class_name = "UNet2DModel";
   return spec;
-}
-
-// Records the null label in unet/config.json, where `ddpm sample` and the JS API look for it.
-// diffusers ignores keys it does not know, so the folder still loads there.
-Status AddNullClassToConfig(const std::string& config_path, int64_t null_class) {
-  DDPM_ASSIGN_OR_RETURN(std::string text, ReadFileText(config_path));
-  nlohmann::ordered_json j = nlohmann::ordered_json::parse(text, nullptr, false);
-  if (j.is_discarded()) return ParseError(config_path + ": not valid JSON");
-  j["null_class_index"] = null_class;
-  const std::string out = j.dump(2) + "\n";
-  return WriteFileAtomic(config_path, out.data(), out.size());
 }
 
 Status WriteText(const std::string& path, const std::string& text) { return WriteFileAtomic(path, text.data(), text.size()); }
@@ -189,17 +179,9 @@ Status RunTraining(const TrainRunOptions& o) {
     DDPM_RETURN_IF_ERROR(log.Load(JoinPath(o.out_dir, "loss.csv"), trainer.step()));
   }
 
-  const std::string sched_json = scheduler.config().ToJson().dump(2) + "\n";
   auto export_pipeline = [&]() -> Status {
-    nlohmann::ordered_json index = {{"_class_name", "DDPMPipeline"}, {"_diffusers_version", "0.31.0"},
-                                    {"scheduler", {"diffusers", "DDPMScheduler"}}, {"unet", {spec.library, spec.class_name}}};
-    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(o.out_dir, "model_index.json"), index.dump(2) + "\n"));
-    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(o.out_dir, "scheduler/scheduler_config.json"), sched_json));
-    trainer.SwapEmaIntoModel();  // ship the EMA weights, as diffusers' training scripts do
-    Status st = spec.model->SaveModel(JoinPath(o.out_dir, "unet"));
-    trainer.SwapEmaIntoModel();
-    if (st.ok() && spec.null_class >= 0) st = AddNullClassToConfig(JoinPath(o.out_dir, "unet/config.json"), spec.null_class);
-    return st;
+    DDPM_ASSIGN_OR_RETURN(PipelineFiles files, ExportPipeline(trainer, {spec.library, spec.class_name, spec.null_class}));
+    return WritePipelineFiles(o.out_dir, files);
   };
   auto checkpoint = [&]() -> Status {
     DDPM_RETURN_IF_ERROR(trainer.SaveCheckpoint(ckpt, {{"data", o.data},
