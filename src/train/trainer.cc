@@ -2,11 +2,53 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "io/safetensors.h"
 
 namespace ddpm {
+
+namespace {
+
+std::string Num(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
+// "name value must be in range".
+Status OutOfRange(const char* name, double value, const char* range) {
+  return InvalidArgument(std::string(name) + " " + Num(value) + " must be in " + range);
+}
+
+}  // namespace
+
+Status CheckTrainOptions(const TrainOptions& o) {
+  const AdamWOptions& a = o.adamw;
+  if (!(o.lr > 0)) return OutOfRange("lr", o.lr, "(0, inf)");
+  if (!(a.beta1 >= 0 && a.beta1 < 1)) return OutOfRange("beta1", a.beta1, "[0, 1)");
+  if (!(a.beta2 >= 0 && a.beta2 < 1)) return OutOfRange("beta2", a.beta2, "[0, 1)");
+  if (!(a.eps > 0)) return OutOfRange("eps", a.eps, "(0, inf)");
+  if (!(a.weight_decay >= 0)) return OutOfRange("weight_decay", a.weight_decay, "[0, inf)");
+  if (std::isnan(o.max_grad_norm)) return InvalidArgument("max_grad_norm is NaN (<= 0 disables clipping)");
+  if (o.warmup_steps < 0) return OutOfRange("warmup_steps", double(o.warmup_steps), "[0, inf)");
+  if (o.total_steps < 0) return OutOfRange("total_steps", double(o.total_steps), "[0, inf)");
+  if (o.use_ema) {
+    const EmaOptions& e = o.ema;
+    if (!(e.decay >= 0 && e.decay <= 1)) return OutOfRange("ema decay", e.decay, "[0, 1]");
+    if (!(e.min_decay >= 0 && e.min_decay <= 1)) return OutOfRange("ema min_decay", e.min_decay, "[0, 1]");
+    if (!(e.inv_gamma > 0)) return OutOfRange("ema inv_gamma", e.inv_gamma, "(0, inf)");
+    if (!(e.power > 0)) return OutOfRange("ema power", e.power, "(0, inf)");
+    if (e.update_after_step < 0) return OutOfRange("ema update_after_step", double(e.update_after_step), "[0, inf)");
+  }
+  if (!(o.min_snr_gamma >= 0)) return OutOfRange("min_snr_gamma", o.min_snr_gamma, "[0, inf) (0 = off)");
+  if (!(o.label_dropout >= 0 && o.label_dropout <= 1)) return OutOfRange("label_dropout", o.label_dropout, "[0, 1]");
+  if (o.label_dropout > 0 && o.null_class < 0)
+    return InvalidArgument("label_dropout " + Num(o.label_dropout) +
+                           " needs a null class (the model's config.json null_class_index) to drop labels to");
+  return Status::Ok();
+}
 
 Trainer::Trainer(TrainableDenoiser* model, DDPMScheduler noise_scheduler, TrainOptions options, ThreadPool* pool)
     : model_(model),
@@ -35,6 +77,8 @@ void FlipHorizontal(Tensor* x, const std::vector<uint8_t>& flip) {
 
 Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector<int64_t>& labels_in,
                                           const StepInputs& inputs, Tensor* input_gradient) {
+  if (x0_in.rank() < 2 || x0_in.dim(0) < 1)
+    return InvalidArgument("train step: x0 must be a batch [B, ...] with B >= 1, got shape " + ShapeToString(x0_in.shape()));
   const int64_t b = x0_in.dim(0);
   const size_t per = x0_in.size() / size_t(b);
   const auto& cfg = scheduler_.config();

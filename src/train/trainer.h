@@ -37,6 +37,10 @@ struct TrainOptions {
   uint64_t seed = 0;
 };
 
+// Every option in range, with a message naming the first that is not (for options from users: the
+// JS Trainer; the CLI builds its own). label_dropout > 0 needs a null_class.
+Status CheckTrainOptions(const TrainOptions& options);
+
 struct StepStats {
   float loss = 0;
   float grad_norm = 0;

@@ -106,3 +106,36 @@ TEST_CASE("a checkpoint for another model is rejected by name", "[train][trainer
   CHECK(st.message().find("layers.0.weight") != std::string::npos);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("CheckTrainOptions names the option out of range", "[train][trainer]") {
+  CHECK(CheckTrainOptions({}).ok());
+  auto message = [](auto&& edit) {
+    TrainOptions o;
+    edit(o);
+    return CheckTrainOptions(o).message();
+  };
+  CHECK(message([](TrainOptions& o) { o.lr = -1; }) == "lr -1 must be in (0, inf)");
+  CHECK(message([](TrainOptions& o) { o.adamw.beta2 = 1; }) == "beta2 1 must be in [0, 1)");
+  CHECK(message([](TrainOptions& o) { o.adamw.eps = 0; }) == "eps 0 must be in (0, inf)");
+  CHECK(message([](TrainOptions& o) { o.ema.decay = 1.5; }) == "ema decay 1.5 must be in [0, 1]");
+  CHECK(message([](TrainOptions& o) {
+          o.ema.decay = 1.5;
+          o.use_ema = false;  // an unused EMA's options do not matter
+        }) == "");
+  CHECK_THAT(message([](TrainOptions& o) { o.label_dropout = 0.1; }),
+             Catch::Contains("label_dropout 0.1 needs a null class"));
+  CHECK(message([](TrainOptions& o) {
+          o.label_dropout = 0.1;
+          o.null_class = 10;
+        }) == "");
+}
+
+TEST_CASE("a batch without a batch dimension is refused, not read out of bounds", "[train][trainer]") {
+  ToySetup s;
+  Trainer trainer(&s.model, LinearScheduler(), {}, nullptr);
+  for (const Shape& shape : {Shape{}, Shape{2}, Shape{0, 2}}) {
+    auto r = trainer.LossAndGradients(Tensor(shape), {});
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.status().message(), Catch::Contains("x0 must be a batch"));
+  }
+}
