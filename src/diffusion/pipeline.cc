@@ -12,6 +12,8 @@ namespace ddpm {
 
 const std::vector<std::string> kSamplerNames = {"ddpm", "ddim", "dpmpp"};
 
+int DefaultSampleSteps(const std::string& scheduler) { return scheduler == "ddpm" ? 1000 : scheduler == "dpmpp" ? 20 : 50; }
+
 namespace {
 
 // The schedulers differ in their extra knobs; the loop only needs these three calls.

@@ -42,6 +42,9 @@ struct SampleOptions {
 
 extern const std::vector<std::string> kSamplerNames;  // ddpm, ddim, dpmpp
 
+// Steps when the caller gives none: 1000 for ddpm (every training timestep), 50 for ddim, 20 for dpmpp.
+int DefaultSampleSteps(const std::string& scheduler);
+
 // Runs the sampler. `image_shape` is [C, H, W]; `scheduler_config` is the pipeline's
 // scheduler_config.json (any diffusers scheduler's keys: they are shared). Returns x_0 [N, C, H, W]
 // as the model produced it (typically in [-1, 1]).

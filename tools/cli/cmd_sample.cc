@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "diffusion/pipeline.h"
+#include "diffusion/unet_sampling.h"
 #include "io/canvas.h"
 #include "io/file_util.h"
 #include "io/image_grid.h"
@@ -32,8 +33,7 @@ struct LoadedModel {
   std::unique_ptr<nn::UNet2DModel> unet;
   std::unique_ptr<ToyMlp> toy;
   Shape image_shape;
-  int64_t num_classes = 0;   // num_class_embeds
-  int64_t null_class = -1;   // config.json's null_class_index (written by ddpm train), -1 if none
+  UNetClasses classes;
 };
 
 Expected<LoadedModel> Load(const DiffusersFolder& folder) {
@@ -48,13 +48,7 @@ Expected<LoadedModel> Load(const DiffusersFolder& folder) {
     return m;
   }
   DDPM_ASSIGN_OR_RETURN(m.unet, nn::UNet2DModel::FromPretrained(folder.root));
-  const auto& c = m.unet->config();
-  if (c.sample_height <= 0) return InvalidArgument(folder.unet_config + ": config has no sample_size");
-  m.image_shape = {c.in_channels, c.sample_height, c.sample_width};
-  m.num_classes = c.num_class_embeds.value_or(0);
-  int64_t null_class = -1;
-  DDPM_RETURN_IF_ERROR(cfg.GetInt("null_class_index", &null_class));
-  m.null_class = null_class;
+  DDPM_ASSIGN_OR_RETURN(m.classes, ReadUNetClasses(cfg));
   return m;
 }
 
@@ -89,25 +83,12 @@ class SampleCommand : public Command {
     }
     SampleOptions so;
     so.scheduler = scheduler_;
-    so.steps = steps_ > 0 ? steps_ : scheduler_ == "ddpm" ? 1000 : scheduler_ == "dpmpp" ? 20 : 50;
+    so.steps = steps_ > 0 ? steps_ : DefaultSampleSteps(scheduler_);
     so.eta = eta_;
     so.num_images = num_images_;
     so.seed = seed_;
     so.guidance_scale = guidance_;
-    so.null_class = model->null_class;
-    if (class_ >= 0) {
-      if (model->num_classes == 0) return Fail("sample", InvalidArgument("--class given, but the model has no class embedding"));
-      const int64_t usable = model->null_class >= 0 ? model->null_class : model->num_classes;
-      if (class_ >= usable)
-        return Fail("sample", InvalidArgument("--class " + std::to_string(class_) + " is out of range: the model has " +
-                                              std::to_string(usable) + " classes (0.." + std::to_string(usable - 1) + ")"));
-      so.class_labels = {class_};
-    } else if (model->num_classes > 0) {
-      return Fail("sample", InvalidArgument("the model is class-conditional: pass --class (0.." +
-                                            std::to_string((model->null_class >= 0 ? model->null_class : model->num_classes) - 1) + ")"));
-    }
-    if (guidance_ != 1.0 && so.class_labels.empty())
-      return Fail("sample", InvalidArgument("--guidance-scale needs --class (guidance mixes conditional and null-class predictions)"));
+    if (class_ >= 0) so.class_labels = {class_};
 
     ThreadPool pool(ResolveThreads(threads_));
     ProgressBar bar("sample " + scheduler_, so.steps);
@@ -115,16 +96,20 @@ class SampleCommand : public Command {
       bar.Update(p.step);
       return true;
     };
-    NoisePredictor predict = [&](const Tensor& x, int64_t t, const std::vector<int64_t>& labels, Tensor* out) -> Status {
-      std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
-      if (model->toy) {
+    Expected<Tensor> images = Tensor();
+    if (model->toy) {
+      // The toy MLP has no classes: the shared check refuses --class and --guidance-scale alike.
+      if (Status st = CheckSampleLabels({}, so.class_labels, so.guidance_scale); !st.ok()) return Fail("sample", st);
+      NoisePredictor predict = [&](const Tensor& x, int64_t t, const std::vector<int64_t>&, Tensor* out) -> Status {
+        std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
         if (out->shape() != x.shape()) *out = Tensor(x.shape());
         model->toy->Forward(x.data(), ts.data(), int(x.dim(0)), out->data(), &pool);
         return Status::Ok();
-      }
-      return model->unet->ForwardInto(x, ts, labels, out, &pool);
-    };
-    auto images = Sample(predict, model->image_shape, sched, so);
+      };
+      images = Sample(predict, model->image_shape, sched, so);
+    } else {
+      images = SampleUNet(model->unet.get(), model->classes, sched, so, &pool);
+    }
     if (!images.ok()) return Fail("sample", images.status());
     bar.Finish();
     Status st = model->toy ? WriteToy(*images) : WriteImages(*images);
