@@ -14,6 +14,7 @@ bool IsInteger(double x) { return std::isfinite(x) && std::floor(x) == x; }
 val ErrorValue(const Status& status) {
   val out = val::object();
   out.set("error", status.message());
+  if (status.code() == ErrorCode::kCancelled) out.set("cancelled", true);
   return out;
 }
 
@@ -30,6 +31,30 @@ Expected<std::vector<int64_t>> IntsFromJs(const val& js, const std::string& name
     out[i] = static_cast<int64_t>(x);
   }
   return out;
+}
+
+Expected<std::vector<int64_t>> OptionalIntsFromJs(const val& js, const std::string& name) {
+  if (js.isUndefined() || js.isNull()) return std::vector<int64_t>();
+  return IntsFromJs(js, name);
+}
+
+Expected<std::vector<uint8_t>> BytesFromJs(const val& js, const std::string& name) {
+  if (!js.instanceof(val::global("Uint8Array"))) return InvalidArgument(name + ": expected a Uint8Array");
+  const size_t n = js["length"].as<size_t>();
+  std::vector<uint8_t> out(n);
+  // As in TensorFromJs: the view is taken after the allocation, which may grow (and detach) the heap.
+  if (n > 0) val(emscripten::typed_memory_view(n, out.data())).call<void>("set", js);
+  return out;
+}
+
+void ReadNumber(const val& obj, const char* key, double* out) {
+  const val v = obj[key];
+  if (v.isNumber()) *out = v.as<double>();
+}
+
+void ReadBool(const val& obj, const char* key, bool* out) {
+  const val v = obj[key];
+  if (v.isTrue() || v.isFalse()) *out = v.isTrue();
 }
 
 Expected<Tensor> TensorFromJs(const val& js, const std::string& name) {
@@ -69,13 +94,21 @@ val Int32ArrayFrom(const std::vector<int64_t>& values) {
   return out;
 }
 
-val TensorToJs(const Tensor& t) {
-  val shape = val::array();
-  for (int64_t d : t.shape()) shape.call<void>("push", static_cast<double>(d));
-  val out = val::object();
-  out.set("data", Float32ArrayFrom(t.data(), t.size()));
-  out.set("shape", shape);
+val Uint8ArrayFrom(const std::vector<uint8_t>& bytes) {
+  val out = val::global("Uint8Array").new_(bytes.size());
+  if (!bytes.empty()) out.call<void>("set", val(emscripten::typed_memory_view(bytes.size(), bytes.data())));
   return out;
 }
+
+val TensorToJs(const float* data, const std::vector<int64_t>& shape) {
+  val js_shape = val::array();
+  for (int64_t d : shape) js_shape.call<void>("push", static_cast<double>(d));
+  val out = val::object();
+  out.set("data", Float32ArrayFrom(data, static_cast<size_t>(NumElements(shape))));
+  out.set("shape", js_shape);
+  return out;
+}
+
+val TensorToJs(const Tensor& t) { return TensorToJs(t.data(), t.shape()); }
 
 }  // namespace ddpm::wasm

@@ -17,7 +17,8 @@ namespace ddpm::wasm {
 
 using emscripten::val;
 
-// {error: status.message()}. The wrapper throws new Error(error).
+// {error: status.message()}, plus cancelled: true for a kCancelled status. The wrapper throws
+// new Error(error), named 'AbortError' when cancelled.
 val ErrorValue(const Status& status);
 
 // A {data: Float32Array, shape: number[]} object copied into a Tensor. `name` is the argument's name
@@ -29,8 +30,20 @@ val TensorToJs(const Tensor& t);
 // Numbers from a JS array or typed array (checked to be integers for the integer version).
 Expected<std::vector<int64_t>> IntsFromJs(const val& js, const std::string& name);
 
+// Integers that may be absent: undefined or null give an empty list.
+Expected<std::vector<int64_t>> OptionalIntsFromJs(const val& js, const std::string& name);
+// A Uint8Array copied into wasm memory.
+Expected<std::vector<uint8_t>> BytesFromJs(const val& js, const std::string& name);
+
+// Option fields: *out is left alone (the core's default) when obj[key] is not a number / boolean.
+void ReadNumber(const val& obj, const char* key, double* out);
+void ReadBool(const val& obj, const char* key, bool* out);
+
 // New JS typed arrays holding copies of C++ data.
 val Float32ArrayFrom(const float* data, size_t n);
 val Int32ArrayFrom(const std::vector<int64_t>& values);
+val Uint8ArrayFrom(const std::vector<uint8_t>& bytes);
+// A flat float buffer with a shape (e.g. a parameter) as a Tensor-like object.
+val TensorToJs(const float* data, const std::vector<int64_t>& shape);
 
 }  // namespace ddpm::wasm

@@ -2,14 +2,17 @@
 // wrapper owns one C++ object that dispose() frees (a FinalizationRegistry frees forgotten ones).
 import { getNative } from './loader.js';
 
-/** Throws an Error with the core's message when a binding returned { error }. */
+/** Throws an Error with the core's message when a binding returned { error }; a run the caller
+ *  cancelled ({ error, cancelled: true }) throws one named 'AbortError', as fetch() and AbortSignal do. */
 export function check(result) {
   if (typeof result === 'string') {
     if (result !== '') throw new Error(result);
     return undefined;
   }
   if (result !== null && typeof result === 'object' && typeof result.error === 'string') {
-    throw new Error(result.error);
+    const e = new Error(result.error);
+    if (result.cancelled === true) e.name = 'AbortError';
+    throw e;
   }
   return result;
 }

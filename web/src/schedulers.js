@@ -1,21 +1,8 @@
 // DDPMScheduler, DDIMScheduler and DPMSolverMultistepScheduler: thin wrappers over the C++ schedulers
 // (src/diffusion/), which reproduce diffusers v0.31.0. Configs use diffusers' scheduler_config.json keys.
+import { configText } from './config.js';
 import { check, NativeObject } from './native.js';
 import { Tensor } from './tensor.js';
-
-function configJson(config, overrides) {
-  let base = config ?? {};
-  if (typeof base === 'string') {
-    try {
-      base = JSON.parse(base);
-    } catch (e) {
-      throw new Error(`scheduler config is not valid JSON: ${e.message}`);
-    }
-  }
-  if (typeof base !== 'object' || Array.isArray(base)) throw new TypeError('scheduler config must be an object or a JSON string');
-  // As diffusers' from_config(config, **kwargs): keyword overrides win over the config's keys.
-  return JSON.stringify({ ...base, ...(overrides ?? {}) });
-}
 
 function timestepList(timesteps) {
   if (typeof timesteps === 'number') return [timesteps];
@@ -39,7 +26,7 @@ class Scheduler extends NativeObject {
   static fromConfig(config = {}, overrides = undefined) {
     const s = new this();
     try {
-      check(s.native.configure(configJson(config, overrides)));
+      check(s.native.configure(configText(config, 'scheduler config', overrides)));
     } catch (e) {
       s.dispose();
       throw e;
