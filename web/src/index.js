@@ -3,3 +3,4 @@ export { info, memoryUsage, ready, version } from './loader.js';
 export { Tensor } from './tensor.js';
 export { DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler } from './schedulers.js';
 export { UNet2DModel } from './unet.js';
+export { sample } from './pipeline.js';

@@ -1,0 +1,117 @@
+// sample(): the reverse process with a UNet2DModel through the public JS API.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { DDIMScheduler, memoryUsage, ready, sample, Tensor, UNet2DModel } from '../../web/src/index.js';
+import { referencePath, ROOT } from './helpers.js';
+
+let cond;     // unet_cond: 10 classes, no null class
+let guided;   // the shipped fashion-mnist pipeline: 10 classes + a null class (index 10) for guidance
+
+before(async () => {
+  await ready();
+  cond = await UNet2DModel.fromPretrained(referencePath('unet_cond'));
+  guided = await UNet2DModel.fromPretrained(join(ROOT, 'models/fashion-mnist'));
+});
+
+after(() => {
+  cond.dispose();
+  guided.dispose();
+});
+
+const latents = (n) => {
+  const t = Tensor.zeros([n, 1, 32, 32]);
+  for (let i = 0; i < t.size; ++i) t.data[i] = Math.sin(i * 12.9898) * 1.3;
+  return t;
+};
+
+test('the same seed gives identical images, another seed others', () => {
+  const opts = { steps: 3, numImages: 2, classLabels: [3, 7] };
+  const a = sample(cond, {}, { ...opts, seed: 11 });
+  const b = sample(cond, {}, { ...opts, seed: 11 });
+  const c = sample(cond, {}, { ...opts, seed: 12 });
+  assert.ok(a instanceof Tensor);
+  assert.deepEqual(a.shape, [2, 1, 32, 32]);
+  assert.ok(a.data.every(Number.isFinite));
+  assert.deepEqual(a.data, b.data);
+  assert.notDeepEqual(a.data, c.data);
+});
+
+test('deterministic DDIM from given latents equals a loop of forward() and DDIMScheduler.step()', () => {
+  const x = latents(2);
+  const steps = 4;
+  const got = sample(cond, {}, { scheduler: 'ddim', steps, numImages: 2, classLabels: [1, 8], latents: x, seed: 99 });
+  const s = DDIMScheduler.fromConfig({});
+  try {
+    s.setTimesteps(steps);
+    let cur = x;
+    for (const t of s.timesteps) cur = s.step(cond.forward(cur, [t], [1, 8]), t, cur).prevSample;
+    assert.deepEqual(got.data, cur.data);  // the same code path, so the same bits
+  } finally {
+    s.dispose();
+  }
+});
+
+test('onProgress is called once per step with the timestep and a preview of x0', () => {
+  const seen = [];
+  const steps = 5;
+  sample(cond, {}, { scheduler: 'dpmpp', steps, classLabels: [2], onProgress: (p) => { seen.push(p); } });
+  assert.equal(seen.length, steps);
+  assert.deepEqual(seen.map((p) => p.step), [1, 2, 3, 4, 5]);
+  assert.ok(seen.every((p) => p.total === steps));
+  assert.ok(seen.every((p) => p.preview instanceof Tensor && p.preview.shape.join() === '1,1,32,32'));
+  const ts = seen.map((p) => p.timestep);
+  assert.deepEqual(ts, [...ts].sort((x, y) => y - x), 'timesteps descend');
+});
+
+test('onProgress returning false stops the run with an AbortError, and memory goes back', () => {
+  const run = (stopAt) => {
+    let calls = 0;
+    assert.throws(() => sample(guided, {}, { steps: 10, classLabels: [1], guidanceScale: 3, onProgress: () => ++calls < stopAt }),
+                  (e) => e instanceof Error && e.name === 'AbortError' && new RegExp(`cancelled at step ${stopAt}`).test(e.message));
+    assert.equal(calls, stopAt);
+  };
+  run(1);  // warm up allocator pools
+  const before = memoryUsage().mallocBytes;
+  run(2);
+  run(10);
+  assert.equal(memoryUsage().mallocBytes, before);
+});
+
+test('an exception in onProgress stops the run and is rethrown as is', () => {
+  const mine = new RangeError('stop here');
+  let calls = 0;
+  assert.throws(() => sample(cond, {}, { steps: 5, classLabels: [0], onProgress: () => { if (++calls === 3) throw mine; } }),
+                (e) => e === mine);
+  assert.equal(calls, 3);
+});
+
+test('classifier-free guidance uses the null class', () => {
+  const x = latents(1);
+  const base = { steps: 2, classLabels: [4], latents: x };
+  const plain = sample(guided, {}, base);
+  const mixed = sample(guided, {}, { ...base, guidanceScale: 3 });
+  assert.notDeepEqual(plain.data, mixed.data);
+  assert.deepEqual(sample(guided, {}, { ...base, guidanceScale: 1 }).data, plain.data);
+});
+
+test('bad requests throw Errors with the core message', () => {
+  const bad = (options, pattern, model = cond) => assert.throws(() => sample(model, {}, options),
+                                                               (e) => e instanceof Error && pattern.test(e.message));
+  bad({ steps: 0, classLabels: [1] }, /^steps 0 must be in 1\.\.1000/);
+  bad({ steps: 2000, classLabels: [1] }, /steps 2000 must be in 1\.\.1000/);
+  bad({ steps: 2, classLabels: [10] }, /^class label 10 is out of range: the model has 10 classes \(0\.\.9\)$/);
+  bad({ steps: 2, classLabels: [10] }, /class label 10 is out of range: the model has 10 classes/, guided);  // the null class
+  bad({ steps: 2, classLabels: [-1] }, /class label -1 is out of range/);
+  bad({ steps: 2 }, /class-conditional/);
+  bad({ steps: 2, classLabels: [1, 2, 3], numImages: 2 }, /3 class labels for 2 images/);
+  bad({ steps: 2, classLabels: [1], guidanceScale: 2 }, /null class/);
+  bad({ steps: 2, classLabels: [1], numImages: 0 }, /num_images must be at least 1/);
+  bad({ scheduler: 'euler', classLabels: [1] }, /scheduler 'euler' must be one of ddpm, ddim, dpmpp/);
+  bad({ steps: 2, classLabels: [1], latents: Tensor.zeros([1, 1, 16, 16]) }, /latents shape \[1, ?1, ?16, ?16\]/);
+  assert.throws(() => sample(cond, { beta_schedule: 'cosine' }, { steps: 2, classLabels: [1] }), /beta_schedule/);
+  assert.throws(() => sample(cond, {}, { steps: 1.5, classLabels: [1] }), /steps must be an integer/);
+  assert.throws(() => sample(cond, {}, { seed: -1, classLabels: [1] }), /seed must be a non-negative integer/);
+  assert.throws(() => sample({}, {}, {}), /unet must be a UNet2DModel/);
+});
