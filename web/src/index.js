@@ -4,3 +4,4 @@ export { Tensor } from './tensor.js';
 export { DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler } from './schedulers.js';
 export { UNet2DModel } from './unet.js';
 export { sample } from './pipeline.js';
+export { Trainer } from './trainer.js';
