@@ -120,3 +120,200 @@ declare class Scheduler {
 export declare class DDPMScheduler extends Scheduler {}
 export declare class DDIMScheduler extends Scheduler {}
 export declare class DPMSolverMultistepScheduler extends Scheduler {}
+
+/** Keys of diffusers' UNet2DModel config.json (snake_case); unknown keys are ignored. */
+export interface UNet2DConfig {
+  sample_size?: number | [number, number] | null;
+  in_channels?: number;
+  out_channels?: number;
+  center_input_sample?: boolean;
+  time_embedding_type?: 'positional';
+  time_embedding_dim?: number | null;
+  freq_shift?: number;
+  flip_sin_to_cos?: boolean;
+  down_block_types?: Array<'DownBlock2D' | 'AttnDownBlock2D'>;
+  mid_block_type?: 'UNetMidBlock2D' | null;
+  up_block_types?: Array<'UpBlock2D' | 'AttnUpBlock2D'>;
+  block_out_channels?: number[];
+  layers_per_block?: number;
+  mid_block_scale_factor?: number;
+  downsample_padding?: number;
+  downsample_type?: 'conv';
+  upsample_type?: 'conv';
+  dropout?: number;
+  act_fn?: 'silu';
+  attention_head_dim?: number | null;
+  norm_num_groups?: number;
+  attn_norm_num_groups?: number | null;
+  norm_eps?: number;
+  resnet_time_scale_shift?: 'default' | 'scale_shift';
+  add_attention?: boolean;
+  num_class_embeds?: number | null;
+  /** ddpm-wasm's own key (diffusers ignores it): the label trained as "no class", used by classifier-free guidance. */
+  null_class_index?: number;
+  [key: string]: unknown;
+}
+
+export interface UNet2DModelInfo {
+  /** [height, width] of config.sample_size; null when the config has none. */
+  sampleSize: readonly [number, number] | null;
+  inChannels: number;
+  outChannels: number;
+  numClassEmbeds: number | null;
+  /** The null class for guidance (config.json's null_class_index), if the model has one. */
+  nullClassIndex: number | null;
+  numParameters: number;
+  /** FLOPs of one forward pass for one image of sampleSize (multiply-add = 2). */
+  flopsPerImage: number | null;
+}
+
+export interface ModelOptions {
+  /** Threads of the model's pool: 'auto' (default) uses the loaded build's (1 for simd, up to 2 for simd-threads). */
+  threads?: number | 'auto';
+}
+
+/** diffusers' UNet2DModel (v0.31.0). Tensors are NCHW. */
+export declare class UNet2DModel {
+  /** From config.json (object or JSON text) and the bytes of diffusion_pytorch_model.safetensors (F32, F16 or BF16).
+   *  The model keeps a reference to `weights` (for Trainer.create). Throws an Error naming a bad key or tensor. */
+  static fromFiles(config: UNet2DConfig | string, weights: Uint8Array | ArrayBufferView | ArrayBuffer,
+                   options?: ModelOptions): UNet2DModel;
+  /** A UNet folder or a pipeline folder (model_index.json + unet/): a directory or a URL in Node, a URL in a browser. */
+  static fromPretrained(dirOrUrl: string | URL, options?: ModelOptions): Promise<UNet2DModel>;
+  /** Every config key with its effective value (defaults filled in), as diffusers' `unet.config`. */
+  readonly config: UNet2DConfig;
+  readonly info: UNet2DModelInfo;
+  /** The pipeline's scheduler/scheduler_config.json when loaded from a pipeline folder, else null. */
+  schedulerConfig: SchedulerConfig | null;
+  readonly disposed: boolean;
+  /** The prediction (ε, v or x0, as trained) for `sample` [B, inChannels, H, W] at `timesteps` (one, or one per
+   *  sample); `classLabels` (one, or one per sample) for class-conditional models. Returns [B, outChannels, H, W]. */
+  forward(sample: TensorLike, timesteps: number | ArrayLike<number>, classLabels?: number | ArrayLike<number>): Tensor;
+  /** Frees the wasm memory now (a FinalizationRegistry also frees forgotten models, eventually). */
+  dispose(): void;
+}
+
+export interface SampleProgress {
+  /** 1-based. */
+  step: number;
+  total: number;
+  timestep: number;
+  /** The model's current prediction of x0, [numImages, C, H, W]. */
+  preview: Tensor;
+}
+
+export interface SampleOptions {
+  /** Default 'ddim'. 'dpmpp' is DPM-Solver++ (multistep). */
+  scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
+  /** Default: 1000 for ddpm, 50 for ddim, 20 for dpmpp. */
+  steps?: number;
+  /** DDIM's noise weight (0 = deterministic). */
+  eta?: number;
+  /** Default 1. */
+  numImages?: number;
+  /** One for all images or one per image; required by class-conditional models. */
+  classLabels?: number | ArrayLike<number>;
+  /** Classifier-free guidance weight (1 = off); needs a model with a null class (info.nullClassIndex). */
+  guidanceScale?: number;
+  /** Seed of the initial noise and the schedulers' noise (Philox: the same images in every build). Default 0. */
+  seed?: number;
+  /** x_T [numImages, C, H, W] instead of seeded noise. */
+  latents?: TensorLike;
+  /** After every step; returning false stops the run, which then throws an Error named 'AbortError'. */
+  onProgress?: (progress: SampleProgress) => boolean | void;
+}
+
+/**
+ * Generates images with `unet` (synchronously): x_T ~ N(0, I) denoised in `steps` steps by the scheduler
+ * `options.scheduler`, configured from `schedulerConfig` (a pipeline's scheduler_config.json; {} = diffusers'
+ * defaults). Returns x_0 [numImages, C, H, W] as the model produces it, typically in [-1, 1].
+ * Bad requests (a class label out of range, steps 0, ...) throw an Error with the core's message.
+ */
+export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string,
+                               options?: SampleOptions): Tensor;
+
+/** diffusers.training_utils.EMAModel's options. */
+export interface EmaOptions {
+  /** Default 0.9999. */
+  decay?: number;
+  minDecay?: number;
+  updateAfterStep?: number;
+  /** Default false. */
+  useEmaWarmup?: boolean;
+  invGamma?: number;
+  power?: number;
+}
+
+export interface TrainerOptions {
+  /** The noise schedule (a scheduler_config.json); default {} (DDPMScheduler's defaults). */
+  scheduler?: SchedulerConfig | string;
+  /** torch.optim.AdamW: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2 by default. */
+  lr?: number;
+  betas?: [number, number];
+  eps?: number;
+  weightDecay?: number;
+  /** clip_grad_norm_ bound, default 1; <= 0 disables clipping. */
+  maxGradNorm?: number;
+  /** Overrides the scheduler config's prediction_type (the regression target). */
+  predictionType?: 'epsilon' | 'v_prediction' | 'sample';
+  /** false for no EMA; default EMAModel's defaults. */
+  ema?: false | EmaOptions;
+  /** Linear warmup to lr over warmupSteps, then cosine decay to 0 at totalSteps (both 0: constant lr). */
+  warmupSteps?: number;
+  totalSteps?: number;
+  /** min-SNR-γ loss weighting (0 = off). */
+  minSnrGamma?: number;
+  /** Probability of replacing a label by the null class (needs config null_class_index), for guidance. */
+  labelDropout?: number;
+  /** Horizontal flips with probability 1/2. */
+  randomFlip?: boolean;
+  /** Seeds fresh weights (a config) and the draws of timesteps, noise, dropout and flips. Default 0. */
+  seed?: number;
+  threads?: number | 'auto';
+}
+
+export interface TrainingBatch {
+  /** [B, C, H, W] in the model's range (typically [-1, 1]). */
+  x0: TensorLike;
+  classLabels?: number | ArrayLike<number>;
+  /** ε, x0's shape; drawn from the seeded stream when absent. */
+  noise?: TensorLike;
+  /** One per image in [0, num_train_timesteps); drawn when absent. */
+  timesteps?: ArrayLike<number>;
+}
+
+export interface TrainStepResult {
+  /** The loss before the update. */
+  loss: number;
+  /** The gradient norm before clipping. */
+  gradNorm: number;
+  /** The learning rate used. */
+  lr: number;
+  /** Steps taken so far. */
+  step: number;
+}
+
+export interface PipelineFiles {
+  'model_index.json': string;
+  'scheduler/scheduler_config.json': string;
+  'unet/config.json': string;
+  'unet/diffusion_pytorch_model.safetensors': Uint8Array;
+}
+
+/** The DDPM trainer of `ddpm train` (ε-MSE, clipping, AdamW, EMA), one synchronous step at a time. */
+export declare class Trainer {
+  /** From a UNet2DModel (its weights are the start) or a UNet config (fresh weights from options.seed).
+   *  Throws an Error naming a bad option. */
+  static create(model: UNet2DModel | UNet2DConfig | string, options?: TrainerOptions): Trainer;
+  readonly disposed: boolean;
+  step(batch: TrainingBatch): TrainStepResult;
+  /** The loss and d loss / d every parameter (by state_dict key) and d loss / d x_t, without an update. */
+  lossAndGradients(batch: TrainingBatch): { loss: number; gradients: Record<string, Tensor>; inputGradient: Tensor };
+  /** Copies of the weights by diffusers state_dict key. */
+  parameters(): Record<string, Tensor>;
+  /** Copies of the EMA weights, or null with ema: false. */
+  emaParameters(): Record<string, Tensor> | null;
+  /** The model as a diffusers pipeline folder (EMA weights when there is an EMA). */
+  exportPipeline(): PipelineFiles;
+  dispose(): void;
+}

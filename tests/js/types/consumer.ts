@@ -1,7 +1,8 @@
 // Compiled by tests/js/types.test.js with tsc --noEmit: the README's usage must type-check against
 // web/index.d.ts, and misuse must not.
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, Tensor, version } from 'ddpm-wasm';
-import type { Info, StepResult, TensorLike } from 'ddpm-wasm';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, sample, Tensor, Trainer,
+         UNet2DModel, version } from 'ddpm-wasm';
+import type { Info, PipelineFiles, SampleProgress, StepResult, TensorLike, UNet2DModelInfo } from 'ddpm-wasm';
 
 const loaded: Info = await ready({ build: 'auto' });
 const build: 'simd' | 'simd-threads' = loaded.build;
@@ -22,6 +23,35 @@ const vel: Tensor = DDPMScheduler.fromConfig('{}').getVelocity(x0, x0, 10);
 const dpm = DPMSolverMultistepScheduler.fromConfig({}, { solver_order: 3 });
 dpm.dispose();
 
+const unet: UNet2DModel = await UNet2DModel.fromPretrained('models/fashion-mnist', { threads: 'auto' });
+const unet2 = UNet2DModel.fromFiles({ sample_size: 32, in_channels: 1 }, new Uint8Array(8));
+const unetInfo: UNet2DModelInfo = unet.info;
+const nullClass: number | null = unet.info.nullClassIndex;
+const eps: Tensor = unet.forward(x0, [10], [3]);
+const images: Tensor = sample(unet, unet.schedulerConfig ?? {}, {
+  scheduler: 'dpmpp', steps: 20, numImages: 4, classLabels: [1, 2, 3, 4], guidanceScale: 3, seed: 1,
+  onProgress: ({ step, total, preview }: SampleProgress) => step < total && preview.shape[0] === 4,
+});
+const trainer = Trainer.create(unet, { scheduler: { beta_schedule: 'linear' }, lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8,
+  weightDecay: 1e-2, maxGradNorm: 1.0, predictionType: 'epsilon',
+  ema: { decay: 0.9999, useEmaWarmup: true, invGamma: 1.0, power: 2 / 3 } });
+const { loss, gradNorm } = trainer.step({ x0, classLabels: [1], noise: x0, timesteps: [3] });
+const { gradients, inputGradient } = trainer.lossAndGradients({ x0 });
+const convIn: Tensor | undefined = gradients['conv_in.weight'];
+const ema: Record<string, Tensor> | null = trainer.emaParameters();
+const files: PipelineFiles = trainer.exportPipeline();
+const weights: Uint8Array = files['unet/diffusion_pytorch_model.safetensors'];
+Trainer.create({ sample_size: 32, block_out_channels: [16, 32] }, { ema: false, seed: 3 }).dispose();
+trainer.dispose();
+unet.dispose();
+unet2.dispose();
+
+// @ts-expect-error: the scheduler names are ddpm, ddim and dpmpp
+sample(unet, {}, { scheduler: 'euler' });
+// @ts-expect-error: exportPipeline's weights are bytes, not text
+const wrong: string = files['unet/diffusion_pytorch_model.safetensors'];
+// @ts-expect-error: predictionType is one of diffusers' names
+Trainer.create(unet, { predictionType: 'noise' });
 // @ts-expect-error: timesteps is read-only
 s.timesteps = new Int32Array(1);
 // @ts-expect-error: beta_schedule takes one of the listed names
@@ -29,4 +59,5 @@ DDPMScheduler.fromConfig({ beta_schedule: 1 });
 // @ts-expect-error: eta is a number
 s.step(x0, 1, x0, { eta: 'high' });
 
-export { build, why, v, heap, betas, prev, vel };
+export { build, why, v, heap, betas, prev, vel, unetInfo, nullClass, eps, images, loss, gradNorm, inputGradient, convIn, ema,
+         weights, wrong };
