@@ -1,5 +1,6 @@
 #include "diffusion/pipeline.h"
 
+#include <cstdint>
 #include <cstring>
 #include <memory>
 
@@ -95,7 +96,11 @@ Expected<Tensor> Sample(const NoisePredictor& model, const Shape& image_shape, c
 
   const Shape shape{n, image_shape[0], image_shape[1], image_shape[2]};
   PhiloxRng rng(o.seed);
-  Tensor x(shape);
+  // wasm32 has a 32-bit size_t: a request beyond 4 GB must fail here, not wrap around in the allocation.
+  const bool fits = uint64_t(NumElements(shape)) <= SIZE_MAX / sizeof(float);
+  Tensor x = fits ? Tensor(shape) : Tensor();
+  if (!fits || !x.ok())
+    return OutOfMemory("cannot allocate " + std::to_string(n) + " images of " + ShapeToString(image_shape));
   if (o.latents) {
     if (o.latents->shape() != shape)
       return InvalidArgument("latents shape " + ShapeToString(o.latents->shape()) + ", expected " + ShapeToString(shape));

@@ -108,6 +108,7 @@ test('bad requests throw Errors with the core message', () => {
   bad({ steps: 2, classLabels: [1, 2, 3], numImages: 2 }, /3 class labels for 2 images/);
   bad({ steps: 2, classLabels: [1], guidanceScale: 2 }, /null class/);
   bad({ steps: 2, classLabels: [1], numImages: 0 }, /num_images must be at least 1/);
+  bad({ steps: 2, classLabels: [1], numImages: 2 ** 21 }, /cannot allocate 2097152 images of \[1, 32, 32\]/);  // 8 GiB
   bad({ scheduler: 'euler', classLabels: [1] }, /scheduler 'euler' must be one of ddpm, ddim, dpmpp/);
   bad({ steps: 2, classLabels: [1], latents: Tensor.zeros([1, 1, 16, 16]) }, /latents shape \[1, ?1, ?16, ?16\]/);
   assert.throws(() => sample(cond, { beta_schedule: 'cosine' }, { steps: 2, classLabels: [1] }), /beta_schedule/);
