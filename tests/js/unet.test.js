@@ -1,6 +1,8 @@
 // UNet2DModel through the public JS API, against diffusers' forward passes (../shared/reference/unet_*).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
@@ -75,6 +77,40 @@ test('config and info describe the model; a pipeline folder gives its UNet and s
     assert.equal(u.config.null_class_index, 10);
     assert.equal(u.schedulerConfig._class_name, 'DDPMScheduler');
   });
+});
+
+test('fromPretrained over http: a pipeline folder, a UNet folder, and clear errors for missing files', async () => {
+  // A static file server over the repository and ../shared (what a page would fetch from), and two made-up
+  // folders: /noweights/ holds only config.json, /pickle/ config.json and a .bin checkpoint.
+  const roots = { '/repo/': ROOT, '/shared/': join(referencePath('.'), '..') };
+  const made = { '/noweights/config.json': '{}', '/pickle/config.json': '{}', '/pickle/diffusion_pytorch_model.bin': 'x' };
+  const server = createServer(async (req, res) => {
+    const prefix = Object.keys(roots).find((p) => req.url.startsWith(p));
+    try {
+      const body = made[req.url] !== undefined ? Buffer.from(made[req.url])
+        : await readFile(join(roots[prefix], decodeURIComponent(req.url.slice(prefix.length))));
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  try {
+    withModel(await UNet2DModel.fromPretrained(`${base}/repo/models/fashion-mnist`), (u) => {
+      assert.equal(u.info.nullClassIndex, 10);
+      assert.equal(u.schedulerConfig._class_name, 'DDPMScheduler');
+    });
+    withModel(await UNet2DModel.fromPretrained(`${base}/shared/reference/unet_tiny/`), (u) => {
+      assert.equal(u.info.numParameters, 702499);
+    });
+    await assert.rejects(UNet2DModel.fromPretrained(`${base}/repo/no/such/model`), /no\/such\/model: no config\.json/);
+    await assert.rejects(UNet2DModel.fromPretrained(`${base}/noweights/`), /noweights\/: no diffusion_pytorch_model\.safetensors/);
+    await assert.rejects(UNet2DModel.fromPretrained(`${base}/pickle`), /only diffusion_pytorch_model\.bin \(pickle\) found/);
+  } finally {
+    server.close();
+  }
 });
 
 test('bad models and bad inputs throw Errors with the core message', async () => {
