@@ -1,12 +1,13 @@
 # ctest: `ddpm unet-forward` on bad input exits non-zero with exactly one line on stderr naming the
-# problem, and writes no output file.
+# problem, and writes no output file. RUN (optional, ','-separated) runs DDPM: node for the wasm CLI.
+string(REPLACE "," ";" RUN "${RUN}")
 file(REMOVE_RECURSE ${OUT}/bad)
 file(MAKE_DIRECTORY ${OUT}/bad)
 file(WRITE ${OUT}/bad/not.safetensors "this is not a safetensors file")
 set(out ${OUT}/bad/out.safetensors)
 
 function(expect_failure what expected_text)
-  execute_process(COMMAND ${DDPM} unet-forward ${ARGN} --output ${out} RESULT_VARIABLE rc ERROR_VARIABLE err
+  execute_process(COMMAND ${RUN} ${DDPM} unet-forward ${ARGN} --output ${out} RESULT_VARIABLE rc ERROR_VARIABLE err
                   OUTPUT_VARIABLE stdout)
   string(STRIP "${err}" err)
   string(REGEX MATCHALL "\n" newlines "${err}")
@@ -23,6 +24,8 @@ function(expect_failure what expected_text)
   message(STATUS "${what}: exit ${rc}: ${err}")
 endfunction()
 
+expect_failure("nonexistent model" "no-such-model"
+               --model ${OUT}/bad/no-such-model --input ${REF}/unet_cond/io.safetensors)
 expect_failure("missing input file" "missing.safetensors"
                --model ${REF}/unet_cond --input ${OUT}/bad/missing.safetensors)
 expect_failure("garbage input file" "not.safetensors"

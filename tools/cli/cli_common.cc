@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "base/thread_pool.h"
@@ -12,7 +13,20 @@ int Fail(const std::string& command, const Status& status) {
   return 1;
 }
 
-int ResolveThreads(int requested) { return requested <= 0 ? ThreadPool::HardwareThreads() : requested; }
+int ResolveThreads(int requested) {
+  const int threads = requested <= 0 ? ThreadPool::HardwareThreads() : requested;
+#if defined(__EMSCRIPTEN__)
+  // The wasm CLI starts its pthreads before main (tools/cli/CMakeLists.txt: one per core, at least 2);
+  // main never yields to Node's event loop, so a thread beyond those would never start (a hang).
+  const int available = std::max(2, ThreadPool::HardwareThreads());
+  if (ThreadPool::ThreadsAvailable() && threads > available) {
+    std::fprintf(stderr, "ddpm: note: --threads %d: this wasm build has %d threads; using %d\n", threads,
+                 available, available);
+    return available;
+  }
+#endif
+  return threads;
+}
 
 Status SelectBackend(const std::string& backend) {
   if (backend == "auto") return Status::Ok();  // the default: our Highway kernels
