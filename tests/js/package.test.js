@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { ROOT } from './helpers.js';
+import { referencePath, ROOT } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ddpm-wasm-pack-'));
 let packed;
@@ -30,7 +30,9 @@ test('the tarball holds both builds, the wrapper and the types, and no sources',
   const files = packed.files.map((f) => f.path);
   for (const f of ['package.json', 'README.md', 'web/index.d.ts', 'web/src/index.js', 'dist/package.json',
                    'dist/simd/ddpm.mjs', 'dist/simd/ddpm.wasm', 'dist/simd-threads/ddpm.mjs',
-                   'dist/simd-threads/ddpm.wasm', 'dist/simd-threads/ddpm.worker.js']) {
+                   'dist/simd-threads/ddpm.wasm', 'dist/simd-threads/ddpm.worker.js', 'web/bin/ddpm-wasm.js',
+                   'dist/simd/ddpm-cli.js', 'dist/simd/ddpm-cli.wasm', 'dist/simd-threads/ddpm-cli.js',
+                   'dist/simd-threads/ddpm-cli.wasm', 'dist/simd-threads/ddpm-cli.worker.js']) {
     assert.ok(files.includes(f), `${f} missing from ${packed.filename}`);
   }
   for (const f of files) assert.doesNotMatch(f, /^(src|tests|build|wasm|tools|web\/demo)\//, `${f} should not ship`);
@@ -82,4 +84,11 @@ test("the README's JavaScript example runs as written", () => {
   const [build, x] = runInApp(logged);
   assert.equal(build, 'simd');
   assert.equal(x, '0.500');  // deterministic DDIM fed the true noise lands back on x0
+});
+
+test('the ddpm-wasm bin is installed and runs the CLI on the wasm build', () => {
+  const bin = join(work, 'app', 'node_modules', '.bin', 'ddpm-wasm');
+  const out = execFileSync(bin, ['info', '--model', referencePath('unet_cond')],
+                           { cwd: join(work, 'app'), encoding: 'utf8', timeout: 60000 });
+  assert.match(out, /UNet2DModel, 1 -> 1 channels/);
 });
