@@ -1,38 +1,201 @@
 #!/usr/bin/env node
-// `npm run bench`: timings of the JS API on the wasm build (Node). For now the schedulers; the UNet
-// forward joins when it is bound. Prints one line per case: median of `reps` runs after a warm-up.
-//   node tools/bench.mjs [--build simd|simd-threads] [--reps N]
-import { DDIMScheduler, DDPMScheduler, info, ready, Tensor } from '../web/src/index.js';
+// `npm run bench`: the UNet forward of ddpm-wasm against onnxruntime, side by side in one run, on
+// unet_cond (shared/reference/unet_cond weights; shared/bench/unet_cond.onnx, the same weights, for
+// onnxruntime), at batch 8 and batch 1, with the machine's single-thread peaks measured in the same run.
+//
+//   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared] [--only native,wasm,ort-node,ort-web]
+//
+// Engines (each cell in its own process; a missing engine prints "skipped: reason"):
+//   ours native     build/native/ddpm bench (if built), 1 and 2 threads
+//   ours wasm       dist/simd/ddpm-cli.js bench under Node, 1 thread; dist/simd-threads/ddpm-cli.js, 2 threads
+//   ort-node        onnxruntime-node (CPU EP), intra_op_num_threads 1 and 2, sequential execution
+//   ort-web         onnxruntime-web, wasm EP under Node, 1 and 2 threads
+// Each cell reports the median time per forward (after a warm-up) and GFLOP/s from the FLOP count of
+// shared/bench/README.md (0.8356 GFLOP per image). Then the ratios behind the performance goals, and a
+// 50-step DDIM sample of one 32x32 image with the wasm simd-threads CLI on 2 threads.
+// The machine may be shared: for figures worth quoting, run it while nothing else is busy.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
-const reps = Number(opt('--reps', 50));
+const SHARED = resolve(ROOT, opt('--shared', '../shared'));
+const MODEL = join(SHARED, 'reference', 'unet_cond');
+const ONNX = join(SHARED, 'bench', 'unet_cond.onnx');
+const BATCHES = opt('--batches', '8,1').split(',').map(Number);
+const SECONDS = Number(opt('--seconds', 3));
+const ONLY = opt('--only', 'native,wasm,ort-node,ort-web,sample').split(',');
+const GFLOP_PER_IMAGE = 0.8356;  // shared/bench/README.md: 835,600,384 FLOP (multiply-add = 2)
 
-function median(fn) {
-  for (let i = 0; i < 3; ++i) fn();
-  const times = [];
-  for (let i = 0; i < reps; ++i) {
-    const t0 = performance.now();
-    fn();
-    times.push(performance.now() - t0);
+const NATIVE = join(ROOT, 'build', 'native', 'ddpm');
+const WASM_CLI = { simd: join(ROOT, 'dist', 'simd', 'ddpm-cli.js'),
+                   'simd-threads': join(ROOT, 'dist', 'simd-threads', 'ddpm-cli.js') };
+const NODE = [process.execPath, '--no-experimental-fetch'];
+
+// Runs a command, returns the last JSON line of its stdout, or { skipped } with a reason.
+function runJson(cmd, cmdArgs, timeoutMs = 600000) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  if (r.error) return { skipped: `${cmd}: ${r.error.message}` };
+  const line = r.stdout.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line) {
+    const why = (r.stderr || r.stdout).trim().split('\n').pop() || `exit ${r.status ?? r.signal}`;
+    return { skipped: `failed: ${why}` };
   }
-  return times.sort((a, b) => a - b)[times.length >> 1];
+  return JSON.parse(line);
 }
 
-await ready({ build: opt('--build', 'auto') });
-console.log(`ddpm-wasm ${info.version} build ${info.build} (${info.why}), Node ${process.version}`);
-for (const shape of [[1, 3, 32, 32], [4, 3, 64, 64], [1, 4, 128, 128]]) {
-  const x = Tensor.zeros(shape);
-  x.data.forEach((_, i) => { x.data[i] = Math.sin(i); });
-  for (const Cls of [DDPMScheduler, DDIMScheduler]) {
-    const s = Cls.fromConfig({});
-    s.setTimesteps(50);
-    const step = median(() => s.step(x, 500, x, { noise: x, eta: 1 }));
-    const addNoise = median(() => s.addNoise(x, x, new Array(shape[0]).fill(500)));
-    const mb = (x.size * 4) / 1e6;
-    console.log(`${Cls.name.padEnd(14)} [${shape}] step ${step.toFixed(3)} ms, addNoise ${addNoise.toFixed(3)} ms ` +
-                `(${mb.toFixed(2)} MB per tensor, copies in and out included)`);
-    s.dispose();
+function oursCell(kind, threads, batch) {
+  const base = ['bench', '--model', MODEL, '--batch', String(batch), '--threads', String(threads),
+                '--seconds', String(SECONDS), '--json'];
+  if (kind === 'native') {
+    if (!existsSync(NATIVE)) return { skipped: 'build/native/ddpm not built (cmake --preset native && cmake --build --preset native)' };
+    return runJson(NATIVE, base);
+  }
+  const cli = WASM_CLI[kind];
+  if (!existsSync(cli)) return { skipped: `${cli.slice(ROOT.length + 1)} missing (npm run build)` };
+  return runJson(NODE[0], [...NODE.slice(1), cli, ...base]);
+}
+
+function ortCell(engine, threads, batch) {
+  if (!existsSync(ONNX)) return { skipped: `${ONNX} missing` };
+  return runJson(process.execPath, [join(ROOT, 'tools', 'bench', 'ort_bench.mjs'), '--engine', engine, '--model', ONNX,
+                                    '--threads', String(threads), '--batch', String(batch), '--seconds', String(SECONDS)]);
+}
+
+const ENGINES = [
+  { key: 'native-1', group: 'native', label: 'ours native', threads: 1, run: (b) => oursCell('native', 1, b) },
+  { key: 'native-2', group: 'native', label: 'ours native', threads: 2, run: (b) => oursCell('native', 2, b) },
+  { key: 'wasm-1', group: 'wasm', label: 'ours wasm simd', threads: 1, run: (b) => oursCell('simd', 1, b) },
+  { key: 'wasm-2', group: 'wasm', label: 'ours wasm simd-threads', threads: 2, run: (b) => oursCell('simd-threads', 2, b) },
+  { key: 'ort-node-1', group: 'ort-node', label: 'onnxruntime-node', threads: 1, run: (b) => ortCell('node', 1, b) },
+  { key: 'ort-node-2', group: 'ort-node', label: 'onnxruntime-node', threads: 2, run: (b) => ortCell('node', 2, b) },
+  { key: 'ort-web-1', group: 'ort-web', label: 'onnxruntime-web (wasm)', threads: 1, run: (b) => ortCell('web', 1, b) },
+  { key: 'ort-web-2', group: 'ort-web', label: 'onnxruntime-web (wasm)', threads: 2, run: (b) => ortCell('web', 2, b) },
+].filter((e) => ONLY.includes(e.group));
+
+if (!existsSync(join(MODEL, 'config.json'))) {
+  console.error(`bench: ${MODEL} not found (pass --shared DIR, the folder with reference/ and bench/)`);
+  process.exit(1);
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`ddpm-wasm bench: unet_cond 1x32x32 (${GFLOP_PER_IMAGE} GFLOP per image), ${new Date().toISOString()}`);
+console.log(`machine: ${cpu}, ${cpus().length} logical cores; Node ${process.version}; load average ` +
+            `${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.error('bench: running (each cell in its own process, ~' +
+              `${Math.round(ENGINES.length * BATCHES.length * (SECONDS + 2))} s) ...`);
+
+// results[key][batch] = { median_ms, min_ms, runs, ... } or { skipped }
+const results = {};
+const peaks = {};  // target -> best GFLOP/s of one thread seen in this run
+for (const batch of BATCHES) {
+  for (const e of ENGINES) {
+    const r = e.run(batch);
+    (results[e.key] ??= {})[batch] = r;
+    for (const [t, g] of Object.entries(r.peaks ?? {})) peaks[t] = Math.max(peaks[t] ?? 0, g);
+    process.stderr.write(`  ${e.label} ${e.threads} thr, batch ${batch}: ` +
+                         `${r.skipped ? `skipped: ${r.skipped}` : `${r.median_ms.toFixed(2)} ms`}\n`);
   }
 }
-process.exit(0);  // a simd-threads module would keep Node alive
+
+const fmt = (x, d = 1) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
+const gflops = (r, batch) => (r && !r.skipped ? (GFLOP_PER_IMAGE * batch) / (r.median_ms / 1e3) : null);
+const peakNames = { AVX3: 'AVX3 (AVX-512 FMA)', AVX2: 'AVX2+FMA', WASM: 'wasm simd128 (mul+add)' };
+
+console.log('');
+console.log('peaks, 1 thread, measured in this run (register-only FMA / mul+add loop, best window):');
+for (const t of ['AVX3', 'AVX2', 'WASM']) {
+  if (peaks[t]) console.log(`  ${(peakNames[t]).padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
+}
+for (const t of Object.keys(peaks)) if (!peakNames[t]) console.log(`  ${t.padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
+
+// % of peak: native engines against AVX2+FMA x threads (the goal's yardstick), wasm engines against
+// simd128 x threads.
+function pctPeak(e, r, batch) {
+  const g = gflops(r, batch);
+  if (g == null) return '-';
+  const wasm = e.key.startsWith('wasm') || e.key.startsWith('ort-web');
+  const p = wasm ? peaks.WASM : peaks.AVX2;
+  return p ? `${fmt((100 * g) / (p * e.threads))}% ${wasm ? 'simd128' : 'AVX2'}` : '-';
+}
+
+console.log('');
+console.log('engine                        thr  batch  median ms    min ms  ms/image  GFLOP/s  % of peak (x thr)');
+for (const batch of BATCHES) {
+  for (const e of ENGINES) {
+    const r = results[e.key][batch];
+    const head = `${e.label.padEnd(28)} ${String(e.threads).padStart(4)} ${String(batch).padStart(6)}`;
+    if (r.skipped) {
+      console.log(`${head}  skipped: ${r.skipped}`);
+      continue;
+    }
+    console.log(`${head} ${fmt(r.median_ms, 2).padStart(10)} ${fmt(r.min_ms, 2).padStart(9)} ` +
+                `${fmt(r.median_ms / batch, 2).padStart(9)} ${fmt(gflops(r, batch)).padStart(8)}  ${pctPeak(e, r, batch)}`);
+  }
+}
+
+// Ratios behind the goals (> 1 means the first engine is faster), per batch.
+const ms = (key, batch) => {
+  const r = results[key]?.[batch];
+  return r && !r.skipped ? r.median_ms : null;
+};
+const verdict = (x, goal) => (x == null ? 'n/a' : x >= goal ? 'met' : 'MISSED');
+console.log('');
+console.log('ratios (speed-up = their ms / our ms)                         ' +
+            BATCHES.map((b) => `batch ${b}`.padStart(10)).join('') + '   goal');
+function ratioRow(label, f, goal, unit = 'x') {
+  const vals = BATCHES.map((b) => f(b));
+  const cells = vals.map((v) => (v == null ? '-' : `${fmt(v, unit === '%' ? 1 : 2)}${unit}`).padStart(10)).join('');
+  console.log(`  ${label.padEnd(60)}${cells}   ${unit === '%' ? '>= ' + goal + '%' : '>= ' + goal + 'x'}: ` +
+              vals.map((v) => verdict(v, goal)).join(' / '));
+}
+const div = (a, b) => (a == null || b == null ? null : a / b);
+ratioRow('ours wasm simd (1 thr) vs onnxruntime-web (1 thr)', (b) => div(ms('ort-web-1', b), ms('wasm-1', b)), 1.5);
+ratioRow('ours wasm simd-threads (2 thr) vs onnxruntime-web (2 thr)', (b) => div(ms('ort-web-2', b), ms('wasm-2', b)), 1.5);
+ratioRow('ours native (1 thr) vs onnxruntime-node (1 thr)', (b) => div(ms('ort-node-1', b), ms('native-1', b)), 1.0);
+ratioRow('ours native (2 thr) vs onnxruntime-node (2 thr)', (b) => div(ms('ort-node-2', b), ms('native-2', b)), 1.0);
+ratioRow('ours native: 2 threads vs 1 thread', (b) => div(ms('native-1', b), ms('native-2', b)), 1.8);
+ratioRow('ours wasm: simd-threads (2 thr) vs simd (1 thr)', (b) => div(ms('wasm-1', b), ms('wasm-2', b)), 1.8);
+const pct = (key, b, peak, thr) => {
+  const g = gflops(results[key]?.[b], b);
+  return g == null || !peak ? null : (100 * g) / (peak * thr);
+};
+ratioRow('ours native 1 thr, % of AVX2+FMA peak', (b) => pct('native-1', b, peaks.AVX2, 1), 55, '%');
+ratioRow('ours wasm simd 1 thr, % of simd128 peak', (b) => pct('wasm-1', b, peaks.WASM, 1), 60, '%');
+console.log('  (goals: ratios at batch 8; % of peak at batch 8)');
+
+// A 50-step DDIM sample of one 32x32 image: wasm simd-threads CLI, 2 threads. "sampling" is the
+// denoising loop as the CLI's progress line times it; "wall" adds Node start-up, model load and the PNG.
+if (ONLY.includes('sample')) {
+  console.log('');
+  const cli = WASM_CLI['simd-threads'];
+  if (!existsSync(cli)) {
+    console.log(`DDIM 50 steps, 1 image, wasm simd-threads 2 thr: skipped: ${cli.slice(ROOT.length + 1)} missing (npm run build)`);
+  } else {
+    const work = mkdtempSync(join(tmpdir(), 'ddpm-bench-'));
+    const loops = [], walls = [];
+    let error = null;
+    for (let i = 0; i < 3 && !error; ++i) {
+      const t0 = performance.now();
+      const r = spawnSync(NODE[0], [...NODE.slice(1), cli, 'sample', '--model', MODEL, '--scheduler', 'ddim', '--steps', '50',
+                                    '--num-images', '1', '--class', '3', '--seed', String(i), '--threads', '2',
+                                    '--output', join(work, `s${i}.png`)], { cwd: ROOT, encoding: 'utf8', timeout: 120000 });
+      walls.push(performance.now() - t0);
+      const m = /\bin ([\d.]+)s/.exec(r.stderr ?? '');
+      if (r.status !== 0 || !m) error = (r.stderr || '').trim().split('\n').pop() || `exit ${r.status}`;
+      else loops.push(Number(m[1]) * 1e3);
+    }
+    rmSync(work, { recursive: true, force: true });
+    const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+    if (error) console.log(`DDIM 50 steps, 1 image, wasm simd-threads 2 thr: skipped: failed: ${error}`);
+    else {
+      console.log(`DDIM 50 steps, 1 image 32x32, wasm simd-threads, 2 threads: sampling ${fmt(med(loops), 0)} ms ` +
+                  `(median of 3; ${fmt(med(loops) / 50, 1)} ms per step), wall ${fmt(med(walls), 0)} ms with Node ` +
+                  `start-up and model load   goal < 1000 ms: ${verdict(1000 / med(loops), 1)}`);
+    }
+  }
+}

@@ -42,6 +42,8 @@ fi
 if [ -f package-lock.json ] && grep -q '"node_modules/' package-lock.json; then
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "setup: npm ci" >&2
-    ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund
+    # onnxruntime-node (a bench-only devDependency) would download CUDA libraries from outside the npm
+    # registry in its postinstall; its CPU binding ships inside the package.
+    ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci --no-audit --no-fund
   fi
 fi

@@ -10,6 +10,7 @@
 
 #include "hwy/highway.h"
 #include "kernels/peak.h"
+#include "hwy/targets.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace ddpm::kernels::HWY_NAMESPACE {
@@ -72,5 +73,20 @@ HWY_EXPORT(TargetName);
 
 double MeasurePeakFlops(double seconds) { return HWY_DYNAMIC_DISPATCH(Peak)(seconds); }
 const char* PeakTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+std::vector<TargetPeak> MeasurePeakFlopsPerTarget(double seconds) {
+  std::vector<TargetPeak> out;
+#if HWY_ARCH_X86
+  const uint32_t supported = hwy::SupportedTargets();
+#if HWY_TARGETS & HWY_AVX3
+  if (supported & HWY_AVX3) out.push_back({hwy::TargetName(HWY_AVX3), N_AVX3::Peak(seconds)});
+#endif
+#if HWY_TARGETS & HWY_AVX2
+  if (supported & HWY_AVX2) out.push_back({hwy::TargetName(HWY_AVX2), N_AVX2::Peak(seconds)});
+#endif
+#endif
+  if (out.empty()) out.push_back({PeakTargetName(), MeasurePeakFlops(seconds)});
+  return out;
+}
 }  // namespace ddpm::kernels
 #endif  // HWY_ONCE

@@ -42,6 +42,7 @@ class BenchCommand : public Command {
     sub->add_option("--seconds", seconds_, "minimum timed duration")->default_val(3.0);
     sub->add_option("--backend", backend_, "conv backend: auto, ddpm, xnnpack")->default_val("auto");
     sub->add_flag("--profile", profile_, "time per layer kind");
+    sub->add_flag("--json", json_, "also print the results as one JSON line (GFLOP, ms, peaks in GFLOP/s)");
     sub->add_flag("--train", train_, "time training steps (forward + backward + AdamW + EMA) instead");
     return sub;
   }
@@ -86,27 +87,36 @@ class BenchCommand : public Command {
         last = now;
       });
     }
-    int iters = 0;
+    // Per-run times: the median is the figure to compare (a shared machine makes the mean noisy).
+    std::vector<double> runs;
     t0 = Clock::now();
     double total = 0;
-    while (iters < 3 || total < seconds_) {
-      last = Clock::now();
+    while (runs.size() < 3 || total < seconds_) {
+      const auto r0 = Clock::now();
+      last = r0;
       if (Status st = m.ForwardInto(x, t, labels, &out, &pool); !st.ok()) return Fail("bench", st);
-      ++iters;
-      total = Seconds(t0, Clock::now());
+      const auto r1 = Clock::now();
+      runs.push_back(Seconds(r0, r1));
+      total = Seconds(t0, r1);
     }
+    const int iters = int(runs.size());
+    std::vector<double> sorted = runs;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2], best = sorted.front();
     const double per = total / iters;
     const double flops = m.FlopsPerImage(c.sample_height, c.sample_width) * batch_;
-    const double peak1 = kernels::MeasurePeakFlops(0.5);
-    const double peak = peak1 * threads;
+    // Single-thread peaks of every SIMD target here (AVX3 and AVX2 natively, WASM in wasm), best first.
+    const auto peaks = kernels::MeasurePeakFlopsPerTarget(0.5);
     std::printf("model %s: %dx%dx%d, batch %d, threads %d, conv backend %s, gemm %s\n", model_.c_str(),
                 c.in_channels, c.sample_height, c.sample_width, batch_, threads,
                 kernels::BackendName(kernels::GetBackend()), kernels::GemmKernelName());
-    std::printf("forward: %.2f ms (%d runs; first run %.2f ms), %.2f ms per image\n", per * 1e3, iters, first * 1e3,
-                per * 1e3 / batch_);
-    std::printf("work: %.3f GFLOP per forward -> %.2f GFLOP/s\n", flops / 1e9, flops / per / 1e9);
-    std::printf("peak: %.2f GFLOP/s per thread (%s) x %d = %.2f GFLOP/s; achieved %.1f%% of peak\n", peak1 / 1e9,
-                kernels::PeakTargetName(), threads, peak / 1e9, 100.0 * flops / per / peak);
+    std::printf("forward: median %.2f ms, min %.2f ms, mean %.2f ms (%d runs; first run %.2f ms), %.2f ms per image\n",
+                median * 1e3, best * 1e3, per * 1e3, iters, first * 1e3, median * 1e3 / batch_);
+    std::printf("work: %.3f GFLOP per forward -> %.2f GFLOP/s (median)\n", flops / 1e9, flops / median / 1e9);
+    for (const auto& p : peaks) {
+      std::printf("peak: %.2f GFLOP/s per thread (%s) x %d = %.2f GFLOP/s; achieved %.1f%% of peak\n", p.flops / 1e9,
+                  p.target.c_str(), threads, p.flops * threads / 1e9, 100.0 * flops / median / (p.flops * threads));
+    }
     std::printf("arena: %.2f MB\n", m.arena().bytes() / 1e6);
     if (profile_) {
       std::vector<std::pair<double, std::string>> rows;
@@ -119,6 +129,16 @@ class BenchCommand : public Command {
       std::printf("profile (time until each named output, per forward):\n");
       for (auto& [v, k] : rows) std::printf("  %-16s %8.2f ms  %5.1f%%\n", k.c_str(), v * 1e3, 100 * v / sum);
     }
+    if (json_) {  // one line for scripts (tools/bench.mjs)
+      std::printf("{\"batch\": %d, \"threads\": %d, \"backend\": \"%s\", \"gemm\": \"%s\", \"median_ms\": %.4f, "
+                  "\"min_ms\": %.4f, \"mean_ms\": %.4f, \"runs\": %d, \"gflop\": %.6f, \"peaks\": {",
+                  batch_, threads, kernels::BackendName(kernels::GetBackend()), kernels::GemmKernelName(), median * 1e3,
+                  best * 1e3, per * 1e3, iters, flops / 1e9);
+      for (size_t i = 0; i < peaks.size(); ++i) {
+        std::printf("%s\"%s\": %.4f", i ? ", " : "", peaks[i].target.c_str(), peaks[i].flops / 1e9);
+      }
+      std::printf("}}\n");
+    }
     return 0;
   }
 
@@ -126,7 +146,7 @@ class BenchCommand : public Command {
   std::string model_, backend_;
   int batch_ = 1, threads_ = 1;
   double seconds_ = 3.0;
-  bool profile_ = false, train_ = false;
+  bool profile_ = false, train_ = false, json_ = false;
 };
 
 }  // namespace

@@ -32,7 +32,7 @@ void ProgressBar::Draw(long long done, const std::string& extra, bool final) {
   for (int i = 0; i < kWidth; ++i) bar[i] = i < filled ? '#' : '.';
   bar[kWidth] = 0;
   char eta_text[32];
-  if (final) std::snprintf(eta_text, sizeof eta_text, "in %.1fs", secs);
+  if (final) std::snprintf(eta_text, sizeof eta_text, secs < 10 ? "in %.2fs" : "in %.1fs", secs);
   else if (eta >= 3600) std::snprintf(eta_text, sizeof eta_text, "ETA %.0fh%02.0fm", eta / 3600, (eta - 3600 * int(eta / 3600)) / 60);
   else if (eta >= 60) std::snprintf(eta_text, sizeof eta_text, "ETA %.0fm%02.0fs", eta / 60 - 0.5, eta - 60 * int(eta / 60));
   else std::snprintf(eta_text, sizeof eta_text, "ETA %.0fs", eta);
