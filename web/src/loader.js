@@ -39,22 +39,47 @@ function chooseBuild(requested) {
   };
 }
 
+/**
+ * The folder (a URL ending in '/') a build is loaded from when `wasmPaths` overrides the default (the package's
+ * dist/<build>/, beside this file), else null. `wasmPaths` is the folder holding the builds' folders (a copy of
+ * the package's dist/: <wasmPaths>simd/ddpm.mjs, <wasmPaths>simd-threads/ddpm.mjs) or a map from build name to
+ * that build's own folder. URLs resolve against the page; in Node a directory path or a file: URL.
+ */
+export async function buildFolder(build, wasmPaths) {
+  if (wasmPaths === undefined || wasmPaths === null) return null;
+  let folder;
+  if (typeof wasmPaths === 'string' || wasmPaths instanceof URL) {
+    folder = `${String(wasmPaths).replace(/\/?$/, '/')}${build}/`;
+  } else if (typeof wasmPaths === 'object') {
+    if (wasmPaths[build] === undefined) return null;
+    folder = String(wasmPaths[build]).replace(/\/?$/, '/');
+  } else {
+    throw new TypeError("wasmPaths must be a URL (the folder holding simd/ and simd-threads/) or { 'simd'?: url, 'simd-threads'?: url }");
+  }
+  if (IS_NODE && !/^[a-z][a-z0-9+.-]+:/i.test(folder)) {
+    const { pathToFileURL } = await import('node:url');
+    return pathToFileURL(folder).href.replace(/\/?$/, '/');
+  }
+  return new URL(folder, globalThis.location?.href).href;
+}
+
 async function instantiate(build, wasmPaths) {
-  const { default: createDdpm } = await IMPORTERS[build]();
+  const folder = await buildFolder(build, wasmPaths);
+  const { default: createDdpm } = folder ? await import(/* @vite-ignore */ `${folder}ddpm.mjs`) : await IMPORTERS[build]();
   const moduleArg = {};
   if (IS_NODE) {
     // Node 20's global fetch cannot load file:// URLs, so Emscripten's default loader fails there.
     const { readFile } = await import('node:fs/promises');
-    moduleArg.wasmBinary = await readFile(new URL(`../../dist/${build}/ddpm.wasm`, import.meta.url));
-  } else if (wasmPaths) {
-    moduleArg.locateFile = (file) => new URL(file, new URL(wasmPaths, globalThis.location?.href)).href;
+    moduleArg.wasmBinary = await readFile(new URL(folder ? `${folder}ddpm.wasm` : `../../dist/${build}/ddpm.wasm`, import.meta.url));
   }
+  // In a browser ddpm.mjs finds ddpm.wasm and ddpm.worker.js beside itself (import.meta.url).
   return createDdpm(moduleArg);
 }
 
 /**
  * Loads the wasm build (once; later calls return the same promise).
- * @param {{build?: 'auto'|'simd'|'simd-threads', wasmPaths?: string}} [options]
+ * @param {{build?: 'auto'|'simd'|'simd-threads', wasmPaths?: string | URL | Record<string, string>}} [options]
+ *   wasmPaths: where the builds are, if not in the package's dist/ (see buildFolder).
  */
 export function ready(options = {}) {
   if (loading) {
