@@ -95,3 +95,98 @@ export async function readModelFiles(dirOrUrl) {
   const scheduler = index ? await r.read('scheduler/scheduler_config.json') : null;
   return { config: text(config), weights, schedulerConfig: scheduler ? text(scheduler) : null, isPipeline: !!index };
 }
+
+// ---- models in memory: Generator.create({ model }) with bytes, a files map, or a dropped folder ----
+
+/** Bytes of a file's contents: a string (UTF-8), Uint8Array, other ArrayBuffer view, ArrayBuffer or Blob/File. */
+async function contentBytes(content, name) {
+  if (typeof content === 'string') return new TextEncoder().encode(content);
+  if (content instanceof Uint8Array) return content;
+  if (ArrayBuffer.isView(content)) return new Uint8Array(content.buffer, content.byteOffset, content.byteLength);
+  if (content instanceof ArrayBuffer) return new Uint8Array(content);
+  if (typeof Blob === 'function' && content instanceof Blob) return new Uint8Array(await content.arrayBuffer());
+  throw new TypeError(`${name}: expected a string, bytes or a Blob/File`);
+}
+
+const isBlob = (x) => typeof Blob === 'function' && x instanceof Blob;
+
+/** The relative path of a File: from a folder picker (webkitRelativePath), else its name. */
+const filePath = (f) => f.webkitRelativePath || f.name;
+
+/**
+ * path -> contents from a FileList or array of Files (paths from webkitRelativePath, as <input webkitdirectory>
+ * gives them), or from a Map or plain object that already is one (e.g. Trainer.exportPipeline()'s result).
+ * Paths use '/', without a leading one.
+ */
+export function fileMap(files) {
+  const out = new Map();
+  const add = (path, content) => out.set(String(path).replace(/\\/g, '/').replace(/^\/+/, ''), content);
+  if (files instanceof Map) {
+    for (const [path, content] of files) add(path, content);
+  } else if (typeof files?.[Symbol.iterator] === 'function' || (typeof FileList === 'function' && files instanceof FileList)) {
+    for (const f of Array.from(files)) {
+      if (!isBlob(f)) throw new TypeError('model files: expected File objects (a FileList or File[])');
+      add(filePath(f), f);
+    }
+  } else {
+    for (const [path, content] of Object.entries(files)) add(path, content);
+  }
+  return out;
+}
+
+const dirOf = (path) => path.slice(0, path.lastIndexOf('/') + 1);
+
+/**
+ * A diffusers folder given as files in memory (see fileMap), located by relative path as readModelFiles
+ * locates it on disk: a pipeline (the shallowest model_index.json, with unet/ and scheduler/ beside it) or a
+ * UNet folder (a config.json with diffusion_pytorch_model.safetensors beside it).
+ * @returns {Promise<{config: string, weights: Uint8Array, schedulerConfig: string | null, isPipeline: boolean}>}
+ */
+export async function readModelFileMap(files) {
+  const map = fileMap(files);
+  const paths = [...map.keys()];
+  const depth = (p) => p.split('/').length;
+  const shallowest = (list) => list.sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))[0];
+  const index = shallowest(paths.filter((p) => p === 'model_index.json' || p.endsWith('/model_index.json')));
+  let prefix;
+  let where;
+  if (index !== undefined) {
+    prefix = `${dirOf(index)}unet/`;
+    where = `model files (pipeline ${dirOf(index) || './'}) unet/`;
+  } else {
+    const configs = paths.filter((p) => (p === 'config.json' || p.endsWith('/config.json')) &&
+                                        WEIGHTS.some((w) => map.has(dirOf(p) + w)));
+    if (!configs.length) {
+      const shown = paths.slice(0, 5).join(', ') + (paths.length > 5 ? ', …' : '');
+      throw new Error(`model files: no model_index.json, and no config.json with diffusion_pytorch_model.safetensors ` +
+                      `beside it, among ${paths.length} file(s)${paths.length ? ` (${shown})` : ''}`);
+    }
+    prefix = dirOf(shallowest(configs));
+    where = `model files ${prefix || './'}`;
+  }
+  if (!map.has(`${prefix}config.json`)) throw new Error(`${where}: no config.json (not a diffusers UNet folder)`);
+  const weightsName = WEIGHTS.find((w) => map.has(prefix + w));
+  if (!weightsName) {
+    if (map.has(`${prefix}diffusion_pytorch_model.bin`)) {
+      throw new Error(`${where}: only diffusion_pytorch_model.bin (pickle) found; convert it to safetensors`);
+    }
+    throw new Error(`${where}: no diffusion_pytorch_model.safetensors`);
+  }
+  const read = async (name) => contentBytes(map.get(name), name);
+  const schedulerName = index === undefined ? null : `${dirOf(index)}scheduler/scheduler_config.json`;
+  return {
+    config: text(await read(`${prefix}config.json`)),
+    weights: await read(prefix + weightsName),
+    schedulerConfig: schedulerName && map.has(schedulerName) ? text(await read(schedulerName)) : null,
+    isPipeline: index !== undefined,
+  };
+}
+
+/** { config, weights, schedulerConfig? } given directly: config as an object or JSON text, weights as bytes. */
+export async function readModelBytes(model) {
+  const config = typeof model.config === 'string' ? model.config : JSON.stringify(model.config);
+  if (typeof config !== 'string') throw new TypeError('model.config must be a config.json object or JSON text');
+  let schedulerConfig = model.schedulerConfig ?? null;
+  if (schedulerConfig !== null && typeof schedulerConfig !== 'string') schedulerConfig = JSON.stringify(schedulerConfig);
+  return { config, weights: await contentBytes(model.weights, 'model.weights'), schedulerConfig, isPipeline: false };
+}
