@@ -5,3 +5,5 @@ export { DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler } from './sch
 export { UNet2DModel } from './unet.js';
 export { sample } from './pipeline.js';
 export { Trainer } from './trainer.js';
+export { Generator } from './generator.js';
+export { toCanvas, toImageData, toPNG } from './image.js';

@@ -1,0 +1,217 @@
+// Generator (the Worker API) in Node: the engine runs in a worker_threads Worker. Seeds, cancelling through
+// an AbortSignal, the request queue, model sources (directory, bytes, a files map), errors, dispose, and the
+// image helpers (toImageData, toPNG) that turn its output into pixels.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { inflateSync } from 'node:zlib';
+
+import { Generator, Tensor, toImageData, toPNG } from '../../web/src/index.js';
+import { ROOT } from './helpers.js';
+
+const MODEL = join(ROOT, 'models/fashion-mnist');
+let gen;
+
+before(async () => {
+  gen = await Generator.create({ model: MODEL });
+});
+
+after(async () => {
+  await gen?.dispose();
+});
+
+test('create loads the model in a worker and says which build runs and why', () => {
+  assert.equal(gen.info.build, 'simd-threads');  // Node has SharedArrayBuffer, and the worker can end its pthreads
+  assert.ok(gen.info.threads >= 1 && gen.info.threads <= 2, `threads ${gen.info.threads}`);
+  assert.match(gen.info.why, /SharedArrayBuffer/);
+  assert.equal(gen.info.cancel, 'flag');
+  assert.ok(Object.isFrozen(gen.info));
+  assert.deepEqual(gen.modelInfo.sampleSize, [32, 32]);
+  assert.equal(gen.modelInfo.nullClassIndex, 10);
+  assert.equal(gen.config.null_class_index, 10);
+  assert.equal(gen.schedulerConfig.beta_schedule, 'linear');
+});
+
+test('the same seed gives identical images, another seed others', async () => {
+  const opts = { steps: 3, numImages: 2, classLabels: [3, 7], guidanceScale: 2 };
+  const a = await gen.generate({ ...opts, seed: 5 });
+  const b = await gen.generate({ ...opts, seed: 5 });
+  const c = await gen.generate({ ...opts, seed: 6 });
+  assert.ok(a.images instanceof Tensor);
+  assert.deepEqual(a.images.shape, [2, 1, 32, 32]);
+  assert.ok(a.images.data.every(Number.isFinite));
+  assert.deepEqual(a.images.data, b.images.data);
+  assert.notDeepEqual(a.images.data, c.images.data);
+  assert.equal(a.steps, 3);
+  assert.ok(a.msPerStep > 0 && a.totalMs >= a.msPerStep);
+});
+
+test('onProgress comes once per step with a preview of x0', async () => {
+  const seen = [];
+  const { images } = await gen.generate({ scheduler: 'dpmpp', steps: 4, numImages: 3, classLabels: 1, seed: 2,
+                                          onProgress: (p) => seen.push(p) });
+  assert.deepEqual(seen.map((p) => p.step), [1, 2, 3, 4]);
+  assert.ok(seen.every((p) => p.total === 4 && p.preview instanceof Tensor && p.preview.shape.join() === '3,1,32,32'));
+  assert.ok(seen.every((p, i) => i === 0 || p.timestep < seen[i - 1].timestep), 'timesteps descend');
+  assert.ok(seen.every((p, i) => i === 0 || p.elapsedMs >= seen[i - 1].elapsedMs));
+  assert.equal(images.shape[0], 3);
+});
+
+test('aborting mid-run rejects with an AbortError within one step; memory goes back; the next run works', async () => {
+  const request = { steps: 40, numImages: 4, classLabels: [0, 1, 2, 3], guidanceScale: 2 };
+  await gen.generate({ ...request, steps: 2 });  // the model's buffers for this batch are kept for the next run
+  const baseline = (await gen.memoryUsage()).mallocBytes;
+  const controller = new AbortController();
+  const steps = [];
+  let abortedAt = 0;
+  const run = gen.generate({
+    ...request, signal: controller.signal,
+    onProgress: (p) => {
+      steps.push({ step: p.step, at: performance.now() });
+      if (p.step === 2) {
+        abortedAt = performance.now();
+        controller.abort();
+      }
+    },
+  });
+  const error = await run.then(() => null, (e) => e);
+  const rejectedAt = performance.now();
+  assert.ok(error instanceof Error, `rejected with ${error}`);
+  assert.equal(error.name, 'AbortError');
+  assert.match(error.message, /aborted/);
+  // The worker was at step 3 when the signal fired and stops at its end: at most one more progress event.
+  assert.ok(steps.length <= 3, `${steps.length} steps ran`);
+  const stepMs = steps[1].at - steps[0].at;
+  assert.ok(rejectedAt - abortedAt < 3 * stepMs + 200, `rejected ${(rejectedAt - abortedAt).toFixed(0)} ms after abort(), ` +
+                                                         `a step takes ${stepMs.toFixed(0)} ms`);
+  assert.equal((await gen.memoryUsage()).mallocBytes, baseline, 'the cancelled run freed its memory');
+  const next = await gen.generate({ steps: 2, classLabels: 4, seed: 1 });
+  assert.deepEqual(next.images.shape, [1, 1, 32, 32]);
+});
+
+test('requests queue: a second generate starts after the first has finished', async () => {
+  const events = [];
+  const first = gen.generate({ steps: 3, classLabels: 1, onProgress: (p) => events.push(`a${p.step}`) })
+    .then(() => events.push('a done'));
+  const second = gen.generate({ steps: 2, classLabels: 2, onProgress: (p) => events.push(`b${p.step}`) })
+    .then(() => events.push('b done'));
+  await Promise.all([first, second]);
+  assert.deepEqual(events, ['a1', 'a2', 'a3', 'a done', 'b1', 'b2', 'b done']);
+});
+
+test('a signal aborted before the run, or while queued, rejects at once and runs nothing', async () => {
+  await assert.rejects(gen.generate({ steps: 2, classLabels: 1, signal: AbortSignal.abort() }), { name: 'AbortError' });
+  const controller = new AbortController();
+  let ran = false;
+  const first = gen.generate({ steps: 4, classLabels: 1 });
+  const queued = gen.generate({ steps: 2, classLabels: 1, signal: controller.signal, onProgress: () => { ran = true; } });
+  controller.abort();
+  await assert.rejects(queued, { name: 'AbortError', message: /while queued/ });
+  await first;
+  assert.equal(ran, false);
+});
+
+test('an exception in onProgress stops the run and is rethrown', async () => {
+  const mine = new RangeError('stop here');
+  await assert.rejects(gen.generate({ steps: 20, classLabels: 1, onProgress: (p) => { if (p.step === 1) throw mine; } }),
+                       (e) => e === mine);
+  assert.deepEqual((await gen.generate({ steps: 1, classLabels: 1 })).images.shape, [1, 1, 32, 32]);
+});
+
+test('bad requests reject with Errors carrying the core message', async () => {
+  const bad = (options, kind, pattern) => assert.rejects(gen.generate(options), (e) => e instanceof kind && pattern.test(e.message));
+  await bad({ steps: 0, classLabels: [1] }, Error, /^steps 0 must be in 1\.\.1000/);
+  await bad({ steps: 2, classLabels: [10] }, Error, /class label 10 is out of range: the model has 10 classes/);
+  await bad({ steps: 2 }, Error, /class-conditional/);
+  await bad({ scheduler: 'euler', classLabels: [1] }, Error, /scheduler 'euler' must be one of ddpm, ddim, dpmpp/);
+  await bad({ steps: 1.5, classLabels: [1] }, TypeError, /^generate: steps must be an integer/);
+  await bad({ steps: 2, classLabels: [1], latents: Tensor.zeros([1, 1, 8, 8]) }, Error, /latents shape/);
+  await bad({ signal: 'stop' }, TypeError, /signal must be an AbortSignal/);
+  // The generator is still usable.
+  assert.equal((await gen.generate({ steps: 1, classLabels: 2 })).steps, 1);
+});
+
+test('models from bytes and from a files map give the same images as from the folder', async () => {
+  const opts = { steps: 2, classLabels: 5, seed: 9 };
+  const single = await Generator.create({ model: MODEL, threads: 1 });
+  const config = readFileSync(join(MODEL, 'unet/config.json'), 'utf8');
+  const weights = readFileSync(join(MODEL, 'unet/diffusion_pytorch_model.safetensors'));
+  const scheduler = readFileSync(join(MODEL, 'scheduler/scheduler_config.json'), 'utf8');
+  const bytes = await Generator.create({ model: { config, weights, schedulerConfig: scheduler }, threads: 1 });
+  const files = await Generator.create({
+    model: { 'fashion-mnist/model_index.json': readFileSync(join(MODEL, 'model_index.json')),
+             'fashion-mnist/unet/config.json': config, 'fashion-mnist/unet/diffusion_pytorch_model.safetensors': weights,
+             'fashion-mnist/scheduler/scheduler_config.json': scheduler, 'fashion-mnist/loss.png': new Uint8Array(3) },
+    threads: 1,
+  });
+  try {
+    assert.equal(single.info.build, 'simd');
+    assert.equal(single.info.why, 'threads: 1 requested');
+    assert.equal(files.schedulerConfig.beta_schedule, 'linear');
+    const [a, b, c] = await Promise.all([single, bytes, files].map((g) => g.generate(opts)));
+    assert.deepEqual(b.images.data, a.images.data);
+    assert.deepEqual(c.images.data, a.images.data);
+    // The same seed gives the same images in both builds.
+    assert.deepEqual((await gen.generate(opts)).images.data, a.images.data);
+  } finally {
+    await Promise.all([single.dispose(), bytes.dispose(), files.dispose()]);
+  }
+});
+
+test('a bad model rejects create with a clear Error and leaves no worker behind', async () => {
+  await assert.rejects(Generator.create({ model: 'http://127.0.0.1:9/no-model/' }),
+                       (e) => e instanceof Error && /^http:\/\/127\.0\.0\.1:9\/no-model\/model_index\.json: /.test(e.message));
+  await assert.rejects(Generator.create({ model: join(ROOT, 'no/such/dir') }), /no such\/dir: no config\.json \(not a diffusers UNet folder\)|no config\.json/);
+  await assert.rejects(Generator.create({ model: join(ROOT, 'models/toy2d') }), /'ToyMLPDenoiser'; only UNet2DModel is supported/);
+  await assert.rejects(Generator.create({ model: { 'a/readme.txt': 'hi' } }), /no model_index\.json, and no config\.json/);
+  await assert.rejects(Generator.create({ model: { 'unet/config.json': '{}', 'model_index.json': '{}' } }),
+                       /no diffusion_pytorch_model\.safetensors/);
+  await assert.rejects(Generator.create({ model: 42 }), TypeError);
+  await assert.rejects(Generator.create({ model: MODEL, threads: 0 }), /threads must be 'auto' or a positive integer/);
+  await assert.rejects(Generator.create({}), /model is required/);
+});
+
+test('dispose rejects what is running and queued with an AbortError, and later calls with an Error', async () => {
+  const g = await Generator.create({ model: MODEL, threads: 1 });
+  const running = g.generate({ steps: 30, numImages: 4, classLabels: 1 });
+  const queued = g.generate({ steps: 2, classLabels: 1 });
+  const checks = [assert.rejects(running, { name: 'AbortError' }), assert.rejects(queued, { name: 'AbortError' })];
+  await new Promise((r) => setTimeout(r, 50));
+  await g.dispose();
+  await Promise.all(checks);
+  await assert.rejects(g.generate({ steps: 1, classLabels: 1 }), /the Generator was disposed/);
+  await g.dispose();  // twice is fine
+});
+
+test('toImageData and toPNG map [-1, 1] to pixels as diffusers does', () => {
+  const t = new Tensor([-1, -0.5, 0, 0.5, 1, 2, -3, NaN], [2, 1, 2, 2]);
+  const img = toImageData(t, 1);
+  assert.equal(img.width, 2);
+  assert.equal(img.height, 2);
+  // round(clamp(x / 2 + 0.5, 0, 1) * 255): 1 -> 255, 2 -> 255, -3 -> 0, NaN -> 0; gray goes to R, G and B.
+  assert.deepEqual(Array.from(img.data), [255, 255, 255, 255, 255, 255, 255, 255, 0, 0, 0, 255, 0, 0, 0, 255]);
+  assert.deepEqual(Array.from(toImageData(t, 0).data.filter((_, i) => i % 4 === 0)), [0, 64, 128, 191]);
+  assert.throws(() => toImageData(t, 2), /index 2 is not in 0\.\.1/);
+  assert.throws(() => toImageData(Tensor.zeros([1, 2, 2, 2])), /2 channels/);
+
+  const png = (tensor, options) => {
+    const bytes = toPNG(tensor, options);
+    assert.deepEqual(Array.from(bytes.subarray(0, 8)), [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const width = view.getUint32(16);
+    const height = view.getUint32(20);
+    const colorType = bytes[25];
+    const idatLength = view.getUint32(33);
+    const raw = inflateSync(bytes.subarray(41, 41 + idatLength));
+    return { width, height, colorType, raw };
+  };
+  const one = png(t, { index: 0 });
+  assert.deepEqual([one.width, one.height, one.colorType], [2, 2, 0]);
+  assert.deepEqual(Array.from(one.raw), [0, 0, 64, 0, 128, 191]);  // filter byte 0, then the row
+  const grid = png(t, { padding: 1, padValue: 7 });  // 2 images: 2 columns
+  assert.deepEqual([grid.width, grid.height], [7, 4]);
+  assert.deepEqual(Array.from(grid.raw.subarray(8, 16)), [0, 7, 0, 64, 7, 255, 255, 7]);
+  const rgb = png(new Tensor(new Float32Array(3 * 70 * 400).fill(1), [1, 3, 70, 400]));  // > 64 KB: several stored blocks
+  assert.deepEqual([rgb.width, rgb.height, rgb.colorType, rgb.raw.length], [400, 70, 2, 70 * 1201]);
+});

@@ -1,0 +1,409 @@
+// Generator: the high-level API (DESIGN.md, "JavaScript", high level). The engine runs in a Worker
+// (worker.js: a module Worker in browsers, a worker_threads Worker in Node) so that sampling never blocks
+// the caller; requests go one at a time in call order, progress comes back with a preview of x0 each step,
+// and an AbortSignal stops a run within one step.
+import { Tensor } from './tensor.js';
+
+const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
+const SCHEDULERS = ['ddpm', 'ddim', 'dpmpp'];
+// The simd-threads build prestarts 2 pthreads (-sPTHREAD_POOL_SIZE=2); a pool needing more would wait on
+// threads that start only when the worker returns to its event loop, which a sampling run never does.
+const MAX_THREADS = 2;
+
+/** An Error named 'AbortError' (a DOMException where there is one, as fetch() rejects with). */
+function abortError(message, cause) {
+  const e = typeof DOMException === 'function' ? new DOMException(message, 'AbortError') : Object.assign(new Error(message), { name: 'AbortError' });
+  if (cause !== undefined) {
+    try {
+      Object.defineProperty(e, 'cause', { value: cause, configurable: true, writable: true });
+    } catch {
+      // a frozen DOMException: the cause is only extra detail
+    }
+  }
+  return e;
+}
+
+/** The worker's { name, message } as an Error of the same kind, with the core's message unchanged. */
+function errorFrom({ name, message }) {
+  if (name === 'AbortError') return abortError(message);
+  const Kind = { TypeError, RangeError, SyntaxError }[name] ?? Error;
+  return new Kind(message);
+}
+
+const hardwareThreads = async () => {
+  if (IS_NODE) return (await import('node:os')).availableParallelism?.() ?? 1;
+  return globalThis.navigator?.hardwareConcurrency ?? 1;
+};
+
+/** { build, threads, why }: the build and thread count for `threads` ('auto' or a number) here. */
+async function chooseBuild(threads, build) {
+  if (threads !== 'auto' && (!Number.isInteger(threads) || threads < 1)) {
+    throw new TypeError(`Generator.create: threads must be 'auto' or a positive integer, got ${threads}`);
+  }
+  if (!['auto', 'simd', 'simd-threads'].includes(build)) {
+    throw new TypeError(`Generator.create: build '${build}' must be one of auto, simd, simd-threads`);
+  }
+  const hw = await hardwareThreads();
+  const sab = typeof SharedArrayBuffer === 'function';
+  const isolated = IS_NODE || globalThis.crossOriginIsolated === true;
+  const why = IS_NODE ? 'Node worker thread with SharedArrayBuffer'
+    : isolated && sab ? 'crossOriginIsolated and SharedArrayBuffer available'
+      : !isolated ? 'not crossOriginIsolated (serve the page with COOP/COEP headers for threads)' : 'no SharedArrayBuffer';
+  if (build === 'simd') return { build, threads: 1, why: 'requested build simd' };
+  if (build === 'simd-threads' && !(isolated && sab)) {
+    throw new Error(`Generator.create: build simd-threads needs SharedArrayBuffer: ${why}`);
+  }
+  if (threads === 1 && build === 'auto') return { build: 'simd', threads: 1, why: 'threads: 1 requested' };
+  if (!(isolated && sab)) {
+    const note = threads === 'auto' ? why : `threads: ${threads} requested, but ${why}; using 1`;
+    if (threads !== 'auto') console.warn(`ddpm-wasm Generator: ${note}`);
+    return { build: 'simd', threads: 1, why: note };
+  }
+  const wanted = threads === 'auto' ? Math.min(hw, MAX_THREADS) : threads;
+  const n = Math.max(1, Math.min(wanted, MAX_THREADS));
+  if (n === 1 && build === 'auto') return { build: 'simd', threads: 1, why: `${why}; 1 hardware thread` };
+  let note = build === 'simd-threads' ? `requested build simd-threads (${why})` : why;
+  if (threads === 'auto') note += `; ${n} of ${hw} hardware threads (at most ${MAX_THREADS})`;
+  else if (n < threads) note += `; threads: ${threads} requested, capped at ${MAX_THREADS} (the pthreads the build prestarts)`;
+  return { build: 'simd-threads', threads: n, why: note };
+}
+
+/** Relative URLs resolve against the page here, not against the worker's own URL there. */
+function absolute(location) {
+  if (IS_NODE || location instanceof URL) return String(location);
+  return new URL(location, globalThis.document?.baseURI ?? globalThis.location?.href).href;
+}
+
+function wasmPathsFor(wasmPaths) {
+  if (wasmPaths === undefined || wasmPaths === null) return undefined;
+  if (typeof wasmPaths === 'string' || wasmPaths instanceof URL) return absolute(wasmPaths);
+  if (typeof wasmPaths !== 'object') {
+    throw new TypeError("Generator.create: wasmPaths must be a URL (the folder holding simd/ and simd-threads/) or { 'simd'?: url, 'simd-threads'?: url }");
+  }
+  return Object.fromEntries(Object.entries(wasmPaths).map(([k, v]) => [k, absolute(v)]));
+}
+
+const isBlob = (x) => typeof Blob === 'function' && x instanceof Blob;
+
+/** The model option as the worker's init message carries it. */
+function modelMessage(model) {
+  if (typeof model === 'string' || model instanceof URL) return { kind: 'location', location: absolute(model) };
+  if (model === null || typeof model !== 'object') {
+    throw new TypeError('Generator.create: model must be a URL or directory, { config, weights }, a FileList/File[] of a ' +
+                        'diffusers folder, or a { path: contents } map of one');
+  }
+  if ('weights' in model && 'config' in model) {
+    const weights = model.weights;
+    if (!(ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer || isBlob(weights))) {
+      throw new TypeError('Generator.create: model.weights must be the bytes of diffusion_pytorch_model.safetensors');
+    }
+    return { kind: 'bytes', config: model.config, weights, schedulerConfig: model.schedulerConfig ?? null };
+  }
+  // A FileList or File[] (a dropped or picked folder), or a { path: contents } map (Trainer.exportPipeline()).
+  let files = model;
+  if (typeof model[Symbol.iterator] === 'function' && !(model instanceof Map)) {
+    files = Array.from(model);
+    if (!files.every(isBlob)) throw new TypeError('Generator.create: model files must be File objects (a FileList or File[])');
+    // A File's relative path does not survive postMessage in every browser: send it along.
+    files = Object.fromEntries(files.map((f) => [f.webkitRelativePath || f.name, f]));
+  }
+  return { kind: 'files', files };
+}
+
+function checkGenerateOptions(o) {
+  if (o === null || typeof o !== 'object') throw new TypeError('generate: options must be an object');
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError('generate: onProgress must be a function');
+  if (o.signal !== undefined && o.signal !== null && (typeof o.signal.aborted !== 'boolean' || typeof o.signal.addEventListener !== 'function')) {
+    throw new TypeError('generate: signal must be an AbortSignal');
+  }
+  if (o.scheduler !== undefined && !SCHEDULERS.includes(o.scheduler)) {
+    throw new Error(`generate: scheduler '${o.scheduler}' must be one of ${SCHEDULERS.join(', ')}`);
+  }
+  const options = {};
+  for (const key of ['numImages', 'steps', 'scheduler', 'eta', 'seed', 'guidanceScale']) {
+    if (o[key] !== undefined) options[key] = o[key];
+  }
+  if (o.classLabels !== undefined && o.classLabels !== null) {
+    options.classLabels = typeof o.classLabels === 'number' ? [o.classLabels] : Array.from(o.classLabels, Number);
+  }
+  if (o.latents !== undefined && o.latents !== null) {
+    const t = Tensor.from(o.latents, 'generate: latents');
+    options.latents = { data: t.data.slice(), shape: t.shape };  // a copy: the caller's buffer stays theirs
+  }
+  return options;
+}
+
+/** A browser module Worker or a Node worker_threads Worker behind one small interface. */
+async function startWorker() {
+  if (IS_NODE) {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(new URL('./worker.js', import.meta.url));
+    return {
+      post: (m, transfer) => w.postMessage(m, transfer),
+      onMessage: (fn) => w.on('message', fn),
+      onFailure: (fn) => {
+        w.on('error', (e) => fn(e));
+        w.on('exit', (code) => fn(new Error(`the Generator's worker exited (code ${code})`)));
+        w.on('messageerror', (e) => fn(e));
+      },
+      terminate: () => w.terminate(),
+      ref: () => w.ref(),
+      unref: () => w.unref(),
+    };
+  }
+  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  return {
+    post: (m, transfer) => w.postMessage(m, transfer),
+    onMessage: (fn) => w.addEventListener('message', (e) => fn(e.data)),
+    onFailure: (fn) => {
+      w.addEventListener('error', (e) => {
+        e.preventDefault?.();
+        fn(new Error(`the Generator's worker failed: ${e.message || 'could not load web/src/worker.js'}`));
+      });
+      w.addEventListener('messageerror', () => fn(new Error("the Generator's worker sent a message that could not be read")));
+    },
+    terminate: () => w.terminate(),
+    ref: () => {},
+    unref: () => {},
+  };
+}
+
+export class Generator {
+  #worker = null;
+  #nextId = 1;
+  #pending = new Map();   // id -> { resolve, reject, onProgress }
+  #queue = Promise.resolve();
+  #control = null;        // Int32Array over a SharedArrayBuffer, or null: then cancelling restarts the worker
+  #init = null;           // the init payload, to start a fresh worker after a cancel without SharedArrayBuffer
+  #restarting = null;     // the fresh worker's init, which the next request waits for
+  #broken = null;         // an Error once the worker died or the generator was disposed
+
+  static #token = Symbol('Generator');
+
+  /** Not for use: `await Generator.create({ model })`. */
+  constructor(token) {
+    if (token !== Generator.#token) throw new TypeError('use `await Generator.create({ model })`');
+    /** { build, threads, why, simd, version, node, cancel }, frozen. */
+    this.info = null;
+    /** The model's UNet2DModelInfo (sampleSize, inChannels, numClassEmbeds, nullClassIndex, ...). */
+    this.modelInfo = null;
+    /** The model's config.json with defaults filled in. */
+    this.config = null;
+    /** The pipeline's scheduler_config.json, or null (a UNet folder: diffusers' DDPMScheduler defaults). */
+    this.schedulerConfig = null;
+  }
+
+  /**
+   * Starts a Worker, loads the wasm build that fits `threads` there, and the model into it.
+   * model: a URL or (Node) directory of a diffusers pipeline or UNet folder; { config, weights, schedulerConfig? };
+   * a FileList/File[] of a dropped or picked diffusers folder; or a { path: contents } map of one
+   * (Trainer.exportPipeline()'s result). threads: 'auto' (default) or a number. wasmPaths: the folder holding
+   * the builds (simd/, simd-threads/), if not the package's dist/.
+   */
+  static async create(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('Generator.create: expected { model, threads?, wasmPaths? }');
+    if (options.model === undefined || options.model === null) throw new TypeError('Generator.create: model is required');
+    const model = modelMessage(options.model);
+    const choice = await chooseBuild(options.threads ?? 'auto', options.build ?? 'auto');
+    const gen = new Generator(Generator.#token);
+    const control = typeof SharedArrayBuffer === 'function' && (IS_NODE || globalThis.crossOriginIsolated === true)
+      ? new SharedArrayBuffer(4) : null;
+    gen.#control = control && new Int32Array(control);
+    gen.#init = { build: choice.build, why: choice.why, threads: choice.threads, wasmPaths: wasmPathsFor(options.wasmPaths),
+                  model, control };
+    try {
+      const r = await gen.#start();
+      gen.info = Object.freeze({ ...r.info, cancel: control ? 'flag' : 'restart' });
+      gen.modelInfo = r.modelInfo;
+      gen.config = r.config;
+      gen.schedulerConfig = r.schedulerConfig;
+    } catch (e) {
+      await gen.dispose();
+      throw e;
+    }
+    return gen;
+  }
+
+  /** A new worker with the model loaded (the init payload is copied, so a restart can send it again). */
+  async #start() {
+    const worker = await startWorker();
+    this.#worker = worker;
+    worker.onMessage((m) => this.#onMessage(worker, m));
+    worker.onFailure((e) => this.#onFailure(worker, e));
+    return this.#request('init', this.#init).promise;
+  }
+
+  #onMessage(worker, { id, type, payload }) {
+    if (worker !== this.#worker) return;  // a worker already replaced or terminated
+    const p = this.#pending.get(id);
+    if (!p) return;
+    if (type === 'progress') {
+      p.onProgress?.(payload);
+      return;
+    }
+    this.#settle(id);
+    if (type === 'result') p.resolve(payload);
+    else p.reject(errorFrom(payload));
+  }
+
+  #onFailure(worker, error) {
+    if (worker !== this.#worker) return;
+    this.#broken ??= error instanceof Error ? error : new Error(String(error?.message ?? error));
+    for (const [id, p] of this.#pending) {
+      this.#settle(id);
+      p.reject(this.#broken);
+    }
+  }
+
+  #settle(id) {
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#worker?.unref();  // Node: an idle Generator does not keep the process alive
+  }
+
+  /** Posts one request; { id, promise } of its result. */
+  #request(type, payload, { onProgress } = {}) {
+    const id = this.#nextId++;
+    const promise = new Promise((resolve, reject) => {
+      if (this.#broken) {
+        reject(this.#broken);
+        return;
+      }
+      this.#pending.set(id, { resolve, reject, onProgress });
+      this.#worker.ref();
+      try {
+        this.#worker.post({ id, type, payload });
+      } catch (e) {
+        this.#settle(id);
+        reject(e);
+      }
+    });
+    return { id, promise };
+  }
+
+  /** Stops request `id`: through the shared flag (at the end of the current step), else by a new worker. */
+  #cancel(id, message) {
+    if (!this.#pending.has(id)) return;
+    if (this.#control) {
+      Atomics.store(this.#control, 0, id);
+      return;
+    }
+    const p = this.#pending.get(id);
+    const old = this.#worker;
+    this.#worker = null;
+    this.#settle(id);
+    p.reject(abortError(`${message} (the worker was restarted: without SharedArrayBuffer it cannot be stopped in place)`));
+    old.terminate();
+    this.#restarting = this.#start().then(() => undefined, (e) => {
+      this.#broken ??= new Error(`restarting the Generator's worker failed: ${e.message}`);
+    });
+  }
+
+  /** Runs `task` when every earlier request is done; a signal that aborts before then rejects right away. */
+  #enqueue(task, signal) {
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const early = () => {
+        if (!started) reject(abortError('generate was aborted while queued', signal.reason));
+      };
+      signal?.addEventListener('abort', early, { once: true });
+      this.#queue = this.#queue.then(async () => {
+        started = true;
+        signal?.removeEventListener('abort', early);
+        if (signal?.aborted) {
+          reject(abortError('generate was aborted before it started', signal.reason));
+          return;
+        }
+        try {
+          if (this.#restarting) await this.#restarting;
+          if (this.#broken?.disposed) throw abortError('the Generator was disposed');
+          if (this.#broken) throw this.#broken;
+          resolve(await task());
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+  }
+
+  /**
+   * Generates images (requests run one at a time, in call order). Options as sample(): numImages (1), steps
+   * (50 ddim, 1000 ddpm, 20 dpmpp), scheduler ('ddim'), eta, seed (0), classLabels, guidanceScale (1; > 1 mixes
+   * in the model's null class, config null_class_index), latents. onProgress({ step, total, timestep, preview,
+   * elapsedMs }) after each step (preview: the predicted x0). signal: an AbortSignal; aborting stops the run
+   * within one step and rejects with an AbortError.
+   * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>} images: x0 NCHW in [-1, 1]
+   */
+  generate(options = {}) {
+    let opts;
+    try {
+      opts = checkGenerateOptions(options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const { signal, onProgress } = options;
+    return this.#enqueue(async () => {
+      let thrown = null;
+      let aborted = false;
+      let step = 0;
+      let total = 0;
+      const { id, promise } = this.#request('generate', { options: opts, progress: !!onProgress }, {
+        onProgress: (p) => {
+          ({ step, total } = p);
+          if (aborted || thrown) return;
+          try {
+            onProgress?.({ step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
+                           preview: new Tensor(p.preview.data, p.preview.shape) });
+          } catch (e) {
+            thrown = { error: e };
+            this.#cancel(id, `onProgress threw at step ${step}`);
+          }
+        },
+      });
+      const onAbort = () => {
+        aborted = true;
+        this.#cancel(id, `generate was aborted after step ${step}${total ? ` of ${total}` : ''}`);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const r = await promise;
+        if (thrown) throw thrown.error;
+        if (aborted) throw abortError(`generate was aborted (it finished step ${r.steps} of ${r.steps} first)`, signal.reason);
+        return { images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
+                 msPerStep: r.totalMs / r.steps };
+      } catch (e) {
+        if (thrown) throw thrown.error;
+        if (aborted && e.name === 'AbortError') {
+          throw abortError(e.message.startsWith('generate was aborted') ? e.message : `generate was aborted (${e.message})`, signal.reason);
+        }
+        throw e;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    }, signal);
+  }
+
+  /** The worker's wasm memory: { heapBytes, mallocBytes } (after earlier requests finish). */
+  memoryUsage() {
+    return this.#enqueue(() => this.#request('memory', {}).promise);
+  }
+
+  /** Terminates the worker, which frees all its memory. Requests in flight or queued reject with an AbortError. */
+  async dispose() {
+    if (this.#broken?.disposed) return;
+    const disposed = Object.assign(new Error('the Generator was disposed'), { disposed: true });
+    this.#broken = disposed;
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.reject(abortError('the Generator was disposed'));
+    }
+    const w = this.#worker;
+    this.#worker = null;
+    await w?.terminate();
+  }
+}
+
+if (typeof Symbol.asyncDispose === 'symbol') {
+  Generator.prototype[Symbol.asyncDispose] = function asyncDispose() {
+    return this.dispose();
+  };
+}
