@@ -1,4 +1,6 @@
 // Types for ddpm-wasm (ESM). Tensors are row-major, NCHW for images, as in PyTorch.
+// The image helpers and Generator's model sources name DOM types (ImageData, canvases, File, Blob).
+/// <reference lib="dom" />
 
 /** `{ data: Float32Array, shape: number[] }`; plain objects of this shape are accepted everywhere. */
 export interface TensorLike {
@@ -18,11 +20,16 @@ export declare class Tensor implements TensorLike {
 
 export type Build = 'simd' | 'simd-threads';
 
+/** The folder holding `simd/` and `simd-threads/`, or a folder per build. */
+export type WasmPaths = string | URL | { [build in Build]?: string | URL };
+
 export interface ReadyOptions {
   /** Which wasm build to load. `auto` (default): simd-threads in a cross-origin isolated browser, else simd. */
   build?: 'auto' | Build;
-  /** Browser only: the URL folder holding ddpm.wasm (and ddpm.worker.js), if not beside ddpm.mjs. */
-  wasmPaths?: string;
+  /** Where the builds are, if not in the package's dist/: the folder holding `simd/` and `simd-threads/` (a copy of
+   *  dist/), or each build's own folder (holding ddpm.mjs, ddpm.wasm and ddpm.worker.js). A URL (relative to the
+   *  page) in browsers; a directory or file: URL in Node. */
+  wasmPaths?: WasmPaths;
 }
 
 export interface Info {
@@ -317,3 +324,140 @@ export declare class Trainer {
   exportPipeline(): PipelineFiles;
   dispose(): void;
 }
+
+// ---- High level: Generator (the engine in a Worker) ----
+
+/** A diffusers folder given as files: relative path -> contents (e.g. Trainer.exportPipeline()'s result). */
+export type ModelFileMap = Record<string, string | Uint8Array | ArrayBuffer | ArrayBufferView | Blob>;
+
+/** config.json and the weights' bytes (and optionally the scheduler_config.json to sample with). */
+export interface ModelBytes {
+  config: UNet2DConfig | string;
+  weights: Uint8Array | ArrayBufferView | ArrayBuffer | Blob;
+  schedulerConfig?: SchedulerConfig | string | null;
+}
+
+/**
+ * A diffusers pipeline or UNet folder: a URL (relative to the page in browsers) or, in Node, a directory; its files
+ * (a FileList or File[] from a folder picker or a drop: found by relative path, e.g. `x/unet/config.json`);
+ * a { path: contents } map; or the bytes.
+ */
+export type ModelSource = string | URL | ModelBytes | ModelFileMap | PipelineFiles | Map<string, ModelFileMap[string]> |
+  Iterable<File> | ArrayLike<File>;
+
+export interface GeneratorOptions {
+  model: ModelSource;
+  /** 'auto' (default): the threaded build with up to 2 threads where SharedArrayBuffer works (a cross-origin isolated
+   *  page, Node), else the single-thread build; info.why says which and why. 1: the single-thread build. */
+  threads?: number | 'auto';
+  /** Force a build; 'simd-threads' where SharedArrayBuffer is missing rejects. Default 'auto'. */
+  build?: 'auto' | Build;
+  /** Where the builds are, if not the package's dist/ (beside web/src/ by default). */
+  wasmPaths?: WasmPaths;
+}
+
+export interface GeneratorInfo {
+  build: Build;
+  /** Threads of the model's pool. */
+  threads: number;
+  /** Why this build and thread count, e.g. 'crossOriginIsolated and SharedArrayBuffer available; 2 of 8 hardware
+   *  threads (at most 2)' or 'not crossOriginIsolated (serve the page with COOP/COEP headers for threads)'. */
+  why: string;
+  simd: string;
+  version: string;
+  node: boolean;
+  /** How a run is stopped: 'flag' (a SharedArrayBuffer flag read after every step), or 'restart' (no
+   *  SharedArrayBuffer: the worker is terminated and a new one loads the model again). */
+  cancel: 'flag' | 'restart';
+}
+
+export interface GenerateProgress {
+  /** 1-based. */
+  step: number;
+  total: number;
+  timestep: number;
+  /** The model's current prediction of x0, [numImages, C, H, W] in [-1, 1]. */
+  preview: Tensor;
+  /** Milliseconds since the run started (in the worker). */
+  elapsedMs: number;
+}
+
+export interface GenerateOptions {
+  /** Default 1. */
+  numImages?: number;
+  /** Default: 1000 for ddpm, 50 for ddim, 20 for dpmpp. */
+  steps?: number;
+  /** Default 'ddim'. */
+  scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
+  /** DDIM's noise weight (0 = deterministic). */
+  eta?: number;
+  /** Seed of the initial noise and the schedulers' noise; the same images in every build. Default 0. */
+  seed?: number;
+  /** One for all images or one per image; required by class-conditional models. */
+  classLabels?: number | ArrayLike<number>;
+  /** Classifier-free guidance weight (1 = off, the default); > 1 mixes in the model's null class (config
+   *  null_class_index). */
+  guidanceScale?: number;
+  /** x_T [numImages, C, H, W] instead of seeded noise (copied). */
+  latents?: TensorLike;
+  /** After every step, on the calling thread. An exception stops the run and rejects generate() with it. */
+  onProgress?: (progress: GenerateProgress) => void;
+  /** Aborting stops the run within one step; generate() then rejects with an AbortError (a DOMException). */
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  /** x0 [numImages, C, H, W], typically in [-1, 1]: see toImageData, toCanvas, toPNG. */
+  images: Tensor;
+  steps: number;
+  totalMs: number;
+  msPerStep: number;
+}
+
+/** Sampling in a Worker (a module Worker in browsers, a worker_threads Worker in Node). */
+export declare class Generator {
+  private constructor();
+  /** Starts the worker and loads the build and the model; rejects with the loader's or the core's message. */
+  static create(options: GeneratorOptions): Promise<Generator>;
+  readonly info: GeneratorInfo;
+  readonly modelInfo: UNet2DModelInfo;
+  /** The model's config.json, defaults filled in. */
+  readonly config: UNet2DConfig;
+  /** The pipeline's scheduler_config.json; null for a UNet folder (then diffusers' DDPMScheduler defaults). */
+  readonly schedulerConfig: SchedulerConfig | null;
+  /** Requests run one at a time, in call order. Bad requests reject with an Error carrying the core's message. */
+  generate(options?: GenerateOptions): Promise<GenerateResult>;
+  /** The worker's wasm memory, after the requests before it. */
+  memoryUsage(): Promise<{ heapBytes: number; mallocBytes: number }>;
+  /** Terminates the worker (freeing its memory); running and queued requests reject with an AbortError. */
+  dispose(): Promise<void>;
+}
+
+/** What toImageData returns where ImageData does not exist (Node). */
+export interface ImageDataLike {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
+}
+
+/** RGBA pixels of image `index` (default 0) of an NCHW tensor (C = 1, 3 or 4) in [-1, 1], mapped as diffusers
+ *  does: round(clamp(x / 2 + 0.5, 0, 1) * 255). An ImageData where there is one, else a plain object. */
+export declare function toImageData(tensor: TensorLike, index?: number): ImageData | ImageDataLike;
+
+/** Draws image `index` into `canvas` (resized to the image), or into a new canvas; returns the canvas. */
+export declare function toCanvas<C extends HTMLCanvasElement | OffscreenCanvas = HTMLCanvasElement>(
+  tensor: TensorLike, index?: number, canvas?: C): C;
+
+export interface PNGOptions {
+  /** One image; without it, all images tiled into a grid. */
+  index?: number;
+  /** Grid columns; default ceil(sqrt(N)). */
+  cols?: number;
+  /** Pixels between and around the tiles; default 0. */
+  padding?: number;
+  /** Padding colour, 0..255; default 0. */
+  padValue?: number;
+}
+
+/** A PNG file (8-bit gray, RGB or RGBA; uncompressed deflate) of one image or a grid of all of them. */
+export declare function toPNG(tensor: TensorLike, options?: PNGOptions): Uint8Array;

@@ -1,8 +1,9 @@
 // Compiled by tests/js/types.test.js with tsc --noEmit: the README's usage must type-check against
 // web/index.d.ts, and misuse must not.
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, info, memoryUsage, ready, sample, Tensor, Trainer,
-         UNet2DModel, version } from 'ddpm-wasm';
-import type { Info, PipelineFiles, SampleProgress, StepResult, TensorLike, UNet2DModelInfo } from 'ddpm-wasm';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, memoryUsage, ready, sample, Tensor,
+         toCanvas, toImageData, toPNG, Trainer, UNet2DModel, version } from 'ddpm-wasm';
+import type { GenerateProgress, GenerateResult, GeneratorInfo, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
+              UNet2DModelInfo } from 'ddpm-wasm';
 
 const loaded: Info = await ready({ build: 'auto' });
 const build: 'simd' | 'simd-threads' = loaded.build;
@@ -46,6 +47,35 @@ trainer.dispose();
 unet.dispose();
 unet2.dispose();
 
+// The README's Generator example.
+const gen = await Generator.create({ model: 'models/fashion-mnist', threads: 'auto', wasmPaths: '/assets/ddpm/' });
+const genInfo: GeneratorInfo = gen.info;
+const cancelBy: 'flag' | 'restart' = gen.info.cancel;
+const controller = new AbortController();
+const result: GenerateResult = await gen.generate({ numImages: 4, steps: 20, scheduler: 'ddim', eta: 0, seed: 1,
+  classLabels: [3], guidanceScale: 2, latents: x0, signal: controller.signal,
+  onProgress: ({ step, total, preview, elapsedMs }: GenerateProgress) => { void [step / total, preview.shape, elapsedMs]; } });
+const generated: Tensor = result.images;
+const png: Uint8Array = toPNG(generated, { cols: 2, padding: 1 });
+const one: Uint8Array = toPNG(generated, { index: 0 });
+const pixels: Uint8ClampedArray = toImageData(generated, 1).data;
+const canvas: HTMLCanvasElement = toCanvas(generated, 0);
+const offscreen: OffscreenCanvas = toCanvas(generated, 0, new OffscreenCanvas(32, 32));
+const nullIndex: number | null = gen.modelInfo.nullClassIndex;
+const heapNow: number = (await gen.memoryUsage()).heapBytes;
+await Generator.create({ model: files, threads: 1 });                       // Trainer.exportPipeline()'s files
+await Generator.create({ model: { config: { sample_size: 32 }, weights: new Uint8Array(8) }, wasmPaths: { simd: '/s/' } });
+await Generator.create({ model: [new File([], 'config.json')] });
+await gen.dispose();
+// @ts-expect-error: Generator has no public constructor
+new Generator();
+// @ts-expect-error: threads is a number or 'auto'
+await Generator.create({ model: 'm', threads: 'max' });
+// @ts-expect-error: generate's scheduler names are ddpm, ddim and dpmpp
+await gen.generate({ scheduler: 'euler' });
+// @ts-expect-error: info is read-only
+gen.info = genInfo;
+
 // @ts-expect-error: the scheduler names are ddpm, ddim and dpmpp
 sample(unet, {}, { scheduler: 'euler' });
 // @ts-expect-error: exportPipeline's weights are bytes, not text
@@ -60,4 +90,4 @@ DDPMScheduler.fromConfig({ beta_schedule: 1 });
 s.step(x0, 1, x0, { eta: 'high' });
 
 export { build, why, v, heap, betas, prev, vel, unetInfo, nullClass, eps, images, loss, gradNorm, inputGradient, convIn, ema,
-         weights, wrong };
+         weights, wrong, cancelBy, png, one, pixels, canvas, offscreen, nullIndex, heapNow };
