@@ -2,7 +2,7 @@
 // the package has no dependencies), and import it by name in Node.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -91,4 +91,23 @@ test('the ddpm-wasm bin is installed and runs the CLI on the wasm build', () => 
   const out = execFileSync(bin, ['info', '--model', referencePath('unet_cond')],
                            { cwd: join(work, 'app'), encoding: 'utf8', timeout: 60000 });
   assert.match(out, /UNet2DModel, 1 -> 1 channels/);
+});
+
+test("the README's Generator example runs as written, its worker loaded from node_modules", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.split('## JavaScript')[1].matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
+  const example = blocks.find((b) => b.includes('Generator.create'));
+  assert.ok(example, 'README.md has a ```js block with Generator.create under ## JavaScript');
+  const app = join(work, 'app');
+  try {
+    symlinkSync(join(ROOT, 'models'), join(app, 'models'));
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+  }
+  const [build, threads] = runInApp(example.replace(/console\.log\((.*)\);/, 'process.stdout.write(JSON.stringify([$1]));'));
+  assert.equal(build, 'simd-threads');
+  assert.ok(threads >= 1);
+  const png = readFileSync(join(app, 'samples.png'));
+  assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
+  assert.equal(png.readUInt32BE(16), 64);  // 2x2 grid of 32x32
 });
