@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: serves the demo page (web/demo/) and the package it loads (web/src, dist/) on
-// http://127.0.0.1:8080 with the COOP/COEP headers that make the page cross-origin isolated, so the
-// threaded wasm build (SharedArrayBuffer) can run. Options: --port N, --host H.
+// `npm start`: serves the demo page (web/demo/), the package it loads (web/src, dist/) and the shipped
+// models (models/) on http://127.0.0.1:8080 with the COOP/COEP headers that make the page cross-origin
+// isolated, so the threaded wasm build (SharedArrayBuffer) can run. Options: --port N, --host H, and
+// --no-isolation (no COOP/COEP: the page then gets the single-thread build, as on a plain static host).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -12,19 +13,21 @@ const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] : def);
 const port = Number(opt('--port', process.env.PORT ?? 8080));
 const host = opt('--host', '127.0.0.1');
+const isolate = !args.includes('--no-isolation');
 
 // Only these folders are served; everything else (sources, build/) is 404.
-const PUBLIC = ['web', 'dist'];
+const PUBLIC = ['web', 'dist', 'models'];
 const MIME = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.wasm': 'application/wasm', '.png': 'image/png',
   '.svg': 'image/svg+xml', '.ts': 'text/plain; charset=utf-8', '.safetensors': 'application/octet-stream',
+  '.md': 'text/markdown; charset=utf-8', '.csv': 'text/csv; charset=utf-8',
 };
-const ISOLATION = {
+const ISOLATION = isolate ? {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
-};
+} : {};
 
 function resolvePath(urlPath) {
   const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
