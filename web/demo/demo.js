@@ -1,4 +1,4 @@
-// Demo page: the schedulers of ddpm-wasm, live. Plots each β schedule, noises a generated image with
+// The Schedulers tab of the demo page: the schedulers of ddpm-wasm, live, on the page's own thread. Plots each β schedule, noises a generated image with
 // addNoise at a chosen t, and runs 50 DDIM steps back from pure noise with an "oracle" ε (computed from
 // the known x0), which must land on x0 exactly: a visible check of step().
 import { DDIMScheduler, DDPMScheduler, ready, Tensor } from '../src/index.js';
