@@ -1,9 +1,10 @@
 // The demo page in headless Chromium, served by tools/serve.mjs: the COOP/COEP headers must make the page
-// cross-origin isolated so that the threaded build loads, and the schedulers must run in the browser.
-// Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
+// cross-origin isolated so that the threaded build loads; the Generate tab (Generator in a module Worker) must
+// make image-like pictures, cancel, and keep wasm memory bounded; the schedulers must run in the browser.
+// Screenshots go to test-results/. Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -18,35 +19,90 @@ try {
 }
 const skip = !chromium ? 'playwright-core is not installed (npm ci)' : !existsSync(CHROMIUM) ? `${CHROMIUM} missing` : false;
 
+const RESULTS = join(ROOT, 'test-results');
 let server;
+let plainServer;  // without COOP/COEP: the page is not cross-origin isolated
 let baseUrl;
+let plainUrl;
 let browser;
 
-before(async () => {
-  if (skip) return;
-  server = spawn(process.execPath, [join(ROOT, 'tools/serve.mjs'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  baseUrl = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (d) => {
+function serve(...args) {
+  const child = spawn(process.execPath, [join(ROOT, 'tools/serve.mjs'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
       const m = /http:\/\/[^\s]+/.exec(String(d));
       if (m) resolve(m[0]);
     });
-    server.on('exit', (code) => reject(new Error(`serve.mjs exited (${code})`)));
+    child.on('exit', (code) => reject(new Error(`serve.mjs exited (${code})`)));
   });
+  return { child, url };
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(RESULTS, { recursive: true });
+  const a = serve();
+  const b = serve('--no-isolation');
+  server = a.child;
+  plainServer = b.child;
+  [baseUrl, plainUrl] = await Promise.all([a.url, b.url]);
   browser = await chromium.launch({ executablePath: CHROMIUM });
 });
 
 after(async () => {
   await browser?.close();
   server?.kill();
+  plainServer?.kill();
 });
 
-test('the demo page loads the threaded build and runs the schedulers', { skip, timeout: 60000 }, async () => {
-  const page = await browser.newPage();
+/** A page of the demo that records page errors and console errors in `problems`. */
+async function demoPage(url, viewport = { width: 1100, height: 900 }) {
+  const page = await browser.newPage({ viewport });
   const problems = [];
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  const response = await page.goto(baseUrl);
+  const response = await page.goto(url);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('gen-grid').dataset.state), null,
+                             { timeout: 30000 });
+  assert.equal(await page.textContent('#gen-error'), '');
+  return { page, problems, response };
+}
+
+const state = (page) => page.evaluate(() => document.getElementById('gen-grid').dataset.state);
+const waitState = (page, states, timeout = 30000) =>
+  page.waitForFunction((s) => s.includes(document.getElementById('gen-grid').dataset.state), states, { timeout });
+
+/** Pixel statistics of the grid's canvases: per image mean and standard deviation of the gray level, range, alpha. */
+const gridStats = (page) => page.evaluate(() => [...document.querySelectorAll('#gen-grid canvas')].map((c) => {
+  const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+  let sum = 0;
+  let sq = 0;
+  let min = 255;
+  let max = 0;
+  let opaque = true;
+  const n = data.length / 4;
+  for (let i = 0; i < data.length; i += 4) {
+    sum += data[i];
+    sq += data[i] * data[i];
+    min = Math.min(min, data[i]);
+    max = Math.max(max, data[i]);
+    opaque &&= data[i + 3] === 255 && data[i] === data[i + 1] && data[i] === data[i + 2];
+  }
+  const mean = sum / n;
+  return { mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)), min, max, opaque, width: c.width, height: c.height };
+}));
+
+async function setForm(page, values) {
+  for (const [id, value] of Object.entries(values)) {
+    if (id === 'gen-class' || id === 'gen-scheduler') await page.selectOption(`#${id}`, value);
+    else await page.fill(`#${id}`, String(value));
+  }
+}
+
+test('the demo page loads the threaded build and runs the schedulers', { skip, timeout: 60000 }, async () => {
+  const { page, problems, response } = await demoPage(baseUrl);
   assert.equal(response.headers()['cross-origin-embedder-policy'], 'require-corp');
+  await page.click('#tab-schedulers');
   await page.waitForFunction(() => document.getElementById('info').textContent !== 'loading…');
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
   const info = await page.textContent('#info');
@@ -61,15 +117,145 @@ test('the demo page loads the threaded build and runs the schedulers', { skip, t
   const err = Number(/max \|x − x0\| = ([^,]+),/.exec(caption)?.[1]);
   // 50 deterministic DDIM steps fed the exact ε return to x0 up to float32 rounding.
   assert.ok(err < 1e-5, caption);
+  await page.screenshot({ path: join(RESULTS, 'demo-schedulers.png'), fullPage: true });
   assert.deepEqual(problems, []);
+  await page.close();
 });
 
-test('the server sends wasm and module MIME types and serves nothing outside web/ and dist/', { skip }, async () => {
+test('Generate: the threaded build in a Worker makes a batch of image-like pictures, filled in live', { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(baseUrl);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  const info = await page.textContent('#gen-info');
+  assert.match(info, /Generator: build simd-threads, \d threads? \(crossOriginIsolated/);
+  assert.match(info, /cancel by flag/);
+  assert.equal(await page.locator('#gen-class option').count(), 11);  // all + the 10 garments
+  assert.equal(await page.inputValue('#gen-guidance'), '2');
+  await setForm(page, { 'gen-steps': 4, 'gen-batch': 6, 'gen-seed': 7, 'gen-class': 'all' });
+  // Record what the grid shows at each step: the previews must fill it in before the run ends.
+  await page.evaluate(() => {
+    globalThis.seenSteps = [];
+    new MutationObserver(() => {
+      const m = /^Step (\d+) of (\d+) · (\d+) ms\/step · simd-threads/.exec(document.getElementById('gen-status').textContent);
+      if (!m) return;
+      const c = document.querySelector('#gen-grid canvas');
+      const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      globalThis.seenSteps.push({ step: Number(m[1]), total: Number(m[2]), drawn: px.some((v, i) => i % 4 === 3 && v === 255) });
+    }).observe(document.getElementById('gen-status'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.equal(await page.textContent('#gen-error'), '');
+  assert.match(await page.textContent('#gen-status'), /^Done: 6 images, 4 ddim steps, \d+ ms\/step .* simd-threads/);
+  const seen = await page.evaluate(() => globalThis.seenSteps);
+  assert.deepEqual(seen.map((s) => s.step), [1, 2, 3, 4]);
+  assert.ok(seen.every((s) => s.drawn), 'every preview was drawn');
+  const stats = await gridStats(page);
+  assert.equal(stats.length, 6);
+  for (const s of stats) {
+    assert.deepEqual([s.width, s.height, s.opaque], [32, 32, true]);
+    assert.ok(s.std > 5, `an image is (nearly) constant: ${JSON.stringify(s)}`);
+    assert.ok(s.mean > 5 && s.mean < 250, `an image is blank: ${JSON.stringify(s)}`);
+    assert.ok(s.max > s.min + 30, `an image has no contrast: ${JSON.stringify(s)}`);
+  }
+  assert.equal(await page.isEnabled('#gen-save'), true);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#gen-save')]);
+  assert.match(download.suggestedFilename(), /^ddpm-fashion-mnist-seed7\.png$/);
+  await page.screenshot({ path: join(RESULTS, 'demo-generate.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Generate: Cancel and Esc stop a run within a step, the next run works, and 20 cycles keep memory bounded',
+     { skip, timeout: 90000 }, async () => {
+  const { page, problems } = await demoPage(baseUrl);
+  await setForm(page, { 'gen-steps': 500, 'gen-batch': 4, 'gen-scheduler': 'ddpm' });
+  const cycle = async (how) => {
+    await page.click('#gen-run');
+    await page.waitForFunction(() => /^Step [1-9]/.test(document.getElementById('gen-status').textContent));
+    if (how === 'esc') await page.keyboard.press('Escape');
+    else await page.click('#gen-cancel');
+    await waitState(page, ['cancelled', 'error'], 10000);
+    const status = await page.textContent('#gen-status');
+    assert.match(status, /^Cancelled after step \d+\.$/);
+    return Number(/step (\d+)/.exec(status)[1]);
+  };
+  const memory = () => page.evaluate(() => globalThis.ddpmDemo.generator.memoryUsage());
+  const stoppedAt = await cycle('button');
+  assert.ok(stoppedAt < 20, `stopped after step ${stoppedAt} of 500`);
+  await cycle('esc');
+  const start = await memory();
+  for (let i = 0; i < 20; ++i) await cycle(i % 2 ? 'esc' : 'button');
+  const end = await memory();
+  assert.equal(end.mallocBytes, start.mallocBytes, 'cancelled runs gave their memory back');
+  assert.equal(end.heapBytes, start.heapBytes, 'the wasm heap did not grow');
+  // Still usable, from the keyboard: Enter in a field submits the form.
+  await setForm(page, { 'gen-steps': 2, 'gen-scheduler': 'dpmpp', 'gen-class': '8' });
+  await page.focus('#gen-steps');
+  await page.keyboard.press('Enter');
+  await waitState(page, ['done', 'error']);
+  assert.match(await page.textContent('#gen-status'), /^Done: 4 images, 2 dpmpp steps/);
+  assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)), Array(4).fill('Bag'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Generate without cross-origin isolation: the single-thread build says why, and cancelling restarts the worker',
+     { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(plainUrl);
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
+  assert.match(await page.textContent('#gen-info'), /build simd, 1 thread \(not crossOriginIsolated .*\); cancel by restart/);
+  await setForm(page, { 'gen-steps': 300, 'gen-batch': 2 });
+  await page.click('#gen-run');
+  await page.waitForFunction(() => /^Step [1-9]/.test(document.getElementById('gen-status').textContent));
+  await page.click('#gen-cancel');
+  await waitState(page, ['cancelled', 'error'], 10000);
+  await setForm(page, { 'gen-steps': 2 });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.match(await page.textContent('#gen-status'), /^Done: 2 images, 2 ddim steps, .* simd, 1 thread$/);
+  assert.ok((await gridStats(page)).every((s) => s.std > 5));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the demo is usable at phone width, from the keyboard, and loads a model folder the user picks', { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(baseUrl, { width: 390, height: 844 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
+  // Tabs: arrow keys move between them.
+  await page.focus('#tab-generate');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.getAttribute('#tab-schedulers', 'aria-selected'), 'true');
+  assert.equal(await page.isVisible('#plot-betas'), true);
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'schedulers fit');
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.isVisible('#gen-run'), true);
+  // A diffusers folder from the file picker (<input webkitdirectory>): found by relative path.
+  await page.setInputFiles('#gen-folder', join(ROOT, 'models/fashion-mnist'));
+  await waitState(page, ['ready', 'error']);
+  assert.equal(await page.textContent('#gen-error'), '');
+  await setForm(page, { 'gen-steps': 3, 'gen-batch': 4, 'gen-class': '1' });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.match(await page.textContent('#gen-status'), /^Done: 4 images/);
+  await page.screenshot({ path: join(RESULTS, 'demo-generate-phone.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the server sends wasm, module, JSON and safetensors MIME types and serves nothing outside web/, dist/ and models/', { skip }, async () => {
   const wasm = await fetch(new URL('/dist/simd/ddpm.wasm', baseUrl));
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   assert.equal(wasm.headers.get('cross-origin-opener-policy'), 'same-origin');
   const mjs = await fetch(new URL('/dist/simd-threads/ddpm.mjs', baseUrl));
   assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
+  const config = await fetch(new URL('/models/fashion-mnist/unet/config.json', baseUrl));
+  assert.equal(config.headers.get('content-type'), 'application/json');
+  assert.equal((await config.json()).null_class_index, 10);
+  const weights = await fetch(new URL('/models/fashion-mnist/unet/diffusion_pytorch_model.safetensors', baseUrl), { method: 'HEAD' });
+  assert.equal(weights.headers.get('content-type'), 'application/octet-stream');
+  assert.equal(weights.headers.get('cross-origin-resource-policy'), 'same-origin');
+  const plain = await fetch(new URL('/web/demo/', plainUrl));
+  assert.equal(plain.headers.get('cross-origin-embedder-policy'), null);
   for (const path of ['/package.json', '/src/base/tensor.h', '/web/%2e%2e/package.json', '/build/']) {
     assert.equal((await fetch(new URL(path, baseUrl))).status, 404, path);
   }
