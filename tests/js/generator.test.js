@@ -172,6 +172,21 @@ test('a bad model rejects create with a clear Error and leaves no worker behind'
   await assert.rejects(Generator.create({}), /model is required/);
 });
 
+test('wasmPaths names where the builds are', async () => {
+  const dist = await Generator.create({ model: MODEL, wasmPaths: join(ROOT, 'dist') });
+  const single = await Generator.create({ model: MODEL, threads: 1, wasmPaths: { simd: new URL('../../dist/simd/', import.meta.url) } });
+  try {
+    assert.equal(dist.info.build, 'simd-threads');
+    assert.equal(single.info.build, 'simd');
+    assert.equal((await single.generate({ steps: 1, classLabels: 0 })).steps, 1);
+  } finally {
+    await Promise.all([dist.dispose(), single.dispose()]);
+  }
+  await assert.rejects(Generator.create({ model: MODEL, wasmPaths: join(ROOT, 'no-dist') }),
+                       /neither build loads: simd-threads: .*no-dist\/simd-threads\/ddpm\.mjs.*; simd: .*no-dist\/simd\/ddpm\.mjs/);
+  await assert.rejects(Generator.create({ model: MODEL, wasmPaths: 3 }), TypeError);
+});
+
 test('dispose rejects what is running and queued with an AbortError, and later calls with an Error', async () => {
   const g = await Generator.create({ model: MODEL, threads: 1 });
   const running = g.generate({ steps: 30, numImages: 4, classLabels: 1 });

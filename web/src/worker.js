@@ -42,7 +42,11 @@ async function loadBuild(build, why, wasmPaths) {
   } catch (e) {
     // Only an automatic choice of threads falls back, and info.why says so.
     if (build !== 'simd-threads' || why.startsWith('requested')) throw e;
-    await ready({ build: 'simd', wasmPaths });
+    try {
+      await ready({ build: 'simd', wasmPaths });
+    } catch (e2) {
+      throw new Error(`neither build loads: simd-threads: ${e.message}; simd: ${e2.message}`);
+    }
     return `${why}; but simd-threads failed to load (${e.message}), so simd`;
   }
 }
