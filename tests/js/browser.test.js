@@ -242,6 +242,27 @@ test('the demo is usable at phone width, from the keyboard, and loads a model fo
   await page.close();
 });
 
+test('Generate: dropped model files are loaded (a UNet folder: config.json and the weights)', { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(baseUrl);
+  await page.evaluate(async () => {
+    const dt = new DataTransfer();
+    for (const name of ['config.json', 'diffusion_pytorch_model.safetensors', 'notes.txt']) {
+      const blob = name === 'notes.txt' ? new Blob(['hi']) : await (await fetch(`/models/fashion-mnist/unet/${name}`)).blob();
+      dt.items.add(new File([blob], name));
+    }
+    document.getElementById('panel-generate').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => /Model dropped files/.test(document.getElementById('gen-info').textContent));
+  assert.equal(await state(page), 'ready');
+  await setForm(page, { 'gen-steps': 2, 'gen-batch': 2, 'gen-class': '3' });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.match(await page.textContent('#gen-status'), /^Done: 2 images/);
+  assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)), ['class 3', 'class 3']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the server sends wasm, module, JSON and safetensors MIME types and serves nothing outside web/, dist/ and models/', { skip }, async () => {
   const wasm = await fetch(new URL('/dist/simd/ddpm.wasm', baseUrl));
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');

@@ -198,4 +198,49 @@ $('gen-folder').addEventListener('change', (e) => {
   load(files, name);
 });
 
+// A folder dropped on the Generate tab: its entries walked into a { relative path: File } map, which
+// Generator.create takes as it takes a FileList from the picker.
+async function droppedFiles(entries) {
+  const out = {};
+  const walk = async (entry, prefix) => {
+    if (entry.isFile) {
+      out[prefix + entry.name] = await new Promise((resolve, reject) => entry.file(resolve, reject));
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      for (;;) {
+        const batch = await new Promise((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e, `${prefix}${entry.name}/`);
+      }
+    }
+  };
+  for (const e of entries) await walk(e, '');
+  return out;
+}
+
+const panel = $('panel-generate');
+panel.addEventListener('dragover', (e) => {
+  if (![...e.dataTransfer.types].includes('Files')) return;
+  e.preventDefault();
+  panel.classList.add('dropping');
+});
+panel.addEventListener('dragleave', (e) => {
+  if (!panel.contains(e.relatedTarget)) panel.classList.remove('dropping');
+});
+panel.addEventListener('drop', async (e) => {
+  panel.classList.remove('dropping');
+  // Entries must be taken while the event is being dispatched; reading them can wait.
+  const entries = [...e.dataTransfer.items].map((item) => item.webkitGetAsEntry?.()).filter(Boolean);
+  const files = [...e.dataTransfer.files];  // without entries (no folders): the files themselves
+  if (!entries.length && !files.length) return;
+  e.preventDefault();
+  if (running) return;
+  try {
+    if (entries.length) await load(await droppedFiles(entries), entries.length === 1 ? entries[0].name : 'dropped files');
+    else await load(files, 'dropped files');
+  } catch (err) {
+    showError(err);
+  }
+});
+
 load(SHIPPED.href, 'fashion-mnist');
