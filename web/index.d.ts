@@ -347,8 +347,9 @@ export type ModelSource = string | URL | ModelBytes | ModelFileMap | PipelineFil
 
 export interface GeneratorOptions {
   model: ModelSource;
-  /** 'auto' (default): the threaded build with up to 2 threads where SharedArrayBuffer works (a cross-origin isolated
-   *  page, Node), else the single-thread build; info.why says which and why. 1: the single-thread build. */
+  /** 'auto' (default): the threaded build where SharedArrayBuffer works (a cross-origin isolated page, Node) with half
+   *  the hardware threads (at least 2, at most 4), else the single-thread build; info.why says which and why.
+   *  1: the single-thread build. */
   threads?: number | 'auto';
   /** Force a build; 'simd-threads' where SharedArrayBuffer is missing rejects. Default 'auto'. */
   build?: 'auto' | Build;
@@ -429,7 +430,59 @@ export declare class Generator {
   generate(options?: GenerateOptions): Promise<GenerateResult>;
   /** The worker's wasm memory, after the requests before it. */
   memoryUsage(): Promise<{ heapBytes: number; mallocBytes: number }>;
+  /** A trainer in the worker: a fresh UNet from `unetConfig`, or (without one) this Generator's model, fine-tuned. */
+  createTrainer(options?: GeneratorTrainerOptions): Promise<GeneratorTrainer>;
   /** Terminates the worker (freeing its memory); running and queued requests reject with an AbortError. */
+  dispose(): Promise<void>;
+}
+
+export interface GeneratorTrainerOptions extends Omit<TrainerOptions, 'scheduler'> {
+  /** A fresh model from this config (weights from `seed`); default: the Generator's model. */
+  unetConfig?: UNet2DConfig | string;
+  /** The noise schedule; default the Generator's scheduler_config.json, else DDPMScheduler's defaults. */
+  schedulerConfig?: SchedulerConfig | string;
+  /** Images per step; default 16. */
+  batchSize?: number;
+  /** EMA decay (0: no EMA); default EMAModel's 0.9999. */
+  emaDecay?: number;
+}
+
+/** Images (and labels) to train on: batches are drawn from a seeded shuffle, a new one each epoch. */
+export interface TrainingDataset {
+  /** [N, C, H, W] in [-1, 1]. Copied to the worker at each train() call. */
+  images: TensorLike;
+  /** One class per image, for class-conditional models. */
+  labels?: ArrayLike<number>;
+}
+
+export interface TrainProgress {
+  /** 1-based, within this train() call. */
+  step: number;
+  total: number;
+  loss: number;
+  gradNorm: number;
+  lr: number;
+  /** Steps the trainer has taken in all. */
+  trainerStep: number;
+  elapsedMs: number;
+}
+
+export interface TrainOptions {
+  dataset: TrainingDataset;
+  steps: number;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Aborting stops after the current step (the steps taken are kept) and rejects with an AbortError. */
+  signal?: AbortSignal;
+}
+
+/** A trainer in a Generator's worker (Generator.createTrainer); its requests share the Generator's queue. */
+export declare class GeneratorTrainer {
+  private constructor();
+  readonly batchSize: number;
+  readonly threads: number;
+  train(options: TrainOptions): Promise<{ steps: number; losses: Float32Array; trainerStep: number; totalMs: number }>;
+  /** The model as a diffusers pipeline folder (EMA weights when there is an EMA): Generator.create takes it as `model`. */
+  exportPipeline(): Promise<PipelineFiles>;
   dispose(): Promise<void>;
 }
 

@@ -172,6 +172,19 @@ test('a bad model rejects create with a clear Error and leaves no worker behind'
   await assert.rejects(Generator.create({}), /model is required/);
 });
 
+test('more threads than the build prestarts: the worker starts them first', async () => {
+  const wide = await Generator.create({ model: MODEL, threads: 3 });
+  try {
+    assert.equal(wide.info.threads, 3);
+    assert.equal(wide.info.build, 'simd-threads');
+    const opts = { steps: 2, numImages: 3, classLabels: [1, 2, 3], seed: 4 };
+    // Threads split output channels and rows, never a sum: the same bits for any thread count.
+    assert.deepEqual((await wide.generate(opts)).images.data, (await gen.generate(opts)).images.data);
+  } finally {
+    await wide.dispose();
+  }
+});
+
 test('wasmPaths names where the builds are', async () => {
   const dist = await Generator.create({ model: MODEL, wasmPaths: join(ROOT, 'dist') });
   const single = await Generator.create({ model: MODEL, threads: 1, wasmPaths: { simd: new URL('../../dist/simd/', import.meta.url) } });
@@ -197,6 +210,69 @@ test('dispose rejects what is running and queued with an AbortError, and later c
   await Promise.all(checks);
   await assert.rejects(g.generate({ steps: 1, classLabels: 1 }), /the Generator was disposed/);
   await g.dispose();  // twice is fine
+});
+
+// A tiny class-conditional UNet (8x8, 1 channel, 3 classes + a null class) for training in the worker.
+const TINY = { sample_size: 8, in_channels: 1, out_channels: 1, block_out_channels: [8, 16], norm_num_groups: 4,
+               layers_per_block: 1, down_block_types: ['DownBlock2D', 'DownBlock2D'], up_block_types: ['UpBlock2D', 'UpBlock2D'],
+               num_class_embeds: 4, null_class_index: 3 };
+
+function tinyDataset(n) {
+  const images = Tensor.zeros([n, 1, 8, 8]);
+  const labels = [];
+  for (let i = 0; i < n; ++i) {
+    labels.push(i % 3);
+    for (let p = 0; p < 64; ++p) images.data[i * 64 + p] = (p % 8 < 4) === (i % 3 === 0) ? 0.8 : -0.8;
+  }
+  return { images, labels };
+}
+
+test('createTrainer trains in the worker, is seeded, stops on abort keeping its steps, and exports a pipeline Generator loads',
+     async () => {
+  const dataset = tinyDataset(10);
+  const run = async () => {
+    const t = await gen.createTrainer({ unetConfig: TINY, lr: 2e-3, batchSize: 4, emaDecay: 0.9, seed: 4, labelDropout: 0.2 });
+    const seen = [];
+    const r = await t.train({ dataset, steps: 4, onProgress: (p) => seen.push(p) });
+    return { t, r, seen };
+  };
+  const a = await run();
+  const b = await run();
+  try {
+    assert.deepEqual(a.seen.map((p) => p.step), [1, 2, 3, 4]);
+    assert.ok(a.seen.every((p) => p.total === 4 && Number.isFinite(p.loss) && p.gradNorm > 0 && p.lr > 0));
+    assert.equal(a.r.steps, 4);
+    assert.equal(a.r.trainerStep, 4);
+    assert.ok(a.r.losses instanceof Float32Array && a.r.losses.length === 4);
+    assert.deepEqual(b.r.losses, a.r.losses, 'the same seed, the same batches and losses');
+
+    // Abort in the middle: the steps taken stay taken, and training goes on from there.
+    const controller = new AbortController();
+    await assert.rejects(a.t.train({ dataset, steps: 50, signal: controller.signal,
+                                     onProgress: (p) => { if (p.step === 2) controller.abort(); } }),
+                         { name: 'AbortError', message: /train was aborted/ });
+    const more = await a.t.train({ dataset, steps: 1 });
+    assert.ok(more.trainerStep > 6 && more.trainerStep < 12, `trainer step ${more.trainerStep}`);
+
+    const files = await a.t.exportPipeline();
+    assert.equal(JSON.parse(files['unet/config.json']).null_class_index, 3);
+    assert.ok(files['unet/diffusion_pytorch_model.safetensors'] instanceof Uint8Array);
+    const trained = await Generator.create({ model: files, threads: 1 });
+    try {
+      const { images } = await trained.generate({ steps: 2, numImages: 2, classLabels: [0, 2], guidanceScale: 2 });
+      assert.deepEqual(images.shape, [2, 1, 8, 8]);
+      assert.ok(images.data.every(Number.isFinite));
+    } finally {
+      await trained.dispose();
+    }
+    await assert.rejects(a.t.train({ dataset: { images: dataset.images, labels: [1] }, steps: 1 }), /1 labels for 10 images/);
+    await assert.rejects(a.t.train({ dataset: tinyDataset(2), steps: 1 }), /batchSize 4 is more than the dataset's 2 images/);
+    await assert.rejects(gen.createTrainer({ unetConfig: { ...TINY, dropout: 0.5 } }), /dropout/);
+  } finally {
+    await a.t.dispose();
+    await b.t.dispose();
+  }
+  await assert.rejects(a.t.train({ dataset, steps: 1 }), /the trainer was disposed/);
 });
 
 test('toImageData and toPNG map [-1, 1] to pixels as diffusers does', () => {

@@ -6,9 +6,11 @@ import { Tensor } from './tensor.js';
 
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
 const SCHEDULERS = ['ddpm', 'ddim', 'dpmpp'];
-// The simd-threads build prestarts 2 pthreads (-sPTHREAD_POOL_SIZE=2); a pool needing more would wait on
-// threads that start only when the worker returns to its event loop, which a sampling run never does.
-const MAX_THREADS = 2;
+// threads: 'auto' leaves cores to the page and other work, as onnxruntime-web does (half the hardware threads,
+// at most 4), but takes 2 on a 2-core machine, where that still pays. The worker starts the pthreads first.
+const AUTO_MAX_THREADS = 4;
+const MAX_THREADS = 64;
+const autoThreads = (hw) => (hw <= 1 ? 1 : Math.min(AUTO_MAX_THREADS, Math.max(2, Math.ceil(hw / 2))));
 
 /** An Error named 'AbortError' (a DOMException where there is one, as fetch() rejects with). */
 function abortError(message, cause) {
@@ -59,12 +61,11 @@ async function chooseBuild(threads, build) {
     if (threads !== 'auto') console.warn(`ddpm-wasm Generator: ${note}`);
     return { build: 'simd', threads: 1, why: note };
   }
-  const wanted = threads === 'auto' ? Math.min(hw, MAX_THREADS) : threads;
-  const n = Math.max(1, Math.min(wanted, MAX_THREADS));
+  const n = threads === 'auto' ? autoThreads(hw) : Math.min(threads, MAX_THREADS);
   if (n === 1 && build === 'auto') return { build: 'simd', threads: 1, why: `${why}; 1 hardware thread` };
   let note = build === 'simd-threads' ? `requested build simd-threads (${why})` : why;
-  if (threads === 'auto') note += `; ${n} of ${hw} hardware threads (at most ${MAX_THREADS})`;
-  else if (n < threads) note += `; threads: ${threads} requested, capped at ${MAX_THREADS} (the pthreads the build prestarts)`;
+  if (threads === 'auto') note += `; ${n} threads for ${hw} hardware threads`;
+  else if (n < threads) note += `; threads: ${threads} requested, capped at ${MAX_THREADS}`;
   return { build: 'simd-threads', threads: n, why: note };
 }
 
@@ -280,11 +281,16 @@ export class Generator {
     return { id, promise };
   }
 
-  /** Stops request `id`: through the shared flag (at the end of the current step), else by a new worker. */
-  #cancel(id, message) {
+  /** Stops request `id`: through the shared flag (at the end of the current step), else by a cancel message the
+   *  worker reads between steps (`inPlace`), else by a new worker. */
+  #cancel(id, message, inPlace = false) {
     if (!this.#pending.has(id)) return;
     if (this.#control) {
       Atomics.store(this.#control, 0, id);
+      return;
+    }
+    if (inPlace) {
+      this.#worker.post({ id: 0, type: 'cancel', payload: { id } });
       return;
     }
     const p = this.#pending.get(id);
@@ -299,18 +305,18 @@ export class Generator {
   }
 
   /** Runs `task` when every earlier request is done; a signal that aborts before then rejects right away. */
-  #enqueue(task, signal) {
+  #enqueue(task, signal, what = 'request') {
     return new Promise((resolve, reject) => {
       let started = false;
       const early = () => {
-        if (!started) reject(abortError('generate was aborted while queued', signal.reason));
+        if (!started) reject(abortError(`${what} was aborted while queued`, signal.reason));
       };
       signal?.addEventListener('abort', early, { once: true });
       this.#queue = this.#queue.then(async () => {
         started = true;
         signal?.removeEventListener('abort', early);
         if (signal?.aborted) {
-          reject(abortError('generate was aborted before it started', signal.reason));
+          reject(abortError(`${what} was aborted before it started`, signal.reason));
           return;
         }
         try {
@@ -341,45 +347,81 @@ export class Generator {
       return Promise.reject(e);
     }
     const { signal, onProgress } = options;
+    return this.#run('generate', { options: opts, progress: !!onProgress }, {
+      what: 'generate',
+      signal,
+      progress: onProgress && ((p) => onProgress({ step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
+                                                   preview: new Tensor(p.preview.data, p.preview.shape) })),
+    }).then((r) => ({ images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
+                      msPerStep: r.totalMs / r.steps }));
+  }
+
+  /**
+   * A cancellable request, queued: progress payloads go to `progress` (an exception there stops the run and is
+   * rethrown). `inPlace`: the worker reads a cancel message between steps (a training loop yields to its event
+   * loop), so no restart is needed without SharedArrayBuffer.
+   */
+  #run(type, payload, { what, signal, progress, inPlace = false }) {
     return this.#enqueue(async () => {
       let thrown = null;
       let aborted = false;
       let step = 0;
       let total = 0;
-      const { id, promise } = this.#request('generate', { options: opts, progress: !!onProgress }, {
+      const { id, promise } = this.#request(type, payload, {
         onProgress: (p) => {
           ({ step, total } = p);
-          if (aborted || thrown) return;
+          if (aborted || thrown || !progress) return;
           try {
-            onProgress?.({ step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
-                           preview: new Tensor(p.preview.data, p.preview.shape) });
+            progress(p);
           } catch (e) {
             thrown = { error: e };
-            this.#cancel(id, `onProgress threw at step ${step}`);
+            this.#cancel(id, `onProgress threw at step ${step}`, inPlace);
           }
         },
       });
       const onAbort = () => {
         aborted = true;
-        this.#cancel(id, `generate was aborted after step ${step}${total ? ` of ${total}` : ''}`);
+        this.#cancel(id, `${what} was aborted after step ${step}${total ? ` of ${total}` : ''}`, inPlace);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const r = await promise;
         if (thrown) throw thrown.error;
-        if (aborted) throw abortError(`generate was aborted (it finished step ${r.steps} of ${r.steps} first)`, signal.reason);
-        return { images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
-                 msPerStep: r.totalMs / r.steps };
+        if (aborted) throw abortError(`${what} was aborted (but it had finished)`, signal.reason);
+        return r;
       } catch (e) {
         if (thrown) throw thrown.error;
         if (aborted && e.name === 'AbortError') {
-          throw abortError(e.message.startsWith('generate was aborted') ? e.message : `generate was aborted (${e.message})`, signal.reason);
+          throw abortError(e.message.startsWith(`${what} was aborted`) ? e.message : `${what} was aborted (${e.message})`, signal.reason);
         }
         throw e;
       } finally {
         signal?.removeEventListener('abort', onAbort);
       }
-    }, signal);
+    }, signal, what);
+  }
+
+  /**
+   * A trainer in the worker (DESIGN.md: `gen.createTrainer`): `ddpm train`'s trainer on a fresh UNet from
+   * `unetConfig` (initialised from `seed`), or, without one, on this Generator's model (fine-tuning). Options:
+   * schedulerConfig (default: the model's, else DDPM's defaults), lr, batchSize (default 16), emaDecay (0: no EMA),
+   * seed, and Trainer.create's other options (betas, weightDecay, maxGradNorm, predictionType, labelDropout,
+   * randomFlip, warmupSteps, totalSteps, minSnrGamma, ema), threads (default: the Generator's).
+   * @returns {Promise<GeneratorTrainer>}
+   */
+  async createTrainer(options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('createTrainer: expected an options object');
+    const { batchSize = 16 } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new TypeError('createTrainer: batchSize must be a positive integer');
+    if (options.emaDecay !== undefined && (typeof options.emaDecay !== 'number' || !(options.emaDecay >= 0 && options.emaDecay < 1))) {
+      throw new RangeError('createTrainer: emaDecay must be in [0, 1) (0: no EMA)');
+    }
+    const plain = JSON.parse(JSON.stringify({ ...options, batchSize }));  // configs and numbers only: nothing to clone badly
+    const r = await this.#enqueue(() => this.#request('trainer.create', { options: plain }).promise);
+    return new GeneratorTrainer(GeneratorTrainer.token, r.handle, batchSize, r.threads, {
+      run: (type, payload, opts) => this.#run(type, payload, opts),
+      call: (type, payload) => this.#enqueue(() => this.#request(type, payload).promise),
+    });
   }
 
   /** The worker's wasm memory: { heapBytes, mallocBytes } (after earlier requests finish). */
@@ -406,4 +448,65 @@ if (typeof Symbol.asyncDispose === 'symbol') {
   Generator.prototype[Symbol.asyncDispose] = function asyncDispose() {
     return this.dispose();
   };
+}
+
+/** A trainer living in a Generator's worker; see Generator.createTrainer. Its requests share the Generator's queue. */
+export class GeneratorTrainer {
+  static token = Symbol('GeneratorTrainer');
+  #handle;
+  #gen;
+  #disposed = false;
+
+  constructor(token, handle, batchSize, threads, gen) {
+    if (token !== GeneratorTrainer.token) throw new TypeError('use `await generator.createTrainer(options)`');
+    this.#handle = handle;
+    this.#gen = gen;
+    /** Images per step. */
+    this.batchSize = batchSize;
+    /** Threads of the trainer's pool (the Generator's, unless options.threads said otherwise). */
+    this.threads = threads;
+  }
+
+  #check(what) {
+    if (this.#disposed) throw new Error(`${what}: the trainer was disposed`);
+  }
+
+  /**
+   * `steps` optimisation steps on `dataset` ({ images: NCHW [N, C, H, W] in [-1, 1], labels?: one per image }),
+   * batches drawn without replacement from a seeded shuffle (a new one each epoch). onProgress({ step, total, loss,
+   * gradNorm, lr, trainerStep, elapsedMs }) after each step. Aborting `signal` stops after the current step and
+   * rejects with an AbortError; the steps taken are kept. Resolves to { steps, losses, trainerStep, totalMs }.
+   */
+  async train({ dataset, steps, onProgress, signal } = {}) {
+    this.#check('train');
+    if (!Number.isInteger(steps) || steps < 1) throw new TypeError('train: steps must be a positive integer');
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('train: onProgress must be a function');
+    if (dataset === null || typeof dataset !== 'object') throw new TypeError('train: dataset must be { images: Tensor [N, C, H, W], labels? }');
+    const images = Tensor.from(dataset.images, 'train: dataset.images');
+    if (images.shape.length !== 4) throw new RangeError(`train: dataset.images must be [N, C, H, W], got [${images.shape}]`);
+    let labels;
+    if (dataset.labels !== undefined && dataset.labels !== null) {
+      labels = Array.from(dataset.labels, Number);
+      if (labels.length !== images.shape[0]) {
+        throw new RangeError(`train: ${labels.length} labels for ${images.shape[0]} images`);
+      }
+    }
+    const r = await this.#gen.run('trainer.train', { handle: this.#handle, steps, progress: !!onProgress,
+                                                     dataset: { images: { data: images.data, shape: images.shape }, labels } },
+                                  { what: 'train', signal, progress: onProgress, inPlace: true });
+    return { steps: r.steps, losses: r.losses, trainerStep: r.trainerStep, totalMs: r.totalMs };
+  }
+
+  /** The model as a diffusers pipeline folder (EMA weights when there is an EMA); Generator.create takes it as `model`. */
+  async exportPipeline() {
+    this.#check('exportPipeline');
+    return this.#gen.call('trainer.export', { handle: this.#handle });
+  }
+
+  /** Frees the trainer's memory in the worker. */
+  async dispose() {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#gen.call('trainer.dispose', { handle: this.#handle }).catch(() => {});  // a disposed Generator freed it
+  }
 }

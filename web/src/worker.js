@@ -6,16 +6,23 @@
 //     init      { build, why, threads, wasmPaths, model, control? }  -> result { info, modelInfo, config, schedulerConfig }
 //     generate  { options, progress }                               -> progress* then result { images, steps, totalMs }
 //     memory    {}                                                   -> result { heapBytes, mallocBytes }
+//     trainer.create  { options }                                    -> result { handle }
+//     trainer.train   { handle, dataset, steps, progress }           -> progress* then result { steps, losses, ... }
+//     trainer.export  { handle }                                     -> result: the pipeline's files
+//     trainer.dispose { handle }                                     -> result
+//     cancel    { id }   (read at once, not queued)                  -> nothing: request id stops between steps
 //   worker -> page  { id, type: 'progress' | 'result' | 'error', payload }
 //     error payload: { name, message } (the core's message as is)
 //
 // Cancelling: sampling is one synchronous wasm call, so the worker cannot read messages while it runs.
 // With a SharedArrayBuffer (`control`, an Int32Array over it), the page stores the id of the request to
 // stop in control[0]; the per-step callback sees it and stops the run at the end of that step. Without
-// one (a page that is not cross-origin isolated), the page terminates this worker and starts another.
-import { info as loadedInfo, memoryUsage, ready } from './loader.js';
+// one (a page that is not cross-origin isolated), the page terminates this worker and starts another; a
+// training loop instead yields to the event loop between steps, so a cancel message reaches it.
+import { getNative, info as loadedInfo, memoryUsage, ready } from './loader.js';
 import { readModelBytes, readModelFileMap, readModelFiles } from './model_files.js';
 import { sample } from './pipeline.js';
+import { Trainer } from './trainer.js';
 import { UNet2DModel } from './unet.js';
 
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -24,7 +31,80 @@ const post = nodePort ? (m, transfer) => nodePort.postMessage(m, transfer) : (m,
 
 let unet = null;
 let schedulerConfig = {};
+let poolThreads = 1;  // threads of each pool made here (the model's, trainers')
 let control = null;  // Int32Array over the page's SharedArrayBuffer: [0] = id of the request to stop
+const cancelled = new Set();  // ids of requests a cancel message stopped (without SharedArrayBuffer)
+const trainers = new Map();   // handle -> { trainer, batchSize, rng, order, position }
+let nextTrainer = 1;
+
+const stopRequested = (id) => cancelled.has(id) || (control !== null && Atomics.load(control, 0) === id);
+
+function abortError(message) {
+  const e = new Error(message);
+  e.name = 'AbortError';
+  return e;
+}
+
+// A turn of the event loop (no timer clamping), so that cancel messages get read.
+const yieldToEvents = IS_NODE ? () => new Promise((resolve) => setImmediate(resolve)) : () => new Promise((resolve) => {
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    resolve();
+  };
+  channel.port2.postMessage(null);
+});
+
+// mulberry32: the batch order of a trainer, from its seed (the same seed, the same batches).
+function random32(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let r = Math.imul(s ^ (s >>> 15), 1 | s);
+    r ^= r + Math.imul(r ^ (r >>> 7), 61 | r);
+    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled(n, rng) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; --i) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
+// The buffers a result may hand over (transfer) rather than copy: only ones the array owns outright.
+const own = (...arrays) => arrays.filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength &&
+                                               !(typeof SharedArrayBuffer === 'function' && a.buffer instanceof SharedArrayBuffer))
+  .map((a) => a.buffer);
+
+/**
+ * Makes sure `count` pthread workers are loaded and idle before a pool that needs them is made. A pthread
+ * whose worker is still loading starts only when this thread returns to its event loop, which a sampling
+ * run or a training step never does: the pool would wait for it forever. (Emscripten's PThread: workers
+ * in unusedWorkers are taken from the end, and `loaded` is set when one has instantiated the module.)
+ */
+async function ensurePthreads(count) {
+  const P = getNative().PThread;
+  if (!P || count <= 0) return;
+  while (P.unusedWorkers.length < count) {
+    P.allocateUnusedWorker();
+    P.loadWasmModuleToWorker(P.unusedWorkers[P.unusedWorkers.length - 1]);
+  }
+  const deadline = performance.now() + 60000;
+  while (P.unusedWorkers.slice(-count).some((w) => !w.loaded)) {
+    if (performance.now() > deadline) throw new Error(`${count} pthread workers did not load within 60 s`);
+    await yieldToEvents();
+  }
+}
+
+function trainerOf(handle) {
+  const t = trainers.get(handle);
+  if (!t) throw new Error('the trainer was disposed');
+  return t;
+}
 
 async function readModel(model) {
   switch (model.kind) {
@@ -56,7 +136,9 @@ const handlers = {
     const reason = await loadBuild(build, why, wasmPaths);
     const files = await readModel(model);
     const actualThreads = loadedInfo.build === 'simd' ? 1 : threads;
+    await ensurePthreads(actualThreads - 1);
     unet = UNet2DModel.fromFiles(files.config, files.weights, { threads: actualThreads });
+    poolThreads = actualThreads;
     schedulerConfig = files.schedulerConfig === null ? {} : JSON.parse(files.schedulerConfig);
     control = shared ? new Int32Array(shared) : null;
     return {
@@ -70,12 +152,8 @@ const handlers = {
 
   generate({ options, progress }, id) {
     if (!unet) throw new Error('the Generator has no model loaded');
-    const stopped = () => control !== null && Atomics.load(control, 0) === id;
-    if (stopped()) {
-      const e = new Error('cancelled before the first step');
-      e.name = 'AbortError';
-      throw e;
-    }
+    const stopped = () => stopRequested(id);
+    if (stopped()) throw abortError('cancelled before the first step');
     const t0 = performance.now();
     let steps = 0;
     const onProgress = (p) => {
@@ -84,7 +162,7 @@ const handlers = {
         const preview = { data: p.preview.data, shape: p.preview.shape };
         post({ id, type: 'progress', payload: { step: p.step, total: p.total, timestep: p.timestep, preview,
                                                 elapsedMs: performance.now() - t0 } },
-             [preview.data.buffer]);
+             own(preview.data));
       }
       return !stopped();
     };
@@ -96,11 +174,69 @@ const handlers = {
       throw e;
     }
     return { result: { images: { data: images.data, shape: images.shape }, steps, totalMs: performance.now() - t0 },
-             transfer: [images.data.buffer] };
+             transfer: own(images.data) };
   },
 
   memory() {
     return memoryUsage();
+  },
+
+  async 'trainer.create'({ options }) {
+    const { unetConfig, schedulerConfig: scheduler, batchSize, emaDecay, seed = 0, threads = poolThreads, ...rest } = options;
+    if (!unetConfig && !unet) throw new Error('createTrainer: no unetConfig, and the Generator has no model to fine-tune');
+    let { ema } = rest;
+    if (emaDecay !== undefined) ema = emaDecay === 0 ? false : { ...(typeof ema === 'object' ? ema : {}), decay: emaDecay };
+    const n = loadedInfo.build === 'simd' ? 1 : threads;
+    await ensurePthreads(n - 1);
+    const trainer = Trainer.create(unetConfig ?? unet, { ...rest, ema, seed, threads: n, scheduler: scheduler ?? schedulerConfig });
+    const handle = nextTrainer++;
+    trainers.set(handle, { trainer, batchSize, rng: random32(seed), order: [], position: 0, size: -1 });
+    return { handle, threads: n };
+  },
+
+  async 'trainer.train'({ handle, dataset, steps, progress }, id) {
+    const t = trainerOf(handle);
+    const { data, shape } = dataset.images;
+    const [n, ...image] = shape;
+    const imageSize = image.reduce((a, b) => a * b, 1);
+    if (t.batchSize > n) throw new RangeError(`train: batchSize ${t.batchSize} is more than the dataset's ${n} images`);
+    if (t.size !== n) Object.assign(t, { size: n, order: [], position: 0 });
+    const losses = new Float32Array(steps);
+    const t0 = performance.now();
+    let done = 0;
+    let trainerStep = 0;
+    for (; done < steps; ++done) {
+      if (stopRequested(id)) break;
+      // The next batch of a seeded shuffle; a new shuffle at each epoch's end.
+      const x0 = new Float32Array(t.batchSize * imageSize);
+      const labels = dataset.labels ? new Array(t.batchSize) : undefined;
+      for (let b = 0; b < t.batchSize; ++b) {
+        if (t.position >= t.order.length) Object.assign(t, { order: shuffled(n, t.rng), position: 0 });
+        const i = t.order[t.position++];
+        x0.set(data.subarray(i * imageSize, (i + 1) * imageSize), b * imageSize);
+        if (labels) labels[b] = dataset.labels[i];
+      }
+      const r = t.trainer.step({ x0: { data: x0, shape: [t.batchSize, ...image] }, classLabels: labels });
+      losses[done] = r.loss;
+      trainerStep = r.step;
+      if (progress) {
+        post({ id, type: 'progress', payload: { step: done + 1, total: steps, loss: r.loss, gradNorm: r.gradNorm, lr: r.lr,
+                                                trainerStep: r.step, elapsedMs: performance.now() - t0 } });
+      }
+      await yieldToEvents();
+    }
+    if (done < steps) throw abortError(`training cancelled after step ${done} of ${steps}`);
+    return { result: { steps: done, losses, trainerStep, totalMs: performance.now() - t0 }, transfer: own(losses) };
+  },
+
+  'trainer.export'({ handle }) {
+    const files = trainerOf(handle).trainer.exportPipeline();
+    return { result: files, transfer: own(files['unet/diffusion_pytorch_model.safetensors']) };
+  },
+
+  'trainer.dispose'({ handle }) {
+    trainers.get(handle)?.trainer.dispose();
+    trainers.delete(handle);
   },
 };
 
@@ -117,9 +253,14 @@ async function onMessage({ id, type, payload }) {
 }
 
 // Requests are handled one at a time, in order (the page queues generate calls anyway).
+// A cancel message is read at once: the request it names may be running.
 let chain = Promise.resolve();
 const enqueue = (msg) => {
-  chain = chain.then(() => onMessage(msg));
+  if (msg.type === 'cancel') {
+    cancelled.add(msg.payload.id);
+    return;
+  }
+  chain = chain.then(() => onMessage(msg)).then(() => cancelled.delete(msg.id));
 };
 if (nodePort) nodePort.on('message', enqueue);
 else self.onmessage = (e) => enqueue(e.data);

@@ -2,7 +2,7 @@
 // web/index.d.ts, and misuse must not.
 import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, memoryUsage, ready, sample, Tensor,
          toCanvas, toImageData, toPNG, Trainer, UNet2DModel, version } from 'ddpm-wasm';
-import type { GenerateProgress, GenerateResult, GeneratorInfo, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
+import type { GenerateProgress, GenerateResult, GeneratorInfo, GeneratorTrainer, TrainProgress, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
               UNet2DModelInfo } from 'ddpm-wasm';
 
 const loaded: Info = await ready({ build: 'auto' });
@@ -66,7 +66,15 @@ const heapNow: number = (await gen.memoryUsage()).heapBytes;
 await Generator.create({ model: files, threads: 1 });                       // Trainer.exportPipeline()'s files
 await Generator.create({ model: { config: { sample_size: 32 }, weights: new Uint8Array(8) }, wasmPaths: { simd: '/s/' } });
 await Generator.create({ model: [new File([], 'config.json')] });
+const gtrainer: GeneratorTrainer = await gen.createTrainer({ unetConfig: { sample_size: 8 }, lr: 1e-3, batchSize: 4, emaDecay: 0.99 });
+const trained = await gtrainer.train({ dataset: { images: x0, labels: [1] }, steps: 10, signal: controller.signal,
+  onProgress: ({ step, loss, trainerStep }: TrainProgress) => { void [step, loss, trainerStep]; } });
+const losses: Float32Array = trained.losses;
+await Generator.create({ model: await gtrainer.exportPipeline() });
+await gtrainer.dispose();
 await gen.dispose();
+// @ts-expect-error: train needs a dataset
+await gtrainer.train({ steps: 1 });
 // @ts-expect-error: Generator has no public constructor
 new Generator();
 // @ts-expect-error: threads is a number or 'auto'
@@ -90,4 +98,4 @@ DDPMScheduler.fromConfig({ beta_schedule: 1 });
 s.step(x0, 1, x0, { eta: 'high' });
 
 export { build, why, v, heap, betas, prev, vel, unetInfo, nullClass, eps, images, loss, gradNorm, inputGradient, convIn, ema,
-         weights, wrong, cancelBy, png, one, pixels, canvas, offscreen, nullIndex, heapNow };
+         weights, wrong, cancelBy, png, one, pixels, canvas, offscreen, nullIndex, heapNow, losses };
