@@ -214,6 +214,23 @@ test('Generate without cross-origin isolation: the single-thread build says why,
   await waitState(page, ['done', 'error']);
   assert.match(await page.textContent('#gen-status'), /^Done: 2 images, 2 ddim steps, .* simd, 1 thread$/);
   assert.ok((await gridStats(page)).every((s) => s.std > 5));
+  // A training loop yields between steps, so it is cancelled in place (no restart) and keeps its steps.
+  const training = await page.evaluate(async () => {
+    const gen = globalThis.ddpmDemo.generator;
+    const trainer = await gen.createTrainer({ unetConfig: { sample_size: 8, in_channels: 1, out_channels: 1,
+      block_out_channels: [8, 16], norm_num_groups: 4, down_block_types: ['DownBlock2D', 'DownBlock2D'],
+      up_block_types: ['UpBlock2D', 'UpBlock2D'] }, batchSize: 2, seed: 1 });
+    const images = { data: new Float32Array(4 * 64).map((_, i) => Math.sin(i)), shape: [4, 1, 8, 8] };
+    const controller = new AbortController();
+    const error = await trainer.train({ dataset: { images }, steps: 100, signal: controller.signal,
+                                        onProgress: (p) => { if (p.step === 2) controller.abort(); } }).catch((e) => e);
+    const more = await trainer.train({ dataset: { images }, steps: 1 });
+    await trainer.dispose();
+    return { name: error.name, message: error.message, trainerStep: more.trainerStep, loss: more.losses[0] };
+  });
+  assert.equal(training.name, 'AbortError');
+  assert.ok(training.trainerStep > 2 && training.trainerStep < 10, JSON.stringify(training));
+  assert.ok(Number.isFinite(training.loss));
   assert.deepEqual(problems, []);
   await page.close();
 });
