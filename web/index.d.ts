@@ -368,7 +368,8 @@ export interface GeneratorInfo {
   version: string;
   node: boolean;
   /** How a run is stopped: 'flag' (a SharedArrayBuffer flag read after every step), or 'restart' (no
-   *  SharedArrayBuffer: the worker is terminated and a new one loads the model again). */
+   *  SharedArrayBuffer: the worker is terminated and a new one loads the model again; trainers made before are
+   *  lost, while training itself is always cancelled in place, between steps). */
   cancel: 'flag' | 'restart';
 }
 

@@ -225,12 +225,17 @@ test('Generate without cross-origin isolation: the single-thread build says why,
     const error = await trainer.train({ dataset: { images }, steps: 100, signal: controller.signal,
                                         onProgress: (p) => { if (p.step === 2) controller.abort(); } }).catch((e) => e);
     const more = await trainer.train({ dataset: { images }, steps: 1 });
+    // A cancelled generate restarts the worker here, and the trainer goes with it.
+    const run = new AbortController();
+    await gen.generate({ steps: 50, classLabels: 1, signal: run.signal, onProgress: () => run.abort() }).catch(() => {});
+    const lost = await trainer.train({ dataset: { images }, steps: 1 }).catch((e) => e.message);
     await trainer.dispose();
-    return { name: error.name, message: error.message, trainerStep: more.trainerStep, loss: more.losses[0] };
+    return { name: error.name, message: error.message, trainerStep: more.trainerStep, loss: more.losses[0], lost };
   });
   assert.equal(training.name, 'AbortError');
   assert.ok(training.trainerStep > 2 && training.trainerStep < 10, JSON.stringify(training));
   assert.ok(Number.isFinite(training.loss));
+  assert.match(training.lost, /the trainer was lost: a cancelled generate restarted the worker/);
   assert.deepEqual(problems, []);
   await page.close();
 });

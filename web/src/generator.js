@@ -178,6 +178,7 @@ export class Generator {
   #init = null;           // the init payload, to start a fresh worker after a cancel without SharedArrayBuffer
   #restarting = null;     // the fresh worker's init, which the next request waits for
   #broken = null;         // an Error once the worker died or the generator was disposed
+  #generation = 0;        // workers started so far: a trainer lives in one
 
   static #token = Symbol('Generator');
 
@@ -228,7 +229,12 @@ export class Generator {
   /** A new worker with the model loaded (the init payload is copied, so a restart can send it again). */
   async #start() {
     const worker = await startWorker();
+    if (this.#broken?.disposed) {  // disposed while a restart was starting this worker
+      worker.terminate();
+      throw this.#broken;
+    }
     this.#worker = worker;
+    this.#generation += 1;
     worker.onMessage((m) => this.#onMessage(worker, m));
     worker.onFailure((e) => this.#onFailure(worker, e));
     return this.#request('init', this.#init).promise;
@@ -361,8 +367,9 @@ export class Generator {
    * rethrown). `inPlace`: the worker reads a cancel message between steps (a training loop yields to its event
    * loop), so no restart is needed without SharedArrayBuffer.
    */
-  #run(type, payload, { what, signal, progress, inPlace = false }) {
+  #run(type, payload, { what, signal, progress, inPlace = false, before }) {
     return this.#enqueue(async () => {
+      before?.();
       let thrown = null;
       let aborted = false;
       let step = 0;
@@ -417,10 +424,23 @@ export class Generator {
       throw new RangeError('createTrainer: emaDecay must be in [0, 1) (0: no EMA)');
     }
     const plain = JSON.parse(JSON.stringify({ ...options, batchSize }));  // configs and numbers only: nothing to clone badly
-    const r = await this.#enqueue(() => this.#request('trainer.create', { options: plain }).promise);
+    let generation;
+    const r = await this.#enqueue(() => {
+      generation = this.#generation;
+      return this.#request('trainer.create', { options: plain }).promise;
+    });
+    // A trainer lives in its worker: a cancelled generate that restarted the worker (no SharedArrayBuffer) ended it.
+    const alive = () => {
+      if (this.#generation !== generation && !this.#broken) {
+        throw new Error('the trainer was lost: a cancelled generate restarted the worker (no SharedArrayBuffer)');
+      }
+    };
     return new GeneratorTrainer(GeneratorTrainer.token, r.handle, batchSize, r.threads, {
-      run: (type, payload, opts) => this.#run(type, payload, opts),
-      call: (type, payload) => this.#enqueue(() => this.#request(type, payload).promise),
+      run: (type, payload, opts) => this.#run(type, payload, { ...opts, before: alive }),
+      call: (type, payload) => this.#enqueue(() => {
+        alive();
+        return this.#request(type, payload).promise;
+      }),
     });
   }
 
@@ -507,6 +527,6 @@ export class GeneratorTrainer {
   async dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
-    await this.#gen.call('trainer.dispose', { handle: this.#handle }).catch(() => {});  // a disposed Generator freed it
+    await this.#gen.call('trainer.dispose', { handle: this.#handle }).catch(() => {});  // gone with its worker already
   }
 }
