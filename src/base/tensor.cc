@@ -1,5 +1,6 @@
 #include "base/tensor.h"
 
+#include <atomic>
 #include <cassert>
 #include <cstdlib>
 #include <cstring>
@@ -24,8 +25,15 @@ std::string ShapeToString(const Shape& shape) {
 
 void AlignedDeleter::operator()(float* p) const { std::free(p); }
 
+namespace {
+std::atomic<int64_t> g_allocations{0};
+}  // namespace
+
+int64_t AlignedAllocationCount() { return g_allocations.load(std::memory_order_relaxed); }
+
 std::unique_ptr<float[], AlignedDeleter> AllocateAligned(size_t n) {
   if (n == 0) return nullptr;
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (n > (SIZE_MAX - Tensor::kAlignment) / sizeof(float)) return nullptr;
   size_t bytes = (n * sizeof(float) + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
   void* p = std::aligned_alloc(Tensor::kAlignment, bytes);

@@ -22,6 +22,9 @@ struct AlignedDeleter {
 
 // Allocates n floats, 64-byte aligned, zero-filled. Returns nullptr when memory is exhausted.
 std::unique_ptr<float[], AlignedDeleter> AllocateAligned(size_t n);
+// How many buffers AllocateAligned (every Tensor and the activation arena) has handed out in this
+// process: tests use it to prove a sampling step allocates nothing.
+int64_t AlignedAllocationCount();
 
 class Tensor {
  public:

@@ -47,7 +47,7 @@ std::pair<size_t, size_t> Chunk(size_t n, size_t grain, int parts, int t) {
 void ThreadPool::WorkerLoop(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(size_t, size_t, int)>* job;
+    const Job* job;
     size_t n, grain;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -67,7 +67,7 @@ void ThreadPool::WorkerLoop(int index) {
   }
 }
 
-void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn, size_t grain) {
+void ThreadPool::ParallelFor(size_t n, Job fn, size_t grain) {
   if (n == 0) return;
   grain = std::max<size_t>(grain, 1);
   if (num_threads_ == 1 || n <= grain) {

@@ -5,10 +5,11 @@
 
 #include <condition_variable>
 #include <cstddef>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/function_ref.h"
 
 namespace ddpm {
 
@@ -25,7 +26,9 @@ class ThreadPool {
   // Calls fn(begin, end, thread_index) over disjoint chunks covering [0, n). Chunk boundaries are
   // multiples of `grain` (except the last), and depend only on n, grain and num_threads: results
   // are deterministic for a thread count.
-  void ParallelFor(size_t n, const std::function<void(size_t, size_t, int)>& fn, size_t grain = 1);
+  // fn is a FunctionRef, so a call allocates nothing (a sampling step must not).
+  using Job = FunctionRef<void(size_t, size_t, int)>;
+  void ParallelFor(size_t n, Job fn, size_t grain = 1);
 
   static bool ThreadsAvailable();
   static int HardwareThreads();
@@ -37,7 +40,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
-  const std::function<void(size_t, size_t, int)>* job_ = nullptr;
+  const Job* job_ = nullptr;
   size_t job_n_ = 0, job_grain_ = 1;
   uint64_t generation_ = 0;
   int pending_ = 0;

@@ -24,7 +24,7 @@ class AnyScheduler {
   virtual Status SetTimesteps(int64_t n) = 0;
   virtual const std::vector<int64_t>& timesteps() const = 0;
   virtual int64_t num_train_timesteps() const = 0;
-  virtual Expected<StepOutput> Step(const Tensor& model_output, int64_t t, const Tensor& x, PhiloxRng* rng) = 0;
+  virtual Status StepInto(const Tensor& model_output, int64_t t, const Tensor& x, PhiloxRng* rng, StepOutput* out) = 0;
 };
 
 template <class S>
@@ -34,11 +34,11 @@ class SchedulerAdapter : public AnyScheduler {
   Status SetTimesteps(int64_t n) override { return s_.SetTimesteps(n); }
   const std::vector<int64_t>& timesteps() const override { return s_.timesteps(); }
   int64_t num_train_timesteps() const override { return s_.config().num_train_timesteps; }
-  Expected<StepOutput> Step(const Tensor& mo, int64_t t, const Tensor& x, PhiloxRng* rng) override {
+  Status StepInto(const Tensor& mo, int64_t t, const Tensor& x, PhiloxRng* rng, StepOutput* out) override {
     StepOptions o;
     o.rng = rng;
     o.eta = eta_;
-    return s_.Step(mo, t, x, o);
+    return s_.StepInto(mo, t, x, o, out);
   }
 
  private:
@@ -64,14 +64,19 @@ Expected<std::unique_ptr<AnyScheduler>> MakeScheduler(const std::string& name, c
   return InvalidArgument("scheduler '" + name + "' must be one of " + list);
 }
 
-// Stacks [x; x] for a guided batch.
-Tensor Doubled(const Tensor& x) {
-  Shape s = x.shape();
-  s[0] *= 2;
-  Tensor d(s);
-  std::memcpy(d.data(), x.data(), x.size() * sizeof(float));
-  std::memcpy(d.data() + x.size(), x.data(), x.size() * sizeof(float));
-  return d;
+// Stacks [x; x] for a guided batch, into *d (its buffer is reused from step to step).
+Status DoubleInto(const Tensor& x, Tensor* d) {
+  // Compared dimension by dimension: building the doubled Shape first would allocate on every step.
+  bool fits = d->rank() == x.rank() && d->dim(0) == 2 * x.dim(0);
+  for (int i = 1; fits && i < x.rank(); ++i) fits = d->dim(i) == x.dim(i);
+  if (!fits) {
+    Shape s = x.shape();
+    s[0] *= 2;
+    DDPM_ASSIGN_OR_RETURN(*d, NewTensor(s));
+  }
+  std::memcpy(d->data(), x.data(), x.size() * sizeof(float));
+  std::memcpy(d->data() + x.size(), x.data(), x.size() * sizeof(float));
+  return Status::Ok();
 }
 
 }  // namespace
@@ -115,14 +120,18 @@ Expected<Tensor> Sample(const NoisePredictor& model, const Shape& image_shape, c
   std::vector<int64_t> guided_labels = labels;
   if (guided) guided_labels.insert(guided_labels.end(), size_t(n), o.null_class);
 
-  Tensor pred, guided_pred;
+  // Every buffer of the loop lives outside it and is reused, so a step allocates nothing (tested in
+  // tests/unit/diffusion/pipeline_allocation_test.cc) once the model's own buffers are planned.
+  Tensor pred, doubled, guided_pred;
+  StepOutput out;
   const auto& ts = scheduler->timesteps();
   for (size_t i = 0; i < ts.size(); ++i) {
     const int64_t t = ts[i];
     if (guided) {
-      DDPM_RETURN_IF_ERROR(model(Doubled(x), t, guided_labels, &guided_pred));
+      DDPM_RETURN_IF_ERROR(DoubleInto(x, &doubled));
+      DDPM_RETURN_IF_ERROR(model(doubled, t, guided_labels, &guided_pred));
       // ε = ε_u + w·(ε_c − ε_u): conditional rows first, unconditional second.
-      if (pred.shape() != x.shape()) pred = Tensor(x.shape());
+      DDPM_RETURN_IF_ERROR(ReuseTensor(&pred, x.shape()));
       const float w = float(o.guidance_scale);
       for (size_t k = 0; k < x.size(); ++k) {
         const float c = guided_pred[k], u = guided_pred[x.size() + k];
@@ -134,8 +143,8 @@ Expected<Tensor> Sample(const NoisePredictor& model, const Shape& image_shape, c
     if (pred.shape() != x.shape())
       return InvalidArgument("model output shape " + ShapeToString(pred.shape()) + " differs from the sample's " +
                              ShapeToString(x.shape()));
-    DDPM_ASSIGN_OR_RETURN(StepOutput out, scheduler->Step(pred, t, x, &rng));
-    x = std::move(out.prev_sample);
+    DDPM_RETURN_IF_ERROR(scheduler->StepInto(pred, t, x, &rng, &out));
+    std::swap(x, out.prev_sample);  // the old x's buffer takes the next step's output
     if (o.on_step) {
       StepProgress p{int(i + 1), int(ts.size()), t, &x, &out.pred_original_sample};
       if (!o.on_step(p)) return Cancelled("generation cancelled at step " + std::to_string(i + 1));

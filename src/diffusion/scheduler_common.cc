@@ -84,20 +84,39 @@ Expected<Tensor> NewTensor(const Shape& shape) {
   return t;
 }
 
-Expected<Tensor> ResolveNoise(const StepOptions& options, const Shape& shape, const std::string& who) {
+Status ReuseTensor(Tensor* t, const Shape& shape) {
+  if (t->shape() == shape && t->ok()) return Status::Ok();
+  DDPM_ASSIGN_OR_RETURN(*t, NewTensor(shape));
+  return Status::Ok();
+}
+
+Expected<const Tensor*> ResolveNoise(const StepOptions& options, const Shape& shape, const char* who,
+                                     Tensor* scratch) {
   if (options.noise != nullptr) {
     if (options.noise->shape() != shape) {
-      return InvalidArgument(who + ": noise shape " + ShapeToString(options.noise->shape()) +
+      return InvalidArgument(std::string(who) + ": noise shape " + ShapeToString(options.noise->shape()) +
                              " does not match sample shape " + ShapeToString(shape));
     }
-    return *options.noise;
+    return options.noise;
   }
   if (options.rng == nullptr) {
-    return InvalidArgument(who + " needs noise at this timestep: pass options.noise or options.rng");
+    return InvalidArgument(std::string(who) + " needs noise at this timestep: pass options.noise or options.rng");
   }
-  DDPM_ASSIGN_OR_RETURN(Tensor noise, NewTensor(shape));
-  options.rng->Normal(noise.data(), noise.size());
-  return noise;
+  DDPM_RETURN_IF_ERROR(ReuseTensor(scratch, shape));
+  options.rng->Normal(scratch->data(), scratch->size());
+  return static_cast<const Tensor*>(scratch);
+}
+
+Status CheckNoAlias(const char* who, const Tensor& model_output, const Tensor& sample, const StepOutput& out) {
+  for (const Tensor* o : {&out.prev_sample, &out.pred_original_sample}) {
+    if (o->size() == 0) continue;
+    for (const Tensor* in : {&model_output, &sample}) {
+      const float *a = o->data(), *b = in->data();
+      if (a < b + in->size() && b < a + o->size())
+        return InvalidArgument(std::string(who) + ": the output tensors share memory with model_output or sample");
+    }
+  }
+  return Status::Ok();
 }
 
 void ClampInPlace(Tensor* x, float range) {

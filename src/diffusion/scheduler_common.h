@@ -27,9 +27,17 @@ struct StepOptions {
   bool use_clipped_model_output = false;  // DDIM only
 };
 
+// Buffers a step needs besides its outputs (the split of a learned-variance output, epsilon, drawn
+// noise). They live in the StepOutput so that StepInto can reuse them: a sampling loop that passes the
+// same StepOutput every step allocates nothing after its first step.
+struct StepScratch {
+  Tensor a, b, noise;
+};
+
 struct StepOutput {
   Tensor prev_sample;           // x_{t-1}
   Tensor pred_original_sample;  // x_0 as the step saw it (after clipping / thresholding)
+  StepScratch scratch;
 };
 
 // ---- config keys ----
@@ -113,8 +121,15 @@ std::vector<double> NumpyArange(double start, double stop, double step);
 Status CheckSameShape(const char* name_a, const Tensor& a, const char* name_b, const Tensor& b);
 // A tensor of `shape`, reporting allocation failure as an error.
 Expected<Tensor> NewTensor(const Shape& shape);
-// The noise to add: options.noise (shape-checked against `shape`) or a draw from options.rng.
-Expected<Tensor> ResolveNoise(const StepOptions& options, const Shape& shape, const std::string& who);
+// Gives *t the shape `shape`, keeping its buffer (no allocation) when it has that shape already.
+Status ReuseTensor(Tensor* t, const Shape& shape);
+// The noise to add: options.noise (shape-checked against `shape`) or a draw from options.rng into
+// *scratch.
+Expected<const Tensor*> ResolveNoise(const StepOptions& options, const Shape& shape, const char* who,
+                                     Tensor* scratch);
+// StepInto writes its outputs while it reads its inputs, so they must not share memory.
+// (`who` is a const char*: a std::string parameter would allocate on every step.)
+Status CheckNoAlias(const char* who, const Tensor& model_output, const Tensor& sample, const StepOutput& out);
 
 // log / exp of a float32 scalar (diffusers' 0-d tensors): evaluated in double and rounded, i.e.
 // correctly rounded in practice. torch uses SLEEF, within 1 ulp; double keeps native == wasm.

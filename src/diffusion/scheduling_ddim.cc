@@ -75,6 +75,13 @@ int64_t DDIMScheduler::PreviousTimestep(int64_t t) const {
 
 Expected<StepOutput> DDIMScheduler::Step(const Tensor& model_output, int64_t t, const Tensor& sample,
                                          const StepOptions& options) const {
+  StepOutput out;
+  DDPM_RETURN_IF_ERROR(StepInto(model_output, t, sample, options, &out));
+  return out;
+}
+
+Status DDIMScheduler::StepInto(const Tensor& model_output, int64_t t, const Tensor& sample, const StepOptions& options,
+                               StepOutput* out) const {
   if (num_inference_steps_ == 0) {
     return InvalidArgument("DDIMScheduler.step: call SetTimesteps(n) before stepping");
   }
@@ -84,6 +91,7 @@ Expected<StepOutput> DDIMScheduler::Step(const Tensor& model_output, int64_t t, 
                            std::to_string(T) + ")");
   }
   DDPM_RETURN_IF_ERROR(CheckSameShape("model_output", model_output, "sample", sample));
+  DDPM_RETURN_IF_ERROR(CheckNoAlias("DDIMScheduler.step", model_output, sample, *out));
 
   // 1. previous step value: always t - T // n
   const int64_t prev_t = PreviousTimestep(t);
@@ -99,8 +107,10 @@ Expected<StepOutput> DDIMScheduler::Step(const Tensor& model_output, int64_t t, 
   const size_t n = sample.size();
   const float* x = sample.data();
   const float* mo = model_output.data();
-  DDPM_ASSIGN_OR_RETURN(Tensor x0, NewTensor(sample.shape()));
-  DDPM_ASSIGN_OR_RETURN(Tensor eps, NewTensor(sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->pred_original_sample, sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->scratch.a, sample.shape()));
+  Tensor& x0 = out->pred_original_sample;
+  Tensor& eps = out->scratch.a;
   if (config_.prediction_type == "epsilon") {
     for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - sqrt_b * mo[i]) / sqrt_a;
     std::copy(mo, mo + n, eps.data());
@@ -132,16 +142,18 @@ Expected<StepOutput> DDIMScheduler::Step(const Tensor& model_output, int64_t t, 
   // 7. "direction pointing to x_t" and x_{t-1} without noise, formula (12)
   const float dir_coeff = std::sqrt(1.0f - alpha_prod_t_prev - std_dev_t * std_dev_t);
   const float x0_coeff = std::sqrt(alpha_prod_t_prev);
-  DDPM_ASSIGN_OR_RETURN(Tensor prev, NewTensor(sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->prev_sample, sample.shape()));
+  Tensor& prev = out->prev_sample;
   for (size_t i = 0; i < n; ++i) prev[i] = x0_coeff * x0[i] + dir_coeff * eps[i];
 
   // 8. noise, when eta > 0
   if (options.eta > 0) {
-    DDPM_ASSIGN_OR_RETURN(Tensor noise, ResolveNoise(options, sample.shape(), "DDIMScheduler.step"));
-    const float* z = noise.data();
+    DDPM_ASSIGN_OR_RETURN(const Tensor* noise,
+                          ResolveNoise(options, sample.shape(), "DDIMScheduler.step", &out->scratch.noise));
+    const float* z = noise->data();
     for (size_t i = 0; i < n; ++i) prev[i] = prev[i] + std_dev_t * z[i];
   }
-  return StepOutput{std::move(prev), std::move(x0)};
+  return Status::Ok();
 }
 
 Expected<Tensor> DDIMScheduler::AddNoise(const Tensor& original_samples, const Tensor& noise,

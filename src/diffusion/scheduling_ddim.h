@@ -63,6 +63,10 @@ class DDIMScheduler {
   // options.use_clipped_model_output; noise (options.noise or options.rng) only when eta > 0.
   Expected<StepOutput> Step(const Tensor& model_output, int64_t timestep, const Tensor& sample,
                             const StepOptions& options = {}) const;
+  // The same step into *out, reusing its buffers when their shapes fit (no allocation then). *out
+  // must not share memory with the inputs.
+  Status StepInto(const Tensor& model_output, int64_t timestep, const Tensor& sample, const StepOptions& options,
+                  StepOutput* out) const;
 
   Expected<Tensor> AddNoise(const Tensor& original_samples, const Tensor& noise,
                             const std::vector<int64_t>& timesteps) const;

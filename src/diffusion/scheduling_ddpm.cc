@@ -93,8 +93,15 @@ Expected<int64_t> DDPMScheduler::PreviousTimestep(int64_t t) const {
   return t - config_.num_train_timesteps / n;
 }
 
-Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t t, const Tensor& sample,
+Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output, int64_t t, const Tensor& sample,
                                          const StepOptions& options) const {
+  StepOutput out;
+  DDPM_RETURN_IF_ERROR(StepInto(model_output, t, sample, options, &out));
+  return out;
+}
+
+Status DDPMScheduler::StepInto(const Tensor& model_output_in, int64_t t, const Tensor& sample,
+                               const StepOptions& options, StepOutput* out) const {
   const int64_t T = config_.num_train_timesteps;
   if (t < 0 || t >= T) {
     return InvalidArgument("DDPMScheduler.step: timestep " + std::to_string(t) + " is outside [0, " +
@@ -104,14 +111,16 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
 
   // A learned-variance model outputs [eps, v] stacked along the channels (dim 1).
   const bool learned = config_.variance_type == "learned" || config_.variance_type == "learned_range";
+  DDPM_RETURN_IF_ERROR(CheckNoAlias("DDPMScheduler.step", model_output_in, sample, *out));
   const Tensor* model_output = &model_output_in;
-  Tensor eps_part, var_part;
+  Tensor& eps_part = out->scratch.a;
+  Tensor& var_part = out->scratch.b;
   if (learned && sample.rank() >= 2 && model_output_in.rank() == sample.rank() &&
       model_output_in.dim(1) == 2 * sample.dim(1)) {
     Shape half = model_output_in.shape();
     half[1] /= 2;
-    DDPM_ASSIGN_OR_RETURN(eps_part, NewTensor(half));
-    DDPM_ASSIGN_OR_RETURN(var_part, NewTensor(half));
+    DDPM_RETURN_IF_ERROR(ReuseTensor(&eps_part, half));
+    DDPM_RETURN_IF_ERROR(ReuseTensor(&var_part, half));
     const size_t inner = eps_part.size() / static_cast<size_t>(half[0]);  // C*H*W of one half
     for (int64_t b = 0; b < half[0]; ++b) {
       const float* src = model_output_in.data() + b * 2 * inner;
@@ -137,7 +146,8 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
   const float current_beta_t = 1.0f - current_alpha_t;
 
   // 2. predicted original sample, formula (15) of https://arxiv.org/pdf/2006.11239.pdf
-  DDPM_ASSIGN_OR_RETURN(Tensor x0, NewTensor(sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->pred_original_sample, sample.shape()));
+  Tensor& x0 = out->pred_original_sample;
   const size_t n = sample.size();
   const float* x = sample.data();
   const float* mo = model_output->data();
@@ -162,16 +172,18 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
   const float xt_coeff = std::sqrt(current_alpha_t) * beta_prod_t_prev / beta_prod_t;
 
   // 5. predicted previous sample mean
-  DDPM_ASSIGN_OR_RETURN(Tensor prev, NewTensor(sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->prev_sample, sample.shape()));
+  Tensor& prev = out->prev_sample;
   for (size_t i = 0; i < n; ++i) prev[i] = x0_coeff * x0[i] + xt_coeff * x[i];
 
   // 6. add noise (diffusers draws it only when t > 0)
   if (t > 0) {
-    DDPM_ASSIGN_OR_RETURN(Tensor noise, ResolveNoise(options, sample.shape(), "DDPMScheduler.step"));
+    DDPM_ASSIGN_OR_RETURN(const Tensor* noise,
+                          ResolveNoise(options, sample.shape(), "DDPMScheduler.step", &out->scratch.noise));
     // _get_variance: the posterior variance, clamped so that its log exists
     const float variance = std::max(beta_prod_t_prev / beta_prod_t * current_beta_t, 1e-20f);
     const std::string& vt = config_.variance_type;
-    const float* z = noise.data();
+    const float* z = noise->data();
     if (vt == "learned" || vt == "learned_range") {
       const float* pv = var_part.data();
       const float min_log = LogF32(variance), max_log = LogF32(current_beta_t);
@@ -199,7 +211,7 @@ Expected<StepOutput> DDPMScheduler::Step(const Tensor& model_output_in, int64_t 
       for (size_t i = 0; i < n; ++i) prev[i] = prev[i] + std_dev * z[i];
     }
   }
-  return StepOutput{std::move(prev), std::move(x0)};
+  return Status::Ok();
 }
 
 Expected<Tensor> DDPMScheduler::AddNoise(const Tensor& original_samples, const Tensor& noise,

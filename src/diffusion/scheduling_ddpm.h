@@ -69,6 +69,10 @@ class DDPMScheduler {
   // Noise (options.noise or options.rng) is needed when timestep > 0.
   Expected<StepOutput> Step(const Tensor& model_output, int64_t timestep, const Tensor& sample,
                             const StepOptions& options = {}) const;
+  // The same step into *out, reusing its buffers when their shapes fit (no allocation then). *out
+  // must not share memory with the inputs.
+  Status StepInto(const Tensor& model_output, int64_t timestep, const Tensor& sample, const StepOptions& options,
+                  StepOutput* out) const;
 
   // x_t = sqrt(a_t)*x0 + sqrt(1-a_t)*noise, one timestep per batch element (or one for all).
   Expected<Tensor> AddNoise(const Tensor& original_samples, const Tensor& noise,

@@ -242,7 +242,8 @@ int64_t DPMSolverMultistepScheduler::IndexForTimestep(int64_t timestep) const {
 Status DPMSolverMultistepScheduler::ConvertModelOutput(const Tensor& model_output, const Tensor& sample,
                                                        Tensor* converted, Tensor* x0) const {
   const AlphaSigma s = FromSigma(sigmas_[step_index_]);
-  DDPM_ASSIGN_OR_RETURN(*x0, NewTensor(sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(x0, sample.shape()));
+  DDPM_RETURN_IF_ERROR(ReuseTensor(converted, sample.shape()));
   const size_t n = sample.size();
   const float* x = sample.data();
   const float* mo = model_output.data();
@@ -257,11 +258,10 @@ Status DPMSolverMultistepScheduler::ConvertModelOutput(const Tensor& model_outpu
     if (config_.thresholding) {
       ThresholdSampleInPlace(x0, config_.dynamic_thresholding_ratio, config_.sample_max_value);
     }
-    *converted = *x0;
+    std::copy(x0->data(), x0->data() + n, converted->data());
     return Status::Ok();
   }
   // dpmsolver and sde-dpmsolver integrate the noise prediction epsilon.
-  DDPM_ASSIGN_OR_RETURN(*converted, NewTensor(sample.shape()));
   Tensor& eps = *converted;
   if (config_.prediction_type == "epsilon") {
     std::copy(mo, mo + n, eps.data());
@@ -331,8 +331,15 @@ Update Coefficients(const std::string& algorithm, bool heun, int order, const Al
 
 }  // namespace
 
-Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_output_in, int64_t timestep,
+Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_output, int64_t timestep,
                                                        const Tensor& sample, const StepOptions& options) {
+  StepOutput out;
+  DDPM_RETURN_IF_ERROR(StepInto(model_output, timestep, sample, options, &out));
+  return out;
+}
+
+Status DPMSolverMultistepScheduler::StepInto(const Tensor& model_output_in, int64_t timestep, const Tensor& sample,
+                                             const StepOptions& options, StepOutput* out) {
   if (sigmas_.empty()) return InvalidArgument("DPMSolverMultistepScheduler.step: call SetTimesteps first");
   if (step_index_ < 0) step_index_ = IndexForTimestep(timestep);
   const int64_t n = static_cast<int64_t>(timesteps_.size());
@@ -342,11 +349,12 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
   }
 
   // A learned-variance model outputs [eps, v] along the channels; the solver uses the first half.
+  DDPM_RETURN_IF_ERROR(CheckNoAlias("DPMSolverMultistepScheduler.step", model_output_in, sample, *out));
   const Tensor* model_output = &model_output_in;
-  Tensor first_half;
+  Tensor& first_half = out->scratch.a;
   if (!config_.variance_type.empty() && sample.rank() >= 2 && model_output_in.rank() == sample.rank() &&
       model_output_in.dim(1) == 2 * sample.dim(1)) {
-    DDPM_ASSIGN_OR_RETURN(first_half, NewTensor(sample.shape()));
+    DDPM_RETURN_IF_ERROR(ReuseTensor(&first_half, sample.shape()));
     const size_t inner = sample.size() / static_cast<size_t>(sample.dim(0));
     for (int64_t b = 0; b < sample.dim(0); ++b) {
       const float* src = model_output_in.data() + b * 2 * inner;
@@ -358,9 +366,10 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
 
   // The SDE variants draw noise at every step (diffusers' variance_noise), also where it is scaled by 0.
   const bool sde = config_.algorithm_type.rfind("sde-", 0) == 0;
-  Tensor noise;
+  const Tensor* noise = nullptr;
   if (sde) {
-    DDPM_ASSIGN_OR_RETURN(noise, ResolveNoise(options, sample.shape(), "DPMSolverMultistepScheduler.step"));
+    DDPM_ASSIGN_OR_RETURN(noise, ResolveNoise(options, sample.shape(), "DPMSolverMultistepScheduler.step",
+                                              &out->scratch.noise));
   }
 
   const bool lower_order_final =
@@ -368,8 +377,11 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
                                config_.final_sigmas_type == "zero");
   const bool lower_order_second = step_index_ == n - 2 && config_.lower_order_final && n < 15;
 
-  Tensor converted, x0;
-  DDPM_RETURN_IF_ERROR(ConvertModelOutput(*model_output, sample, &converted, &x0));
+  // The oldest history slot is about to be dropped: its buffer takes the new conversion. (Only an
+  // allocation failure can fail the conversion; the oldest entry is then lost, which no later step
+  // of this run reads anyway.)
+  Tensor converted = std::move(model_outputs_.front());
+  DDPM_RETURN_IF_ERROR(ConvertModelOutput(*model_output, sample, &converted, &out->pred_original_sample));
   for (int64_t i = 0; i + 1 < config_.solver_order; ++i) model_outputs_[i] = std::move(model_outputs_[i + 1]);
   model_outputs_.back() = std::move(converted);
 
@@ -391,8 +403,9 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
   const float* x = sample.data();
   const size_t k = model_outputs_.size();
   const float* d0 = model_outputs_[k - 1].data();
-  const float* z = sde ? noise.data() : nullptr;
-  DDPM_ASSIGN_OR_RETURN(Tensor prev, NewTensor(sample.shape()));
+  const float* z = sde ? noise->data() : nullptr;
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->prev_sample, sample.shape()));
+  Tensor& prev = out->prev_sample;
 
   if (order == 1) {
     for (size_t i = 0; i < count; ++i) prev[i] = u.cx * x[i] + u.k0 * d0[i];
@@ -429,7 +442,7 @@ Expected<StepOutput> DPMSolverMultistepScheduler::Step(const Tensor& model_outpu
   if (lower_order_nums_ < config_.solver_order) ++lower_order_nums_;
   ++step_index_;
   last_order_ = order;
-  return StepOutput{std::move(prev), std::move(x0)};
+  return Status::Ok();
 }
 
 Expected<Tensor> DPMSolverMultistepScheduler::AddNoise(const Tensor& original_samples, const Tensor& noise,

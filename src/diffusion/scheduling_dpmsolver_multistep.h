@@ -81,6 +81,11 @@ class DPMSolverMultistepScheduler {
   // options.noise or options.rng at every step; the others ignore the options.
   Expected<StepOutput> Step(const Tensor& model_output, int64_t timestep, const Tensor& sample,
                             const StepOptions& options = {});
+  // The same step into *out, reusing its buffers (and the oldest history slot) when their shapes fit:
+  // after the first solver_order steps a step allocates nothing. *out must not share memory with
+  // the inputs.
+  Status StepInto(const Tensor& model_output, int64_t timestep, const Tensor& sample, const StepOptions& options,
+                  StepOutput* out);
 
   // alpha*x0 + sigma*noise with (alpha, sigma) from sigmas() at each batch element's timestep.
   Expected<Tensor> AddNoise(const Tensor& original_samples, const Tensor& noise,

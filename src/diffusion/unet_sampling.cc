@@ -1,5 +1,7 @@
 #include "diffusion/unet_sampling.h"
 
+#include <memory>
+
 #include <string>
 #include <utility>
 
@@ -36,9 +38,12 @@ Status CheckSampleLabels(const UNetClasses& classes, const std::vector<int64_t>&
 }
 
 NoisePredictor UNetNoisePredictor(nn::UNet2DModel* unet, ThreadPool* pool) {
-  return [unet, pool](const Tensor& x, int64_t t, const std::vector<int64_t>& labels, Tensor* out) {
-    const std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
-    return unet->ForwardInto(x, ts, labels, out, pool);
+  // The timesteps live in a buffer kept between calls, so a step allocates nothing once the UNet's
+  // arena is planned. std::function copies its target: the buffer is shared, not held by value.
+  auto timesteps = std::make_shared<std::vector<float>>();
+  return [unet, pool, timesteps](const Tensor& x, int64_t t, const std::vector<int64_t>& labels, Tensor* out) {
+    timesteps->assign(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
+    return unet->ForwardInto(x, *timesteps, labels, out, pool);
   };
 }
 

@@ -350,8 +350,10 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
   const int b = int(sample.dim(0)), height = int(sample.dim(2)), width = int(sample.dim(3));
   const int n = int(down_.size());
   DDPM_RETURN_IF_ERROR(Prepare(b, height, width, pool));
-  const Shape out_shape{b, config_.out_channels, height, width};
-  if (out->shape() != out_shape) {
+  // Compared dimension by dimension: building a Shape to compare would allocate on every forward.
+  const int64_t out_dims[4] = {b, config_.out_channels, height, width};
+  if (out->rank() != 4 || !std::equal(out_dims, out_dims + 4, out->shape().begin())) {
+    const Shape out_shape(out_dims, out_dims + 4);
     *out = Tensor(out_shape);
     if (!out->ok()) return OutOfMemory("cannot allocate the UNet output " + ShapeToString(out_shape));
   }
