@@ -1,7 +1,6 @@
 #include "diffusion/unet_sampling.h"
 
 #include <memory>
-
 #include <string>
 #include <utility>
 
