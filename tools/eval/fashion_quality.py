@@ -25,6 +25,7 @@ import json
 import os
 import struct
 import sys
+import zlib
 
 import numpy as np
 
@@ -140,11 +141,36 @@ def frechet_distance(a, b):
     return float(((mu_a - mu_b) ** 2).sum() + sa.trace() + sb.trace() - 2 * middle)
 
 
+def write_grid_png(path, per_class, columns=10, pad=2):
+    """One row per class, `columns` samples each, grey on a white frame: the picture in models/README.md."""
+    rows = len(per_class)
+    h = w = 32
+    H, W = rows * (h + pad) + pad, columns * (w + pad) + pad
+    canvas = np.full((H, W), 255, dtype=np.uint8)
+    for r, images in enumerate(per_class):
+        for c in range(min(columns, len(images))):
+            tile = (images[c, 0].numpy().clip(0, 1) * 255 + 0.5).astype(np.uint8)
+            y, x = pad + r * (h + pad), pad + c * (w + pad)
+            canvas[y:y + h, x:x + w] = tile
+    raw = b"".join(b"\x00" + canvas[y].tobytes() for y in range(H))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", W, H, 8, 0, 0, 0, 0)) +
+           chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b""))
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(png)
+    os.replace(tmp, path)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--samples", required=True, help="folder with class_0..class_9.safetensors")
     ap.add_argument("--cache", default="build/eval", help="where the trained classifier is kept")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--grid", help="also write a PNG with the first 10 samples of each class, a row per class")
     args = ap.parse_args()
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
@@ -163,6 +189,8 @@ def main():
             sys.exit(f"{path}: images has shape {list(images.shape)}, expected [N, 1, 32, 32]")
         xs.append(images * 2.0 - 1.0)  # [0, 1] -> the classifier's [-1, 1]
         ys.append(torch.full((len(images),), c, dtype=torch.int64))
+    if args.grid:
+        write_grid_png(args.grid, [(im + 1.0) / 2.0 for im in xs])
     x, y = torch.cat(xs), torch.cat(ys)
     feats, pred = predict(model, x)
     per_class = [float((pred[y == c] == c).double().mean()) for c in range(10)]
