@@ -1,70 +1,205 @@
+// GroupNorm (+ per-sample scale/shift, + SiLU) per Highway target. NHWC keeps a group's channels
+// interleaved with the others' (unet_cond: groups of 4 channels in rows of 32), so the statistics are
+// vectorised across the channels of a row and reduced per group at the end, and the work items are
+// (sample, run of whole groups) so that batch 1 still splits over threads. Sums are in double, two
+// passes (the inputs can have large means). The apply pass fuses the affine fold, the modulation and
+// SiLU in one sweep over the row, with the arithmetic of the scalar code it replaced (mul, then add:
+// no FMA; SiLU = x / (1 + exp(min(-x, 88))) as kernels::SiLU).
 #include "kernels/group_norm/group_norm.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 
-#include "kernels/elementwise/elementwise.h"
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "kernels/group_norm/group_norm.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
 
+#include "hwy/contrib/math/math-inl.h"
+#include "hwy/highway.h"
+
+#ifndef DDPM_KERNELS_GROUP_NORM_CONSTANTS_
+#define DDPM_KERNELS_GROUP_NORM_CONSTANTS_
+namespace ddpm::kernels::group_norm_detail {
+// Channels per statistics work item (whole groups; a group wider than this is one item): the double
+// accumulators of a run live on the stack.
+constexpr size_t kRunChannels = 64;
+constexpr size_t kMaxRunChannels = 512;  // wider groups take the scalar path
+}  // namespace ddpm::kernels::group_norm_detail
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace ddpm::kernels::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using namespace group_norm_detail;
+
+// Per-channel sums over the hw pixels of channels [c0, c0 + n) of one sample (rows `c` floats apart):
+// s1[j] = Σ x, then, given the per-channel mean mu[j], s2[j] = Σ (x - mu)².
+#if HWY_TARGET == HWY_WASM || HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+// Highway 1.0.3 has no f32 -> f64 PromoteTo for wasm: plain loops over contiguous channels.
+void ChannelSums(const float* x, size_t hw, size_t c, size_t n, double* s1) {
+  for (size_t j = 0; j < n; ++j) s1[j] = 0;
+  for (size_t p = 0; p < hw; ++p)
+    for (size_t j = 0; j < n; ++j) s1[j] += x[p * c + j];
+}
+
+void ChannelSquares(const float* x, size_t hw, size_t c, size_t n, const double* mu, double* s2) {
+  for (size_t j = 0; j < n; ++j) s2[j] = 0;
+  for (size_t p = 0; p < hw; ++p)
+    for (size_t j = 0; j < n; ++j) {
+      const double d = x[p * c + j] - mu[j];
+      s2[j] += d * d;
+    }
+}
+#else
+void ChannelSums(const float* x, size_t hw, size_t c, size_t n, double* s1) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;  // as many floats as a double vector has lanes
+  const size_t LD = hn::Lanes(dd);
+  for (size_t j = 0; j < n; ++j) s1[j] = 0;
+  for (size_t p = 0; p < hw; ++p) {
+    const float* row = x + p * c;
+    size_t j = 0;
+    for (; j + LD <= n; j += LD) {
+      hn::StoreU(hn::Add(hn::LoadU(dd, s1 + j), hn::PromoteTo(dd, hn::LoadU(df, row + j))), dd, s1 + j);
+    }
+    for (; j < n; ++j) s1[j] += row[j];
+  }
+}
+
+void ChannelSquares(const float* x, size_t hw, size_t c, size_t n, const double* mu, double* s2) {
+  const hn::ScalableTag<double> dd;
+  const hn::Rebind<float, decltype(dd)> df;
+  const size_t LD = hn::Lanes(dd);
+  for (size_t j = 0; j < n; ++j) s2[j] = 0;
+  for (size_t p = 0; p < hw; ++p) {
+    const float* row = x + p * c;
+    size_t j = 0;
+    for (; j + LD <= n; j += LD) {
+      const auto d = hn::Sub(hn::PromoteTo(dd, hn::LoadU(df, row + j)), hn::LoadU(dd, mu + j));
+      hn::StoreU(hn::Add(hn::LoadU(dd, s2 + j), hn::Mul(d, d)), dd, s2 + j);
+    }
+    for (; j < n; ++j) {
+      const double d = row[j] - mu[j];
+      s2[j] += d * d;
+    }
+  }
+}
+#endif
+
+// Rows [r0, r1) of y = ((x·m + a)·(1 + scale) + shift), then SiLU if asked; m, a, scale, shift per channel
+// of the row's sample (scale/shift may be null).
+void ApplyRows(const float* x, float* y, size_t c, size_t hw, size_t r0, size_t r1, const float* mul,
+               const float* add, const float* scale, const float* shift, size_t mod_stride, bool silu) {
+  const hn::ScalableTag<float> df;
+  const size_t L = hn::Lanes(df);
+  const auto one = hn::Set(df, 1.0f), cap = hn::Set(df, 88.0f);
+  for (size_t r = r0; r < r1; ++r) {
+    const size_t b = r / hw;
+    const float* xr = x + r * c;
+    float* yr = y + r * c;
+    const float* mb = mul + b * c;
+    const float* ab = add + b * c;
+    const float* s = scale ? scale + b * mod_stride : nullptr;
+    const float* t = scale ? shift + b * mod_stride : nullptr;
+    size_t ch = 0;
+    for (; ch + L <= c; ch += L) {
+      auto v = hn::Add(hn::Mul(hn::LoadU(df, xr + ch), hn::LoadU(df, mb + ch)), hn::LoadU(df, ab + ch));
+      if (s) v = hn::Add(hn::Mul(v, hn::Add(one, hn::LoadU(df, s + ch))), hn::LoadU(df, t + ch));
+      if (silu) v = hn::Div(v, hn::Add(one, hn::Exp(df, hn::Min(hn::Neg(v), cap))));
+      hn::StoreU(v, df, yr + ch);
+    }
+    for (; ch < c; ++ch) {
+      float v = xr[ch] * mb[ch] + ab[ch];
+      if (s) v = v * (1.0f + s[ch]) + t[ch];
+      if (silu) v = v / (1.0f + std::exp(-v));
+      yr[ch] = v;
+    }
+  }
+}
+
+}  // namespace ddpm::kernels::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace ddpm::kernels {
+
+HWY_EXPORT(ChannelSums);
+HWY_EXPORT(ChannelSquares);
+HWY_EXPORT(ApplyRows);
+using namespace group_norm_detail;
 
 size_t GroupNormScratchFloats(int batch, int channels) { return size_t(2) * batch * channels; }
 
 void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch, ThreadPool* pool) {
   assert(a.groups > 0 && a.channels % a.groups == 0);
-  const int cg = a.channels / a.groups;
-  const size_t c = a.channels;
+  const size_t cg = a.channels / a.groups;
+  const size_t c = a.channels, hw = a.hw;
   float* mul = scratch;                        // [batch, channels]
   float* add = scratch + size_t(a.batch) * c;  // [batch, channels]
 
-  // Statistics per (sample, group), two-pass in double: the inputs can have large means.
+  // Statistics per work item (sample, run of whole groups): per-channel double sums, reduced per group.
+  const size_t groups_per_run = std::max<size_t>(1, kRunChannels / cg);
+  const size_t runs = (a.groups + groups_per_run - 1) / groups_per_run;
+  const auto sums = HWY_DYNAMIC_DISPATCH(ChannelSums);
+  const auto squares = HWY_DYNAMIC_DISPATCH(ChannelSquares);
   auto stats = [&](size_t begin, size_t end, int) {
-    for (size_t bg = begin; bg < end; ++bg) {
-      const size_t b = bg / a.groups, g = bg % a.groups;
-      const float* xb = x + b * a.hw * c + g * cg;
-      double sum = 0;
-      for (int p = 0; p < a.hw; ++p)
-        for (int j = 0; j < cg; ++j) sum += xb[p * c + j];
-      const double n = double(a.hw) * cg;
-      const double mean = sum / n;
-      double sq = 0;
-      for (int p = 0; p < a.hw; ++p)
-        for (int j = 0; j < cg; ++j) {
-          const double d = xb[p * c + j] - mean;
-          sq += d * d;
+    HWY_ALIGN double s[kMaxRunChannels], mu[kMaxRunChannels];
+    for (size_t item = begin; item < end; ++item) {
+      const size_t b = item / runs, g0 = item % runs * groups_per_run;
+      const size_t g1 = std::min<size_t>(a.groups, g0 + groups_per_run);
+      const size_t c0 = g0 * cg, n = (g1 - g0) * cg;
+      const float* xb = x + b * hw * c + c0;
+      const double count = double(hw) * cg;
+      double mean[kMaxRunChannels], rstd[kMaxRunChannels];  // per group of the run
+      if (n <= kMaxRunChannels) {
+        sums(xb, hw, c, n, s);
+        for (size_t g = 0; g < g1 - g0; ++g) {
+          double sum = 0;
+          for (size_t j = 0; j < cg; ++j) sum += s[g * cg + j];
+          mean[g] = sum / count;
+          for (size_t j = 0; j < cg; ++j) mu[g * cg + j] = mean[g];
         }
-      const float rstd = float(1.0 / std::sqrt(sq / n + double(a.eps)));
+        squares(xb, hw, c, n, mu, s);
+        for (size_t g = 0; g < g1 - g0; ++g) {
+          double sq = 0;
+          for (size_t j = 0; j < cg; ++j) sq += s[g * cg + j];
+          rstd[g] = 1.0 / std::sqrt(sq / count + double(a.eps));
+        }
+      } else {  // one group wider than the stack buffers: scalar, in double
+        double sum = 0, sq = 0;
+        for (size_t p = 0; p < hw; ++p)
+          for (size_t j = 0; j < cg; ++j) sum += xb[p * c + j];
+        mean[0] = sum / count;
+        for (size_t p = 0; p < hw; ++p)
+          for (size_t j = 0; j < cg; ++j) {
+            const double d = xb[p * c + j] - mean[0];
+            sq += d * d;
+          }
+        rstd[0] = 1.0 / std::sqrt(sq / count + double(a.eps));
+      }
       // torch's CPU kernel also folds the affine step into one multiply-add per element.
-      for (int j = 0; j < cg; ++j) {
-        const size_t ch = g * cg + j;
-        const float m = rstd * a.gamma[ch];
-        mul[b * c + ch] = m;
-        add[b * c + ch] = a.beta[ch] - float(mean) * m;
+      for (size_t g = 0; g < g1 - g0; ++g) {
+        for (size_t j = 0; j < cg; ++j) {
+          const size_t ch = c0 + g * cg + j;
+          const float m = float(rstd[g]) * a.gamma[ch];
+          mul[b * c + ch] = m;
+          add[b * c + ch] = a.beta[ch] - float(mean[g]) * m;
+        }
       }
     }
   };
-  if (pool) pool->ParallelFor(size_t(a.batch) * a.groups, stats);
-  else stats(0, size_t(a.batch) * a.groups, 0);
+  if (pool) pool->ParallelFor(size_t(a.batch) * runs, stats);
+  else stats(0, size_t(a.batch) * runs, 0);
 
-  const size_t rows = size_t(a.batch) * a.hw;
+  const size_t rows = size_t(a.batch) * hw;
+  const auto apply_rows = HWY_DYNAMIC_DISPATCH(ApplyRows);
   auto apply = [&](size_t begin, size_t end, int) {
-    for (size_t r = begin; r < end; ++r) {
-      const size_t b = r / a.hw;
-      const float* xr = x + r * c;
-      float* yr = y + r * c;
-      const float* mb = mul + b * c;
-      const float* ab = add + b * c;
-      if (a.scale) {
-        const float* s = a.scale + b * a.mod_stride;
-        const float* t = a.shift + b * a.mod_stride;
-        for (size_t ch = 0; ch < c; ++ch) yr[ch] = (xr[ch] * mb[ch] + ab[ch]) * (1.0f + s[ch]) + t[ch];
-      } else {
-        for (size_t ch = 0; ch < c; ++ch) yr[ch] = xr[ch] * mb[ch] + ab[ch];
-      }
-      if (a.silu) SiLU(yr, c, yr);
-    }
+    apply_rows(x, y, c, hw, begin, end, mul, add, a.scale, a.shift, a.mod_stride, a.silu);
   };
   if (pool) pool->ParallelFor(rows, apply, 16);
   else apply(0, rows, 0);
 }
 
 }  // namespace ddpm::kernels
+#endif  // HWY_ONCE
