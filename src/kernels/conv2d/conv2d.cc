@@ -126,15 +126,20 @@ void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, 
   }
   DDPM_KERNEL_ASSERT(scratch != nullptr);
   const size_t taps = size_t(p.kh) * p.kw, cin = p.cin;
-  const size_t block = std::min(m, kRowsPerBlock);
-  const size_t blocks = (m + block - 1) / block;
   const int threads = pool ? pool->num_threads() : 1;
+  // Blocks of at most kRowsPerBlock rows, as many per thread (a fixed 240 gave 16x16 at batch 1 one
+  // block of 240 rows and one of 16), in whole tiles of the microkernel (240 is a multiple of every MR).
+  size_t blocks = (m + kRowsPerBlock - 1) / kRowsPerBlock;
+  if (threads > 1) blocks = (std::max(blocks, size_t(threads)) + threads - 1) / threads * threads;
+  const size_t mr = GemmTileRows();
+  const size_t block = std::min(kRowsPerBlock, ((m + blocks - 1) / blocks + mr - 1) / mr * mr);
+  blocks = (m + block - 1) / block;
   float* zeros = scratch;
   std::fill(zeros, zeros + cin, 0.0f);
   const float** ind = AlignedPointers(scratch + ZeroFloats(cin));
-  if (blocks < size_t(threads)) {
-    // Too few pixels to give each thread a block (small images): index all rows (they fit in the
-    // scratch, which holds `threads` blocks) and let GemmIndirect split the output channels.
+  if (m < size_t(threads) * mr) {
+    // Too few pixels to give each thread a tile of rows: index all rows (they fit in the scratch, which
+    // holds `threads` blocks) and let GemmIndirect split the output channels.
     BuildIndirection(p, x, h, width, oh, ow, 0, m, zeros, ind);
     GemmIndirect(m, n, taps, cin, ind, w.packed(), w.bias(), y, n, accumulate, pool);
     return;

@@ -56,6 +56,11 @@ size_t GemmPanelWidth() {
   return nr;
 }
 
+size_t GemmTileRows() {
+  static const size_t mr = HWY_DYNAMIC_DISPATCH(TileMr)();
+  return mr;
+}
+
 const char* GemmKernelName() { return HWY_DYNAMIC_DISPATCH(KernelName)(); }
 
 size_t GemmScratchFloats(size_t n, size_t k, int /*threads*/) { return PackedGemmBFloats(n, k); }

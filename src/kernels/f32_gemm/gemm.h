@@ -44,6 +44,8 @@ void GemmScalar(size_t m, size_t n, size_t k, const float* a, size_t lda, const 
 
 // Width of one packed panel of B for the kernel this process runs (fixed for the process lifetime).
 size_t GemmPanelWidth();
+// Rows of C one microkernel tile computes (MR): row splits in whole tiles waste nothing.
+size_t GemmTileRows();
 // Floats PackGemmB writes: k * round_up(n, GemmPanelWidth()).
 size_t PackedGemmBFloats(size_t n, size_t k);
 // Packs B (row-major [k x n] stride ldb, or transposed [n x k]) into NR-wide, k-major panels,

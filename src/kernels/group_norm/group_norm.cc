@@ -139,7 +139,14 @@ void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch,
   float* add = scratch + size_t(a.batch) * c;  // [batch, channels]
 
   // Statistics per work item (sample, run of whole groups): per-channel double sums, reduced per group.
-  const size_t groups_per_run = std::max<size_t>(1, kRunChannels / cg);
+  // Runs of whole groups, at most kRunChannels wide, and small enough that a small batch still gives
+  // every thread two items.
+  const int threads = pool ? pool->num_threads() : 1;
+  size_t groups_per_run = std::max<size_t>(1, kRunChannels / cg);
+  if (threads > 1) {
+    const size_t runs_wanted = (2 * size_t(threads) + a.batch - 1) / a.batch;
+    groups_per_run = std::max<size_t>(1, std::min(groups_per_run, (a.groups + runs_wanted - 1) / runs_wanted));
+  }
   const size_t runs = (a.groups + groups_per_run - 1) / groups_per_run;
   const auto sums = HWY_DYNAMIC_DISPATCH(ChannelSums);
   const auto squares = HWY_DYNAMIC_DISPATCH(ChannelSquares);
