@@ -3,12 +3,31 @@
 #include <cstdio>
 #include <unistd.h>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+// Emscripten's isatty() calls every standard stream a terminal; ask Node about the real stderr.
+// clang-format off
+EM_JS(int, DdpmStderrIsTty, (), {
+  return (typeof process === 'object' && process.stderr && process.stderr.isTTY) ? 1 : 0;
+});
+// clang-format on
+#endif
+
 namespace ddpm::cli {
+namespace {
+bool StderrIsTty() {
+#ifdef __EMSCRIPTEN__
+  return DdpmStderrIsTty() != 0;
+#else
+  return isatty(STDERR_FILENO) != 0;
+#endif
+}
+}  // namespace
 
 using Clock = std::chrono::steady_clock;
 
 ProgressBar::ProgressBar(std::string label, long long total, long long start)
-    : label_(std::move(label)), total_(total), start_(start), tty_(isatty(STDERR_FILENO)), t0_(Clock::now()) {}
+    : label_(std::move(label)), total_(total), start_(start), tty_(StderrIsTty()), t0_(Clock::now()) {}
 
 void ProgressBar::Update(long long done, const std::string& extra) {
   const auto now = Clock::now();
