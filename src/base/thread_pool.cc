@@ -46,7 +46,13 @@ std::pair<size_t, size_t> Chunk(size_t n, size_t grain, int parts, int t) {
 // Before a wait sleeps it spins: kSpins checks with a CPU pause (~10 µs), then kYields checks that give
 // the core away (sched_yield): when the machine is oversubscribed, a waiting thread then lets the thread
 // it waits for run instead of burning that thread's time slice.
+// In wasm there is no pause instruction and sched_yield does nothing, so it spins on the atomic
+// alone, longer (~30 µs): waking a sleeping pthread there goes through Atomics.notify to a Worker.
+#if defined(__EMSCRIPTEN__)
+constexpr int kSpins = 1 << 15, kYields = 0;
+#else
 constexpr int kSpins = 256, kYields = 64;
+#endif
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
