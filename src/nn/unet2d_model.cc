@@ -189,9 +189,14 @@ double UNet2DModel::FlopsPerImage(int height, int width) const {
 }
 
 Status UNet2DModel::Prepare(int batch, int height, int width, ThreadPool* pool) {
-  const int threads = pool ? pool->num_threads() : 1;
-  if (plan_.batch == batch && plan_.height == height && plan_.width == width && plan_.threads == threads &&
-      arena_.capacity_floats() > 0) {
+  return PrepareLane(batch, height, width, pool ? pool->num_threads() : 1, main_);
+}
+
+Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, Lane& lane) {
+  Plan& plan = lane.plan;
+  Arena& arena = lane.arena;
+  if (plan.batch == batch && plan.height == height && plan.width == width && plan.threads == threads &&
+      arena.capacity_floats() > 0) {
     return Status::Ok();
   }
   const size_t b = batch;
@@ -239,8 +244,8 @@ Status UNet2DModel::Prepare(int batch, int height, int width, ThreadPool* pool) 
   p.tmp = ap.Add(act);
   p.qkv = ap.Add(qkv);
   p.scratch = ap.Add(scratch);
-  DDPM_RETURN_IF_ERROR(arena_.Reserve(ap.total_floats()));
-  plan_ = std::move(p);
+  DDPM_RETURN_IF_ERROR(arena.Reserve(ap.total_floats()));
+  plan = std::move(p);
   return Status::Ok();
 }
 
@@ -295,29 +300,31 @@ Status UNet2DModel::CheckInputs(const Tensor& sample, const std::vector<float>& 
   return Status::Ok();
 }
 
-void UNet2DModel::TimeEmbedding(const RunContext& ctx, const std::vector<float>& timesteps,
-                                const std::vector<int64_t>& class_labels) {
+void UNet2DModel::TimeEmbedding(const RunContext& ctx, const float* timesteps, size_t nt, const int64_t* class_labels,
+                                size_t nl, Lane& lane) {
+  Plan& plan = lane.plan;
+  Arena& arena = lane.arena;
   const int b = ctx.batch, c0 = config_.block_out_channels[0], ted = time_embed_dim_;
   auto report = [&](const char* name, const float* data, int channels) {
     if (hook_) hook_(name, data, Shape{b, channels});
   };
-  float* tp = arena_.at(plan_.time_proj);
+  float* tp = arena.at(plan.time_proj);
   for (int i = 0; i < b; ++i) {
-    SinusoidalEmbedding(timesteps.size() == 1 ? timesteps[0] : timesteps[i], c0, config_.flip_sin_to_cos,
+    SinusoidalEmbedding(nt == 1 ? timesteps[0] : timesteps[i], c0, config_.flip_sin_to_cos,
                         float(config_.freq_shift), tp + size_t(i) * c0);
   }
   report("time_proj", tp, c0);
 
-  float* hidden = arena_.at(plan_.temb_hidden);
-  float* emb = arena_.at(plan_.emb);
-  float* emb_act = arena_.at(plan_.emb_act);
+  float* hidden = arena.at(plan.temb_hidden);
+  float* emb = arena.at(plan.emb);
+  float* emb_act = arena.at(plan.emb_act);
   RunLinear(linear_1_, tp, b, hidden, ctx);
   kernels::SiLU(hidden, size_t(b) * ted, hidden);
   RunLinear(linear_2_, hidden, b, emb, ctx);
   report("time_embedding", emb, ted);
   if (config_.num_class_embeds) {
     for (int i = 0; i < b; ++i) {
-      const int64_t label = class_labels.size() == 1 ? class_labels[0] : class_labels[i];
+      const int64_t label = nl == 1 ? class_labels[0] : class_labels[i];
       std::memcpy(emb_act + size_t(i) * ted, class_table_.data() + label * ted, sizeof(float) * ted);
     }
     report("class_embedding", emb_act, ted);
@@ -326,7 +333,7 @@ void UNet2DModel::TimeEmbedding(const RunContext& ctx, const std::vector<float>&
   report("emb", emb, ted);
   // Each resnet applies SiLU to emb privately; all of them see the same SiLU(emb), so do it once.
   kernels::SiLU(emb, size_t(b) * ted, emb_act);
-  RunLinear(temb_proj_, emb_act, b, arena_.at(plan_.temb_all), ctx);
+  RunLinear(temb_proj_, emb_act, b, arena.at(plan.temb_all), ctx);
 }
 
 Expected<Tensor> UNet2DModel::Forward(const Tensor& sample, const std::vector<int64_t>& timesteps,
@@ -348,8 +355,6 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
                                 const std::vector<int64_t>& class_labels, Tensor* out, ThreadPool* pool) {
   DDPM_RETURN_IF_ERROR(CheckInputs(sample, timesteps, class_labels));
   const int b = int(sample.dim(0)), height = int(sample.dim(2)), width = int(sample.dim(3));
-  const int n = int(down_.size());
-  DDPM_RETURN_IF_ERROR(Prepare(b, height, width, pool));
   // Compared dimension by dimension: building a Shape to compare would allocate on every forward.
   const int64_t out_dims[4] = {b, config_.out_channels, height, width};
   if (out->rank() != 4 || !std::equal(out_dims, out_dims + 4, out->shape().begin())) {
@@ -357,34 +362,75 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
     *out = Tensor(out_shape);
     if (!out->ok()) return OutOfMemory("cannot allocate the UNet output " + ShapeToString(out_shape));
   }
+  const int threads = pool ? pool->num_threads() : 1;
+  // Whole sub-batches per thread rather than every layer split over threads: no fork-join per layer
+  // (~150 of them, each waiting for the slower thread on a shared machine). Not with a hook, which
+  // wants the whole batch's intermediates in order.
+  if (threads > 1 && !hook_ && (b % threads == 0 || b >= 2 * threads)) {
+    if (lanes_.size() < size_t(threads)) lanes_.resize(threads);
+    const size_t in_image = size_t(config_.in_channels) * height * width;
+    const size_t out_image = size_t(config_.out_channels) * height * width;
+    auto range = [&](int t) { return std::pair<int, int>{b * t / threads, b * (t + 1) / threads}; };
+    for (int t = 0; t < threads; ++t) {  // allocations happen here, before the threads start
+      const auto [i0, i1] = range(t);
+      DDPM_RETURN_IF_ERROR(PrepareLane(i1 - i0, height, width, 1, lanes_[t]));
+    }
+    if (lane_status_.size() < size_t(threads)) lane_status_.resize(threads);
+    Status* status = lane_status_.data();
+    pool->ParallelFor(size_t(threads), [&](size_t t0, size_t t1, int) {
+      for (size_t t = t0; t < t1; ++t) {
+        const auto [i0, i1] = range(int(t));
+        // One timestep (label) for all stays one; one per image is sliced.
+        const bool t_all = timesteps.size() == 1, l_all = class_labels.size() <= 1;
+        status[t] = ForwardLane(sample.data() + i0 * in_image, i1 - i0, height, width,
+                                timesteps.data() + (t_all ? 0 : i0), t_all ? 1 : size_t(i1 - i0),
+                                class_labels.empty() ? nullptr : class_labels.data() + (l_all ? 0 : i0),
+                                l_all ? class_labels.size() : size_t(i1 - i0), out->data() + i0 * out_image, nullptr,
+                                lanes_[t]);
+      }
+    });
+    for (int t = 0; t < threads; ++t) DDPM_RETURN_IF_ERROR(status[t]);
+    return Status::Ok();
+  }
+  return ForwardLane(sample.data(), b, height, width, timesteps.data(), timesteps.size(),
+                     class_labels.empty() ? nullptr : class_labels.data(), class_labels.size(), out->data(), pool,
+                     main_);
+}
+
+Status UNet2DModel::ForwardLane(const float* sample, int b, int height, int width, const float* timesteps, size_t nt,
+                                const int64_t* class_labels, size_t nl, float* out, ThreadPool* pool, Lane& lane) {
+  const int n = int(down_.size());
+  DDPM_RETURN_IF_ERROR(PrepareLane(b, height, width, pool ? pool->num_threads() : 1, lane));
+  Plan& plan = lane.plan;
+  Arena& arena = lane.arena;
 
   RunContext ctx;
   ctx.batch = b;
   ctx.pool = pool;
-  ctx.scratch = arena_.at(plan_.scratch);
-  ctx.norm = arena_.at(plan_.norm);
-  ctx.tmp = arena_.at(plan_.tmp);
-  ctx.qkv = arena_.at(plan_.qkv);
-  ctx.temb = arena_.at(plan_.temb_all);
+  ctx.scratch = arena.at(plan.scratch);
+  ctx.norm = arena.at(plan.norm);
+  ctx.tmp = arena.at(plan.tmp);
+  ctx.qkv = arena.at(plan.qkv);
+  ctx.temb = arena.at(plan.temb_all);
   ctx.temb_stride = temb_proj_.params().cout;
   ctx.hook = &hook_;
 
   // NCHW -> NHWC (and center_input_sample: 2 * sample - 1.0).
   const int cin = config_.in_channels;
   const size_t hw = size_t(height) * width;
-  float* x = arena_.at(plan_.input);
+  float* x = arena.at(plan.input);
   for (int i = 0; i < b; ++i)
     for (int ch = 0; ch < cin; ++ch) {
-      const float* src = sample.data() + (size_t(i) * cin + ch) * hw;
+      const float* src = sample + (size_t(i) * cin + ch) * hw;
       float* dst = x + size_t(i) * hw * cin + ch;
       for (size_t p = 0; p < hw; ++p) dst[p * cin] = config_.center_input_sample ? 2.0f * src[p] - 1.0f : src[p];
     }
 
-  TimeEmbedding(ctx, timesteps, class_labels);
+  TimeEmbedding(ctx, timesteps, nt, class_labels, nl, lane);
 
   // Down: every layer's output is a skip connection, written straight into its own arena slot.
   size_t s = 0;
-  float* h = arena_.at(plan_.skips[s++]);
+  float* h = arena.at(plan.skips[s++]);
   Conv2d(conv_in_, x, b, height, width, h, false, ctx.scratch, pool);
   int ch = config_.block_out_channels[0];
   ctx.Report("conv_in", h, height, width, ch);
@@ -392,14 +438,14 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
     const DownBlock& blk = down_[i];
     Dims d = LevelDims(height, width, i);
     for (size_t j = 0; j < blk.resnets.size(); ++j) {
-      float* y = arena_.at(plan_.skips[s++]);
+      float* y = arena.at(plan.skips[s++]);
       blk.resnets[j].Forward(ctx, h, d, y);
       if (!blk.attentions.empty()) blk.attentions[j].Forward(ctx, y, d);
       h = y;
       ch = blk.resnets[j].cout;
     }
     if (blk.has_downsample) {
-      float* y = arena_.at(plan_.skips[s++]);
+      float* y = arena.at(plan.skips[s++]);
       Conv2d(blk.downsample, h, b, d.h, d.w, y, false, ctx.scratch, pool);
       d = LevelDims(height, width, i + 1);
       ctx.Report(blk.downsample_name, y, d.h, d.w, ch);
@@ -408,9 +454,9 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
     ctx.Report(blk.name, h, d.h, d.w, ch);
   }
 
-  float* cur = arena_.at(plan_.cur);
-  float* spare = arena_.at(plan_.spare);
-  float* cat = arena_.at(plan_.cat);
+  float* cur = arena.at(plan.cur);
+  float* spare = arena.at(plan.spare);
+  float* cat = arena.at(plan.cat);
   if (mid_.present) {
     const Dims d = LevelDims(height, width, n - 1);
     mid_.resnets[0].Forward(ctx, h, d, cur);
@@ -426,7 +472,7 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
     Dims d = LevelDims(height, width, n - 1 - i);
     for (size_t j = 0; j < blk.resnets.size(); ++j) {
       --s;
-      kernels::ConcatChannels(h, ch, arena_.at(plan_.skips[s]), skip_channels_[s], size_t(b) * d.hw(), cat);
+      kernels::ConcatChannels(h, ch, arena.at(plan.skips[s]), skip_channels_[s], size_t(b) * d.hw(), cat);
       blk.resnets[j].Forward(ctx, cat, d, cur);
       if (!blk.attentions.empty()) blk.attentions[j].Forward(ctx, cur, d);
       h = cur;
@@ -459,7 +505,7 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
   for (int i = 0; i < b; ++i)
     for (int c = 0; c < co; ++c) {
       const float* src = ctx.tmp + size_t(i) * hw * co + c;
-      float* dst = out->data() + (size_t(i) * co + c) * hw;
+      float* dst = out + (size_t(i) * co + c) * hw;
       for (size_t p = 0; p < hw; ++p) dst[p] = src[p * co];
     }
   return Status::Ok();

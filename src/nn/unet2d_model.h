@@ -48,7 +48,9 @@ class UNet2DModel {
 
   // Plans and allocates the arena for this size ahead of the first forward (optional).
   Status Prepare(int batch, int height, int width, ThreadPool* pool = nullptr);
-  const Arena& arena() const { return arena_; }
+  // The arena of unsplit forward passes (a pool of T > 1 threads splits a batch of B >= 2T, or of a
+  // multiple of T, into T sub-batches run side by side, each with an arena of its own).
+  const Arena& arena() const { return main_.arena; }
 
   // Sees every named intermediate of later forward passes (tests, debugging); empty to remove.
   void set_hook(ActivationHook hook) { hook_ = std::move(hook); }
@@ -83,13 +85,23 @@ class UNet2DModel {
     size_t cur = 0, spare = 0, cat = 0, norm = 0, tmp = 0, qkv = 0, scratch = 0;
   };
 
+  // A plan and the arena it carves: one for whole-batch passes, one per thread for split batches.
+  struct Lane {
+    Plan plan;
+    Arena arena;
+  };
+
   UNet2DModel() = default;
   Status Build(WeightLoader& wl);
+  Status PrepareLane(int batch, int height, int width, int threads, Lane& lane);
+  // The forward pass over b images (NCHW in and out, timesteps/labels: nt/nl entries, 1 = broadcast).
+  Status ForwardLane(const float* sample, int b, int height, int width, const float* timesteps, size_t nt,
+                     const int64_t* labels, size_t nl, float* out, ThreadPool* pool, Lane& lane);
   Status CheckInputs(const Tensor& sample, const std::vector<float>& timesteps,
                      const std::vector<int64_t>& class_labels) const;
   Dims LevelDims(int height, int width, int level) const { return {height >> level, width >> level}; }
-  void TimeEmbedding(const RunContext& ctx, const std::vector<float>& timesteps,
-                     const std::vector<int64_t>& class_labels);
+  void TimeEmbedding(const RunContext& ctx, const float* timesteps, size_t nt, const int64_t* labels, size_t nl,
+                     Lane& lane);
 
   // Calls f(conv, input level, input channels) for every conv in execution order, and
   // g(attention, level) for every attention layer: the walk planning and FLOP counting share.
@@ -109,8 +121,9 @@ class UNet2DModel {
   GroupNormLayer conv_norm_out_;
   std::vector<int> skip_channels_, skip_levels_;
 
-  Plan plan_;
-  Arena arena_;
+  Lane main_;
+  std::vector<Lane> lanes_;            // split batches
+  std::vector<Status> lane_status_;   // their results (kept: a forward allocates nothing)
   ActivationHook hook_;
 };
 
