@@ -3,10 +3,12 @@
 // unet_cond (shared/reference/unet_cond weights; shared/bench/unet_cond.onnx, the same weights, for
 // onnxruntime), at batch 8 and batch 1, with the machine's single-thread peaks measured in the same run.
 //
-//   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared] [--only native,wasm,ort-node,ort-web]
+//   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared]
+//                        [--only native,xnnpack,wasm,ort-node,ort-web,sample]
 //
 // Engines (each cell in its own process; a missing engine prints "skipped: reason"):
-//   ours native     build/native/ddpm bench (if built), 1 and 2 threads
+//   ours native     build/native/ddpm bench (if built), 1 and 2 threads; also with --backend xnnpack
+//                   (Debian's XNNPACK for the convolutions), the measurement behind our default backend
 //   ours wasm       dist/simd/ddpm-cli.js bench under Node, 1 thread; dist/simd-threads/ddpm-cli.js, 2 threads
 //   ort-node        onnxruntime-node (CPU EP), intra_op_num_threads 1 and 2, sequential execution
 //   ort-web         onnxruntime-web, wasm EP under Node, 1 and 2 threads
@@ -28,7 +30,7 @@ const MODEL = join(SHARED, 'reference', 'unet_cond');
 const ONNX = join(SHARED, 'bench', 'unet_cond.onnx');
 const BATCHES = opt('--batches', '8,1').split(',').map(Number);
 const SECONDS = Number(opt('--seconds', 3));
-const ONLY = opt('--only', 'native,wasm,ort-node,ort-web,sample').split(',');
+const ONLY = opt('--only', 'native,xnnpack,wasm,ort-node,ort-web,sample').split(',');
 const GFLOP_PER_IMAGE = 0.8356;  // shared/bench/README.md: 835,600,384 FLOP (multiply-add = 2)
 
 const NATIVE = join(ROOT, 'build', 'native', 'ddpm');
@@ -48,9 +50,9 @@ function runJson(cmd, cmdArgs, timeoutMs = 600000) {
   return JSON.parse(line);
 }
 
-function oursCell(kind, threads, batch) {
+function oursCell(kind, threads, batch, backend = 'auto') {
   const base = ['bench', '--model', MODEL, '--batch', String(batch), '--threads', String(threads),
-                '--seconds', String(SECONDS), '--json'];
+                '--seconds', String(SECONDS), '--backend', backend, '--json'];
   if (kind === 'native') {
     if (!existsSync(NATIVE)) return { skipped: 'build/native/ddpm not built (cmake --preset native && cmake --build --preset native)' };
     return runJson(NATIVE, base);
@@ -69,6 +71,10 @@ function ortCell(engine, threads, batch) {
 const ENGINES = [
   { key: 'native-1', group: 'native', label: 'ours native', threads: 1, run: (b) => oursCell('native', 1, b) },
   { key: 'native-2', group: 'native', label: 'ours native', threads: 2, run: (b) => oursCell('native', 2, b) },
+  { key: 'xnn-1', group: 'xnnpack', label: 'ours native, XNNPACK conv', threads: 1,
+    run: (b) => oursCell('native', 1, b, 'xnnpack') },
+  { key: 'xnn-2', group: 'xnnpack', label: 'ours native, XNNPACK conv', threads: 2,
+    run: (b) => oursCell('native', 2, b, 'xnnpack') },
   { key: 'wasm-1', group: 'wasm', label: 'ours wasm simd', threads: 1, run: (b) => oursCell('simd', 1, b) },
   { key: 'wasm-2', group: 'wasm', label: 'ours wasm simd-threads', threads: 2, run: (b) => oursCell('simd-threads', 2, b) },
   { key: 'ort-node-1', group: 'ort-node', label: 'onnxruntime-node', threads: 1, run: (b) => ortCell('node', 1, b) },
@@ -159,6 +165,8 @@ ratioRow('ours wasm simd-threads (2 thr) vs onnxruntime-web (2 thr)', (b) => div
 ratioRow('ours native (1 thr) vs onnxruntime-node (1 thr)', (b) => div(ms('ort-node-1', b), ms('native-1', b)), 1.0);
 ratioRow('ours native (2 thr) vs onnxruntime-node (2 thr)', (b) => div(ms('ort-node-2', b), ms('native-2', b)), 1.0);
 ratioRow('ours native: 2 threads vs 1 thread', (b) => div(ms('native-1', b), ms('native-2', b)), 1.8);
+ratioRow('ours native: our conv vs XNNPACK conv (1 thr)', (b) => div(ms('xnn-1', b), ms('native-1', b)), 1.0);
+ratioRow('ours native: our conv vs XNNPACK conv (2 thr)', (b) => div(ms('xnn-2', b), ms('native-2', b)), 1.0);
 ratioRow('ours wasm: simd-threads (2 thr) vs simd (1 thr)', (b) => div(ms('wasm-1', b), ms('wasm-2', b)), 1.8);
 const pct = (key, b, peak, thr) => {
   const g = gflops(results[key]?.[b], b);
