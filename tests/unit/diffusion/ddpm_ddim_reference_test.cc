@@ -27,19 +27,29 @@ Scheduler Build(const nlohmann::json& config, const std::string& id) {
 }
 }  // namespace
 
-TEST_CASE("DDPMScheduler.step matches diffusers on every ddpm_step case", "[diffusion][ddpm][reference]") {
-  const nlohmann::json ref = LoadReferenceJson("ddpm_step.json");
-  const SafeTensors st = LoadReferenceTensors("ddpm_step.safetensors");
+namespace {
+
+// DDPM's PreviousTimestep can fail (custom timesteps), DDIM's cannot.
+int64_t PrevOf(int64_t t) { return t; }
+int64_t PrevOf(const Expected<int64_t>& t) { return t.value(); }
+
+// Every case of `<name>.json` through Scheduler::Step with the case's noise (`noise_key`) and the
+// options `configure` reads from the case; prev_sample and pred_original_sample against diffusers.
+template <class Scheduler, class Configure>
+void CheckStepCases(const std::string& name, const std::string& noise_key, Configure configure) {
+  const nlohmann::json ref = LoadReferenceJson(name + ".json");
+  const SafeTensors st = LoadReferenceTensors(name + ".safetensors");
   ErrorRecord prev_err, x0_err;
   for (const auto& c : ref["cases"]) {
     const std::string id = c["id"];
-    DDPMScheduler s = Build<DDPMScheduler>(c["config"], id);
+    Scheduler s = Build<Scheduler>(c["config"], id);
     REQUIRE(s.SetTimesteps(c["num_inference_steps"].get<int64_t>()).ok());
     const int64_t t = c["timestep"];
-    CHECK(s.PreviousTimestep(t).value() == c["prev_timestep"].get<int64_t>());
-    const Tensor noise = Get(st, id + "/noise");
+    CHECK(PrevOf(s.PreviousTimestep(t)) == c["prev_timestep"].get<int64_t>());
+    const Tensor noise = Get(st, id + "/" + noise_key);
     StepOptions opt;
     opt.noise = &noise;
+    configure(c, &opt);
     auto out = s.Step(Get(st, id + "/model_output"), t, Get(st, id + "/sample"), opt);
     INFO(id << ": " << out.status().message());
     REQUIRE(out.ok());
@@ -47,34 +57,21 @@ TEST_CASE("DDPMScheduler.step matches diffusers on every ddpm_step case", "[diff
     x0_err.Check(out->pred_original_sample, Get(st, id + "/pred_original_sample"), kAtol, kRtol,
                  id + "/pred_original_sample");
   }
-  prev_err.Print("ddpm_step prev_sample");
-  x0_err.Print("ddpm_step pred_original_sample");
+  prev_err.Print(name + " prev_sample");
+  x0_err.Print(name + " pred_original_sample");
+}
+
+}  // namespace
+
+TEST_CASE("DDPMScheduler.step matches diffusers on every ddpm_step case", "[diffusion][ddpm][reference]") {
+  CheckStepCases<DDPMScheduler>("ddpm_step", "noise", [](const nlohmann::json&, StepOptions*) {});
 }
 
 TEST_CASE("DDIMScheduler.step matches diffusers on every ddim_step case", "[diffusion][ddim][reference]") {
-  const nlohmann::json ref = LoadReferenceJson("ddim_step.json");
-  const SafeTensors st = LoadReferenceTensors("ddim_step.safetensors");
-  ErrorRecord prev_err, x0_err;
-  for (const auto& c : ref["cases"]) {
-    const std::string id = c["id"];
-    DDIMScheduler s = Build<DDIMScheduler>(c["config"], id);
-    REQUIRE(s.SetTimesteps(c["num_inference_steps"].get<int64_t>()).ok());
-    const int64_t t = c["timestep"];
-    CHECK(s.PreviousTimestep(t) == c["prev_timestep"].get<int64_t>());
-    const Tensor noise = Get(st, id + "/variance_noise");
-    StepOptions opt;
-    opt.noise = &noise;
-    opt.eta = c["eta"];
-    opt.use_clipped_model_output = c["use_clipped_model_output"];
-    auto out = s.Step(Get(st, id + "/model_output"), t, Get(st, id + "/sample"), opt);
-    INFO(id << ": " << out.status().message());
-    REQUIRE(out.ok());
-    prev_err.Check(out->prev_sample, Get(st, id + "/prev_sample"), kAtol, kRtol, id + "/prev_sample");
-    x0_err.Check(out->pred_original_sample, Get(st, id + "/pred_original_sample"), kAtol, kRtol,
-                 id + "/pred_original_sample");
-  }
-  prev_err.Print("ddim_step prev_sample");
-  x0_err.Print("ddim_step pred_original_sample");
+  CheckStepCases<DDIMScheduler>("ddim_step", "variance_noise", [](const nlohmann::json& c, StepOptions* opt) {
+    opt->eta = c["eta"];
+    opt->use_clipped_model_output = c["use_clipped_model_output"];
+  });
 }
 
 TEST_CASE("DDPM and DDIM timesteps equal diffusers' for every spacing", "[diffusion][timesteps][reference]") {
