@@ -1,0 +1,353 @@
+// The Train tab: a small class-conditional UNet trained from scratch on 2,000 Fashion-MNIST images
+// (web/demo/data/, written by tools/make_train_subset.mjs) with Generator.createTrainer, in a Worker.
+// Training runs in chunks up to the next preview; after each chunk the EMA weights are exported and a
+// second, single-thread Generator samples one image per class from them while the next chunk trains.
+// Pause (or Esc) aborts the chunk within one step and keeps the steps taken; Resume goes on from there.
+// Export downloads the pipeline folder as an uncompressed tar.
+import { Generator, toCanvas } from '../src/index.js';
+
+const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+const DATA = new URL('data/fashion-mnist-2000.bin', import.meta.url);
+// The Worker needs a model to start; the shipped one (already in the browser's cache from the Generate tab).
+const HOST_MODEL = new URL('../../models/fashion-mnist/', import.meta.url);
+const SIZE = 28;
+const NULL_CLASS = 10;
+export const UNET_CONFIG = {
+  _class_name: 'UNet2DModel',
+  sample_size: SIZE,
+  in_channels: 1,
+  out_channels: 1,
+  block_out_channels: [16, 32],
+  layers_per_block: 1,
+  down_block_types: ['DownBlock2D', 'DownBlock2D'],
+  up_block_types: ['UpBlock2D', 'UpBlock2D'],
+  norm_num_groups: 8,
+  add_attention: false,
+  num_class_embeds: FASHION_MNIST.length + 1,
+  null_class_index: NULL_CLASS,
+};
+const SCHEDULER_CONFIG = { _class_name: 'DDPMScheduler', num_train_timesteps: 1000, beta_schedule: 'linear',
+                           beta_start: 0.0001, beta_end: 0.02, prediction_type: 'epsilon', clip_sample: true };
+const PREVIEW = { steps: 20, scheduler: 'ddim', seed: 0 };
+const $ = (id) => document.getElementById(id);
+
+let dataset = null;       // { images: Tensor [N, 1, 28, 28] in [-1, 1], labels: number[] }
+let gen = null;           // the Generator whose Worker holds the trainer
+let trainer = null;
+let losses = [];          // every step's loss since Start
+let running = null;       // the AbortController of the chunk in progress
+let previewing = null;    // the preview in flight (a Promise)
+let msPerStep = 0;
+let session = 0;          // bumped by Start: late results of an earlier run are dropped
+
+// For tests and the console.
+globalThis.ddpmTrainDemo = { get losses() { return losses.slice(); }, get trainer() { return trainer; },
+                             get generator() { return gen; }, get previewing() { return previewing; } };
+
+const status = $('train-status');
+function setStatus(text, state) {
+  status.textContent = text;
+  if (state) status.dataset.state = state;
+}
+function showError(e) {
+  $('train-error').textContent = e ? `${e.name === 'Error' ? 'Error' : e.name}: ${e.message}` : '';
+}
+const num = (id) => Number($(id).value);
+const step = () => losses.length;
+
+function buttons() {
+  const exists = trainer !== null;
+  $('train-start').disabled = !dataset || running !== null;
+  $('train-start').textContent = exists ? 'Start over' : 'Start';
+  $('train-pause').disabled = running === null;
+  $('train-resume').disabled = !exists || running !== null || step() >= num('train-steps');
+  $('train-export').disabled = !exists || running !== null;
+}
+
+// ---- data ----
+
+async function loadData() {
+  const response = await fetch(DATA);
+  if (!response.ok) throw new Error(`${DATA.pathname}: HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const pixels = SIZE * SIZE;
+  const n = bytes.length / (pixels + 1);
+  if (!Number.isInteger(n)) throw new Error(`${DATA.pathname}: ${bytes.length} bytes is not a whole number of images`);
+  const images = new Float32Array(n * pixels);
+  for (let i = 0; i < images.length; ++i) images[i] = bytes[i] / 127.5 - 1;
+  return { images: { data: images, shape: [n, 1, SIZE, SIZE] }, labels: Array.from(bytes.subarray(n * pixels)) };
+}
+
+// ---- loss curve ----
+
+function drawLoss() {
+  const canvas = $('train-loss');
+  const ctx = canvas.getContext('2d');
+  const { width: w, height: h } = canvas;
+  const pad = { l: 52, r: 10, t: 10, b: 24 };
+  ctx.clearRect(0, 0, w, h);
+  ctx.strokeStyle = '#999';
+  ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
+  const n = losses.length;
+  if (n === 0) return;
+  const logs = losses.map((v) => Math.log10(Math.max(v, 1e-6)));
+  const lo = Math.floor(Math.min(...logs) * 4) / 4;
+  const hi = Math.max(Math.ceil(Math.max(...logs) * 4) / 4, lo + 0.25);
+  const x = (i) => pad.l + (n === 1 ? 0 : (i / (n - 1)) * (w - pad.l - pad.r));
+  const y = (v) => h - pad.b - ((v - lo) / (hi - lo || 1)) * (h - pad.t - pad.b);
+  ctx.fillStyle = '#444';
+  ctx.font = '11px sans-serif';
+  ctx.textAlign = 'right';
+  ctx.fillText((10 ** hi).toPrecision(2), pad.l - 4, pad.t + 9);
+  ctx.fillText((10 ** lo).toPrecision(2), pad.l - 4, h - pad.b);
+  ctx.textAlign = 'center';
+  ctx.fillText('1', pad.l, h - 8);
+  ctx.fillText('step', (w + pad.l) / 2, h - 8);
+  ctx.fillText(String(n), w - pad.r - 12, h - 8);
+  const line = (values, color, width) => {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.beginPath();
+    values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
+    ctx.stroke();
+  };
+  line(logs, '#bbb', 1);
+  const mean = [];
+  let sum = 0;
+  losses.forEach((v, i) => {
+    sum += v - (i >= 20 ? losses[i - 20] : 0);
+    mean.push(Math.log10(Math.max(sum / Math.min(i + 1, 20), 1e-6)));
+  });
+  line(mean, '#1a5fb4', 2);
+}
+
+let lossFrame = 0;
+const scheduleLossDraw = () => {
+  if (!lossFrame) lossFrame = requestAnimationFrame(() => { lossFrame = 0; drawLoss(); });
+};
+
+// ---- previews ----
+
+function makeGrid() {
+  const figures = FASHION_MNIST.map((name, k) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = SIZE;
+    canvas.height = SIZE;
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', `sample of class ${k}: ${name}`);
+    const caption = document.createElement('figcaption');
+    caption.textContent = name;
+    const figure = document.createElement('figure');
+    figure.append(canvas, caption);
+    return figure;
+  });
+  $('train-grid').replaceChildren(...figures);
+  $('train-preview-title').textContent = 'Samples';
+}
+
+/** The number of parameters in a safetensors file (its header's shapes). */
+function countParameters(bytes) {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  return Object.entries(header).filter(([k]) => k !== '__metadata__')
+    .reduce((sum, [, t]) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+/** Samples one image per class from `files` (an exported pipeline) in a Generator of its own, one thread. */
+async function preview(files, atStep, mine) {
+  const sampler = await Generator.create({ model: files, threads: 1 });
+  try {
+    const { images } = await sampler.generate({ ...PREVIEW, numImages: FASHION_MNIST.length,
+                                                classLabels: FASHION_MNIST.map((_, k) => k) });
+    if (mine !== session) return;
+    const canvases = [...$('train-grid').querySelectorAll('canvas')];
+    canvases.forEach((c, i) => toCanvas(images, i, c));
+    $('train-grid').dataset.step = String(atStep);
+    $('train-preview-title').textContent = `Samples after step ${atStep} (EMA weights, DDIM ${PREVIEW.steps} steps, seed ${PREVIEW.seed})`;
+  } finally {
+    await sampler.dispose();
+  }
+}
+
+function startPreview(files) {
+  const mine = session;
+  const atStep = step();
+  const p = preview(files, atStep, mine).catch((e) => {
+    if (mine === session) showError(e);
+  }).finally(() => {
+    if (previewing === p) previewing = null;
+  });
+  previewing = p;
+}
+
+// ---- training ----
+
+async function ensureGenerator() {
+  if (gen) return gen;
+  setStatus('Starting the worker…', 'loading');
+  gen = await Generator.create({ model: HOST_MODEL.href, threads: 'auto' });
+  return gen;
+}
+
+async function start() {
+  if (!dataset || running) return;
+  if (!$('train-form').reportValidity()) return;
+  showError(null);
+  session += 1;
+  running = new AbortController();  // blocks a second Start while the trainer is made
+  buttons();
+  try {
+    await ensureGenerator();
+    await trainer?.dispose();
+    trainer = null;
+    losses = [];
+    msPerStep = 0;
+    drawLoss();
+    makeGrid();
+    delete $('train-grid').dataset.step;
+    trainer = await gen.createTrainer({ unetConfig: UNET_CONFIG, schedulerConfig: SCHEDULER_CONFIG, batchSize: num('train-batch'),
+                                        lr: num('train-lr'), emaDecay: 0.995, labelDropout: 0.1, seed: num('train-seed') });
+    $('train-info').textContent = `Trainer: ${trainer.threads} thread${trainer.threads > 1 ? 's' : ''} (${gen.info.build}), ` +
+      `batch ${trainer.batchSize}, ${dataset.labels.length.toLocaleString('en')} training images of ${SIZE}×${SIZE}.`;
+  } catch (e) {
+    running = null;
+    setStatus('Could not start.', 'error');
+    showError(e);
+    buttons();
+    return;
+  }
+  running = null;
+  await run();
+}
+
+/** Trains up to the Steps field, a chunk per preview, until done or paused. */
+async function run() {
+  if (!trainer || running) return;
+  const mine = session;
+  const controller = new AbortController();
+  running = controller;
+  buttons();
+  setStatus(`Training… step ${step()}`, 'running');
+  try {
+    for (;;) {
+      const total = num('train-steps');
+      const every = Math.max(1, num('train-preview-every'));
+      if (step() >= total) break;
+      const chunk = Math.min(every - (step() % every), total - step());
+      const t0 = performance.now();
+      const before = step();
+      await trainer.train({
+        dataset,
+        steps: chunk,
+        signal: controller.signal,
+        onProgress: ({ loss }) => {
+          if (mine !== session) return;
+          losses.push(loss);
+          msPerStep = (performance.now() - t0) / (step() - before);
+          $('train-progress').value = step() / total;
+          setStatus(`Step ${step()} of ${total} · loss ${loss.toFixed(4)} · ${msPerStep.toFixed(0)} ms/step`);
+          scheduleLossDraw();
+        },
+      });
+      if (mine !== session) return;
+      const files = await trainer.exportPipeline();
+      if (!$('train-info').dataset.params) {
+        $('train-info').dataset.params = '1';
+        $('train-info').textContent += ` ${countParameters(files['unet/diffusion_pytorch_model.safetensors']).toLocaleString('en')} parameters.`;
+      }
+      if (!previewing) startPreview(files);  // a slow preview is skipped rather than queued
+    }
+    setStatus(`Done: ${step()} steps · loss ${mean(losses.slice(-20)).toFixed(4)} (mean of the last 20) · ` +
+              `${msPerStep.toFixed(0)} ms/step. Raise Steps and Resume to go on, or Export.`, 'done');
+  } catch (e) {
+    if (e.name === 'AbortError') {
+      setStatus(`Paused after step ${step()}.`, 'paused');
+    } else {
+      setStatus('Failed.', 'error');
+      showError(e);
+    }
+  } finally {
+    if (running === controller) running = null;
+    drawLoss();
+    buttons();
+  }
+}
+
+function pause() {
+  running?.abort();
+}
+
+const mean = (a) => a.reduce((s, v) => s + v, 0) / (a.length || 1);
+
+// ---- export: an uncompressed POSIX ustar archive ----
+
+function tar(files) {
+  const enc = new TextEncoder();
+  const blocks = [];
+  const octal = (n, width) => n.toString(8).padStart(width - 1, '0') + '\0';
+  const mtime = Math.floor(Date.now() / 1000);
+  for (const [name, contents] of Object.entries(files)) {
+    const body = typeof contents === 'string' ? enc.encode(contents) : contents;
+    const header = new Uint8Array(512);
+    const put = (text, offset) => header.set(enc.encode(text), offset);
+    if (enc.encode(name).length > 100) throw new Error(`tar: the name ${name} is longer than 100 bytes`);
+    put(name, 0);
+    put(octal(0o644, 8), 100);
+    put(octal(0, 8), 108);
+    put(octal(0, 8), 116);
+    put(octal(body.length, 12), 124);
+    put(octal(mtime, 12), 136);
+    put('        ', 148);  // the checksum counts itself as spaces
+    put('0', 156);
+    put('ustar\0' + '00', 257);
+    const sum = header.reduce((a, b) => a + b, 0);
+    put(octal(sum, 7) + ' ', 148);
+    blocks.push(header, body, new Uint8Array((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(new Uint8Array(1024));
+  return new Blob(blocks, { type: 'application/x-tar' });
+}
+
+async function exportPipeline() {
+  if (!trainer || running) return;
+  showError(null);
+  try {
+    const files = await trainer.exportPipeline();
+    const dir = `fashion-mnist-browser-step${step()}`;
+    const entries = Object.fromEntries(Object.entries(files).map(([path, contents]) => [`${dir}/${path}`, contents]));
+    entries[`${dir}/loss.csv`] = `step,loss\n${losses.map((v, i) => `${i + 1},${v}`).join('\n')}\n`;
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(tar(entries));
+    a.download = `${dir}.tar`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    setStatus(`Exported ${dir}.tar: tar xf it, then ddpm sample --model ${dir}`);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+// ---- page ----
+
+$('train-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  start();
+});
+$('train-pause').addEventListener('click', pause);
+$('train-resume').addEventListener('click', () => run());
+$('train-export').addEventListener('click', exportPipeline);
+$('train-steps').addEventListener('input', buttons);
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && running && !$('panel-train').hidden) pause();
+});
+
+drawLoss();
+makeGrid();
+loadData().then((d) => {
+  dataset = d;
+  setStatus(`Ready: ${d.labels.length.toLocaleString('en')} training images. Start trains a fresh model.`, 'ready');
+  buttons();
+}, (e) => {
+  setStatus('Could not load the training images.', 'error');
+  showError(e);
+});
