@@ -1,10 +1,11 @@
 // The demo page in headless Chromium, served by tools/serve.mjs: the COOP/COEP headers must make the page
 // cross-origin isolated so that the threaded build loads; the Generate tab (Generator in a module Worker) must
-// make image-like pictures, cancel, and keep wasm memory bounded; the schedulers must run in the browser.
+// make image-like pictures, cancel, and keep wasm memory bounded; the schedulers must run in the browser; the Train
+// tab must train (the loss falls), pause, resume and export a pipeline tar.
 // Screenshots go to test-results/. Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -281,6 +282,79 @@ test('Generate: dropped model files are loaded (a UNet folder: config.json and t
   await waitState(page, ['done', 'error']);
   assert.match(await page.textContent('#gen-status'), /^Done: 2 images/);
   assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)), ['class 3', 'class 3']);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume keep the steps, Export writes a pipeline tar',
+     { skip, timeout: 90000 }, async () => {
+  const { page, problems } = await demoPage(`${baseUrl}#train`);
+  assert.equal(await page.getAttribute('#tab-train', 'aria-selected'), 'true');
+  const trainState = () => page.evaluate(() => document.getElementById('train-status').dataset.state);
+  const waitTrain = (states, timeout = 30000) =>
+    page.waitForFunction((s) => s.includes(document.getElementById('train-status').dataset.state), states, { timeout });
+  await waitTrain(['ready', 'error']);
+  assert.equal(await page.textContent('#train-error'), '');
+  assert.match(await page.textContent('#train-status'), /^Ready: 2,000 training images/);
+  await setForm(page, { 'train-steps': 40, 'train-preview-every': 20, 'train-batch': 16, 'train-seed': 3 });
+  await page.click('#train-start');
+  const losses = () => page.evaluate(() => globalThis.ddpmTrainDemo.losses);
+  await page.waitForFunction(() => globalThis.ddpmTrainDemo.losses.length >= 8, null, { timeout: 30000 });
+  await page.click('#train-pause');
+  await waitTrain(['paused', 'error'], 10000);
+  const pausedAt = (await losses()).length;
+  assert.match(await page.textContent('#train-status'), new RegExp(`^Paused after step ${pausedAt}\\.$`));
+  assert.ok(pausedAt < 40, `paused at ${pausedAt}`);
+  await page.waitForTimeout(800);
+  assert.equal((await losses()).length, pausedAt, 'no steps while paused');
+  assert.equal(await page.isEnabled('#train-pause'), false);
+  assert.equal(await page.isEnabled('#train-export'), true);
+  // Resume from the keyboard.
+  await page.focus('#train-resume');
+  await page.keyboard.press('Enter');
+  await waitTrain(['done', 'error'], 40000);
+  assert.equal(await page.textContent('#train-error'), '');
+  assert.match(await page.textContent('#train-status'), /^Done: 40 steps · loss \d\.\d+ .* \d+ ms\/step/);
+  const all = await losses();
+  assert.equal(all.length, 40);
+  assert.ok(all.every(Number.isFinite));
+  const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+  assert.ok(mean(all.slice(-10)) < mean(all.slice(0, 10)), `loss did not fall: ${all.map((l) => l.toFixed(3))}`);
+  // The preview at step 40 (one image per class, sampled from the exported pipeline in a second Generator).
+  await page.waitForFunction(() => document.getElementById('train-grid').dataset.step === '40' && !globalThis.ddpmTrainDemo.previewing,
+                             null, { timeout: 30000 });
+  const previews = await page.evaluate(() => [...document.querySelectorAll('#train-grid canvas')].map((c) => {
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    return { size: `${c.width}x${c.height}`, opaque: px.every((v, i) => i % 4 !== 3 || v === 255) };
+  }));
+  assert.deepEqual(previews, Array(10).fill({ size: '28x28', opaque: true }));
+  // Export: a ustar archive of the diffusers pipeline folder.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-export')]);
+  assert.equal(download.suggestedFilename(), 'fashion-mnist-browser-step40.tar');
+  const tarBytes = readFileSync(await download.path());
+  const entries = {};
+  for (let at = 0; at + 512 <= tarBytes.length && tarBytes[at] !== 0;) {
+    const header = tarBytes.subarray(at, at + 512);
+    const name = header.subarray(0, 100).toString().replace(/\0.*$/s, '');
+    const size = parseInt(header.subarray(124, 136).toString(), 8);
+    const sum = header.reduce((a, b, i) => a + (i >= 148 && i < 156 ? 32 : b), 0);
+    assert.equal(parseInt(header.subarray(148, 156).toString(), 8), sum, `${name}: tar header checksum`);
+    entries[name] = tarBytes.subarray(at + 512, at + 512 + size);
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  const dir = 'fashion-mnist-browser-step40/';
+  assert.deepEqual(Object.keys(entries).sort(), ['loss.csv', 'model_index.json', 'scheduler/scheduler_config.json', 'unet/config.json',
+                                                'unet/diffusion_pytorch_model.safetensors'].map((f) => dir + f));
+  const config = JSON.parse(entries[`${dir}unet/config.json`].toString());
+  assert.deepEqual([config.block_out_channels, config.sample_size, config.num_class_embeds, config.null_class_index], [[16, 32], 28, 11, 10]);
+  assert.equal(JSON.parse(entries[`${dir}model_index.json`].toString())._class_name, 'DDPMPipeline');
+  assert.equal(entries[`${dir}loss.csv`].toString().trim().split('\n').length, 41);
+  // At phone width the tab fits without sideways scrolling.
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'train tab fits a phone');
+  await page.setViewportSize({ width: 1100, height: 900 });
+  await page.screenshot({ path: join(RESULTS, 'demo-train.png'), fullPage: true });
+  assert.equal(await trainState(), 'done');
   assert.deepEqual(problems, []);
   await page.close();
 });
