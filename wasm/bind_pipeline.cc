@@ -14,7 +14,8 @@ namespace ddpm::wasm {
 namespace {
 
 // options: {scheduler, steps?, eta, numImages, classLabels?, guidanceScale, seed, latents?}.
-// on_step(progress) after every step, with progress = {step, total, timestep, preview: x0 Tensor};
+// on_step(progress) after every step, with progress = {step, total, timestep, preview: the predicted x0,
+// latents: x_{t-1}, the sample the step produced} (Tensors);
 // returning false stops the run, which then returns {error, cancelled: true}.
 val Sample(UNetHandle& unet, const std::string& scheduler_json, const val& options, const val& on_step) {
   if (!unet.model()) return ErrorValue(InvalidArgument(NotLoaded()));
@@ -46,6 +47,7 @@ val Sample(UNetHandle& unet, const std::string& scheduler_json, const val& optio
       progress.set("total", p.total);
       progress.set("timestep", static_cast<double>(p.timestep));
       progress.set("preview", TensorToJs(*p.pred_original));
+      progress.set("latents", TensorToJs(*p.sample));
       return !on_step(progress).isFalse();
     };
   }

@@ -207,6 +207,8 @@ export interface SampleProgress {
   timestep: number;
   /** The model's current prediction of x0, [numImages, C, H, W]. */
   preview: Tensor;
+  /** x_{t-1}: the sample this step produced (diffusers' `latents`), [numImages, C, H, W]. */
+  latents: Tensor;
 }
 
 export interface SampleOptions {
@@ -380,6 +382,8 @@ export interface GenerateProgress {
   timestep: number;
   /** The model's current prediction of x0, [numImages, C, H, W] in [-1, 1]. */
   preview: Tensor;
+  /** x_{t-1}: the sample this step produced (diffusers' `latents`), [numImages, C, H, W]; noisy until the last steps. */
+  latents: Tensor;
   /** Milliseconds since the run started (in the worker). */
   elapsedMs: number;
 }

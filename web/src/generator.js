@@ -341,7 +341,7 @@ export class Generator {
    * Generates images (requests run one at a time, in call order). Options as sample(): numImages (1), steps
    * (50 ddim, 1000 ddpm, 20 dpmpp), scheduler ('ddim'), eta, seed (0), classLabels, guidanceScale (1; > 1 mixes
    * in the model's null class, config null_class_index), latents. onProgress({ step, total, timestep, preview,
-   * elapsedMs }) after each step (preview: the predicted x0). signal: an AbortSignal; aborting stops the run
+   * latents, elapsedMs }) after each step (preview: the predicted x0; latents: x_{t-1}, the step's sample). signal: an AbortSignal; aborting stops the run
    * within one step and rejects with an AbortError.
    * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>} images: x0 NCHW in [-1, 1]
    */
@@ -357,7 +357,8 @@ export class Generator {
       what: 'generate',
       signal,
       progress: onProgress && ((p) => onProgress({ step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
-                                                   preview: new Tensor(p.preview.data, p.preview.shape) })),
+                                                   preview: new Tensor(p.preview.data, p.preview.shape),
+                                                   latents: new Tensor(p.latents.data, p.latents.shape) })),
     }).then((r) => ({ images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
                       msPerStep: r.totalMs / r.steps }));
   }

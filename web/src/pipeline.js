@@ -22,7 +22,8 @@ function optionalNumber(value, name, valid = Number.isFinite) {
  * scheduler `options.scheduler` names. Returns x_0 NCHW [numImages, C, H, W] as the model produces it
  * (typically in [-1, 1]).
  *
- * `onProgress({ step, total, timestep, preview })` runs after every step (`preview`: the predicted x_0);
+ * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
+ * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it);
  * returning `false` stops the run, which then throws an Error named 'AbortError'. An exception thrown
  * by `onProgress` stops the run too and is rethrown.
  */
@@ -49,7 +50,8 @@ export function sample(unet, schedulerConfig = {}, options = {}) {
   let thrown;
   const onStep = onProgress && ((p) => {
     try {
-      return onProgress({ ...p, preview: new Tensor(p.preview.data, p.preview.shape) });
+      return onProgress({ ...p, preview: new Tensor(p.preview.data, p.preview.shape),
+                          latents: new Tensor(p.latents.data, p.latents.shape) });
     } catch (e) {
       thrown = { error: e };
       return false;

@@ -160,9 +160,10 @@ const handlers = {
       steps = p.total;
       if (progress) {
         const preview = { data: p.preview.data, shape: p.preview.shape };
-        post({ id, type: 'progress', payload: { step: p.step, total: p.total, timestep: p.timestep, preview,
+        const latents = { data: p.latents.data, shape: p.latents.shape };
+        post({ id, type: 'progress', payload: { step: p.step, total: p.total, timestep: p.timestep, preview, latents,
                                                 elapsedMs: performance.now() - t0 } },
-             own(preview.data));
+             own(preview.data, latents.data));
       }
       return !stopped();
     };
