@@ -3,105 +3,19 @@
 // make image-like pictures, cancel, and keep wasm memory bounded; the schedulers must run in the browser; the Train
 // tab must train (the loss falls), pause, resume and export a pipeline tar.
 // Screenshots go to test-results/. Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
+// The harness (servers, Chromium, demoPage, gridStats, ...) is in browser_harness.js.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
+import { demoPage, env, gridStats, RESULTS, setForm, setupBrowser, skip, state, waitState } from './browser_harness.js';
 import { ROOT } from './helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-let chromium = null;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch {
-  chromium = null;
-}
-const skip = !chromium ? 'playwright-core is not installed (npm ci)' : !existsSync(CHROMIUM) ? `${CHROMIUM} missing` : false;
-
-const RESULTS = join(ROOT, 'test-results');
-let server;
-let plainServer;  // without COOP/COEP: the page is not cross-origin isolated
-let baseUrl;
-let plainUrl;
-let browser;
-
-function serve(...args) {
-  const child = spawn(process.execPath, [join(ROOT, 'tools/serve.mjs'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = new Promise((resolve, reject) => {
-    child.stdout.on('data', (d) => {
-      const m = /http:\/\/[^\s]+/.exec(String(d));
-      if (m) resolve(m[0]);
-    });
-    child.on('exit', (code) => reject(new Error(`serve.mjs exited (${code})`)));
-  });
-  return { child, url };
-}
-
-before(async () => {
-  if (skip) return;
-  mkdirSync(RESULTS, { recursive: true });
-  const a = serve();
-  const b = serve('--no-isolation');
-  server = a.child;
-  plainServer = b.child;
-  [baseUrl, plainUrl] = await Promise.all([a.url, b.url]);
-  browser = await chromium.launch({ executablePath: CHROMIUM });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.kill();
-  plainServer?.kill();
-});
-
-/** A page of the demo that records page errors and console errors in `problems`. */
-async function demoPage(url, viewport = { width: 1100, height: 900 }) {
-  const page = await browser.newPage({ viewport });
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(e.message));
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  const response = await page.goto(url);
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('gen-grid').dataset.state), null,
-                             { timeout: 30000 });
-  assert.equal(await page.textContent('#gen-error'), '');
-  return { page, problems, response };
-}
-
-const state = (page) => page.evaluate(() => document.getElementById('gen-grid').dataset.state);
-const waitState = (page, states, timeout = 30000) =>
-  page.waitForFunction((s) => s.includes(document.getElementById('gen-grid').dataset.state), states, { timeout });
-
-/** Pixel statistics of the grid's canvases: per image mean and standard deviation of the gray level, range, alpha. */
-const gridStats = (page) => page.evaluate(() => [...document.querySelectorAll('#gen-grid canvas')].map((c) => {
-  const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
-  let sum = 0;
-  let sq = 0;
-  let min = 255;
-  let max = 0;
-  let opaque = true;
-  const n = data.length / 4;
-  for (let i = 0; i < data.length; i += 4) {
-    sum += data[i];
-    sq += data[i] * data[i];
-    min = Math.min(min, data[i]);
-    max = Math.max(max, data[i]);
-    opaque &&= data[i + 3] === 255 && data[i] === data[i + 1] && data[i] === data[i + 2];
-  }
-  const mean = sum / n;
-  return { mean, std: Math.sqrt(Math.max(0, sq / n - mean * mean)), min, max, opaque, width: c.width, height: c.height };
-}));
-
-async function setForm(page, values) {
-  for (const [id, value] of Object.entries(values)) {
-    if (id === 'gen-class' || id === 'gen-scheduler') await page.selectOption(`#${id}`, value);
-    else await page.fill(`#${id}`, String(value));
-  }
-}
+setupBrowser();
 
 test('the demo page loads the threaded build and runs the schedulers', { skip, timeout: 60000 }, async () => {
-  const { page, problems, response } = await demoPage(baseUrl);
+  const { page, problems, response } = await demoPage(env.baseUrl);
   assert.equal(response.headers()['cross-origin-embedder-policy'], 'require-corp');
   await page.click('#tab-schedulers');
   await page.waitForFunction(() => document.getElementById('info').textContent !== 'loading…');
@@ -124,7 +38,7 @@ test('the demo page loads the threaded build and runs the schedulers', { skip, t
 });
 
 test('Generate: the threaded build in a Worker makes a batch of image-like pictures, filled in live', { skip, timeout: 60000 }, async () => {
-  const { page, problems } = await demoPage(baseUrl);
+  const { page, problems } = await demoPage(env.baseUrl);
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
   const info = await page.textContent('#gen-info');
   assert.match(info, /Generator: build simd-threads, \d threads? \(crossOriginIsolated/);
@@ -168,7 +82,7 @@ test('Generate: the threaded build in a Worker makes a batch of image-like pictu
 
 test('Generate: Cancel and Esc stop a run within a step, the next run works, and 20 cycles keep memory bounded',
      { skip, timeout: 90000 }, async () => {
-  const { page, problems } = await demoPage(baseUrl);
+  const { page, problems } = await demoPage(env.baseUrl);
   await setForm(page, { 'gen-steps': 500, 'gen-batch': 4, 'gen-scheduler': 'ddpm' });
   const cycle = async (how) => {
     await page.click('#gen-run');
@@ -202,7 +116,7 @@ test('Generate: Cancel and Esc stop a run within a step, the next run works, and
 
 test('Generate without cross-origin isolation: the single-thread build says why, and cancelling restarts the worker',
      { skip, timeout: 60000 }, async () => {
-  const { page, problems } = await demoPage(plainUrl);
+  const { page, problems } = await demoPage(env.plainUrl);
   assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), false);
   assert.match(await page.textContent('#gen-info'), /build simd, 1 thread \(not crossOriginIsolated .*\); cancel by restart/);
   await setForm(page, { 'gen-steps': 300, 'gen-batch': 2 });
@@ -242,7 +156,7 @@ test('Generate without cross-origin isolation: the single-thread build says why,
 });
 
 test('the demo is usable at phone width, from the keyboard, and loads a model folder the user picks', { skip, timeout: 60000 }, async () => {
-  const { page, problems } = await demoPage(baseUrl, { width: 390, height: 844 });
+  const { page, problems } = await demoPage(env.baseUrl, { width: 390, height: 844 });
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true, 'no sideways scrolling');
   // Tabs: arrow keys move between them.
   await page.focus('#tab-generate');
@@ -266,7 +180,7 @@ test('the demo is usable at phone width, from the keyboard, and loads a model fo
 });
 
 test('Generate: dropped model files are loaded (a UNet folder: config.json and the weights)', { skip, timeout: 60000 }, async () => {
-  const { page, problems } = await demoPage(baseUrl);
+  const { page, problems } = await demoPage(env.baseUrl);
   await page.evaluate(async () => {
     const dt = new DataTransfer();
     for (const name of ['config.json', 'diffusion_pytorch_model.safetensors', 'notes.txt']) {
@@ -288,7 +202,7 @@ test('Generate: dropped model files are loaded (a UNet folder: config.json and t
 
 test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume keep the steps, Export writes a pipeline tar',
      { skip, timeout: 90000 }, async () => {
-  const { page, problems } = await demoPage(`${baseUrl}#train`);
+  const { page, problems } = await demoPage(`${env.baseUrl}#train`);
   assert.equal(await page.getAttribute('#tab-train', 'aria-selected'), 'true');
   const trainState = () => page.evaluate(() => document.getElementById('train-status').dataset.state);
   const waitTrain = (states, timeout = 30000) =>
@@ -360,27 +274,27 @@ test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume kee
 });
 
 test('the server sends wasm, module, JSON and safetensors MIME types and serves nothing outside web/, dist/ and models/', { skip }, async () => {
-  const wasm = await fetch(new URL('/dist/simd/ddpm.wasm', baseUrl));
+  const wasm = await fetch(new URL('/dist/simd/ddpm.wasm', env.baseUrl));
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   assert.equal(wasm.headers.get('cross-origin-opener-policy'), 'same-origin');
-  const mjs = await fetch(new URL('/dist/simd-threads/ddpm.mjs', baseUrl));
+  const mjs = await fetch(new URL('/dist/simd-threads/ddpm.mjs', env.baseUrl));
   assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
-  const config = await fetch(new URL('/models/fashion-mnist/unet/config.json', baseUrl));
+  const config = await fetch(new URL('/models/fashion-mnist/unet/config.json', env.baseUrl));
   assert.equal(config.headers.get('content-type'), 'application/json');
   assert.equal((await config.json()).null_class_index, 10);
-  const weights = await fetch(new URL('/models/fashion-mnist/unet/diffusion_pytorch_model.safetensors', baseUrl), { method: 'HEAD' });
+  const weights = await fetch(new URL('/models/fashion-mnist/unet/diffusion_pytorch_model.safetensors', env.baseUrl), { method: 'HEAD' });
   assert.equal(weights.headers.get('content-type'), 'application/octet-stream');
   assert.equal(weights.headers.get('cross-origin-resource-policy'), 'same-origin');
-  const plain = await fetch(new URL('/web/demo/', plainUrl));
+  const plain = await fetch(new URL('/web/demo/', env.plainUrl));
   assert.equal(plain.headers.get('cross-origin-embedder-policy'), null);
   for (const path of ['/package.json', '/src/base/tensor.h', '/web/%2e%2e/package.json', '/build/']) {
-    assert.equal((await fetch(new URL(path, baseUrl))).status, 404, path);
+    assert.equal((await fetch(new URL(path, env.baseUrl))).status, 404, path);
   }
 });
 
 test('the package runs inside a module Worker, with either build', { skip, timeout: 60000 }, async () => {
-  const page = await browser.newPage();
-  await page.goto(new URL('/web/demo/', baseUrl).href);
+  const page = await env.browser.newPage();
+  await page.goto(new URL('/web/demo/', env.baseUrl).href);
   for (const build of ['simd', 'simd-threads']) {
     const result = await page.evaluate(async (build) => {
       const src = `import { ready, DDIMScheduler } from '${location.origin}/web/src/index.js';
