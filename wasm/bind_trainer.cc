@@ -1,7 +1,8 @@
-// Trainer for JS (DESIGN.md "Training, low level"): a UNet2DTrainable with the DDPM trainer of
+// Trainer for JS (DESIGN.md "Training, low level"): a UNet2DTrainable (or the toy 2-D MLP) with the DDPM trainer of
 // `ddpm train` (src/train/trainer.h), its parameters and EMA by diffusers state_dict key, and the
 // pipeline export (src/train/pipeline_export.h). Conversions only; web/src/trainer.js wraps it.
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "io/json_config.h"
 #include "io/safetensors.h"
 #include "js_convert.h"
+#include "nn/toy_mlp.h"
 #include "nn/train/unet2d_trainable.h"
 #include "train/pipeline_export.h"
 #include "train/trainer.h"
@@ -70,37 +72,65 @@ val ParamsToJs(const ParamList& params, F&& values) {
   return out;
 }
 
+// The model a trainer starts from: the toy 2-D MLP when config.json's _class_name says
+// ToyMLPDenoiser, else a UNet2DModel; fresh weights from `seed` when `weights` is undefined.
+struct TrainableModel {
+  std::unique_ptr<TrainableDenoiser> model;
+  PipelineExportOptions export_options;  // model_index.json's class, and the null class for guidance
+  bool has_input_gradient = true;        // the toy MLP does not compute d loss / d x_t
+};
+
+Expected<TrainableModel> MakeTrainableModel(const JsonConfig& cfg, const val& weights, uint64_t seed) {
+  std::string class_name;
+  if (cfg.Has("_class_name")) DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &class_name));
+  std::optional<SafeTensors> st;
+  if (!weights.isUndefined() && !weights.isNull()) {
+    DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, BytesFromJs(weights, "weights"));
+    DDPM_ASSIGN_OR_RETURN(st, SafeTensors::FromBytes(std::move(bytes), "diffusion_pytorch_model.safetensors"));
+  }
+  TrainableModel m;
+  if (class_name == "ToyMLPDenoiser") {
+    if (st) {
+      DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::FromFiles(cfg, *st));
+      m.model = std::make_unique<ToyMlp>(std::move(toy));
+    } else {
+      DDPM_ASSIGN_OR_RETURN(ToyMlpConfig c, ToyMlpConfig::FromJson(cfg));
+      m.model = std::make_unique<ToyMlp>(ToyMlp::Create(c, seed));
+    }
+    m.export_options = {.library = "ddpm_wasm", .class_name = "ToyMLPDenoiser"};
+    m.has_input_gradient = false;
+    return m;
+  }
+  DDPM_ASSIGN_OR_RETURN(UNetClasses classes, ReadUNetClasses(cfg));
+  if (st) {
+    DDPM_ASSIGN_OR_RETURN(m.model, nn::train::UNet2DTrainable::Create(cfg, *st));
+  } else {
+    DDPM_ASSIGN_OR_RETURN(m.model, nn::train::UNet2DTrainable::FromConfig(cfg, seed));
+  }
+  m.export_options.null_class = classes.null_class;
+  return m;
+}
+
 class TrainerHandle {
  public:
   // The model from config.json text and safetensors bytes, or (weights undefined) fresh weights from
-  // the config with options.seed. "" on success, else the core's message.
-  std::string Create(const std::string& unet_config_json, const val& weights, const std::string& scheduler_json,
+  // the config with options.seed: a UNet2DModel, or the toy MLP (_class_name ToyMLPDenoiser).
+  // "" on success, else the core's message.
+  std::string Create(const std::string& config_json, const val& weights, const std::string& scheduler_json,
                      const val& options, int threads) {
-    Expected<JsonConfig> cfg = JsonConfig::Parse(unet_config_json, "unet config");
+    Expected<JsonConfig> cfg = JsonConfig::Parse(config_json, "model config");
     if (!cfg.ok()) return cfg.status().message();
-    Expected<UNetClasses> classes = ReadUNetClasses(*cfg);
-    if (!classes.ok()) return classes.status().message();
     Expected<DDPMScheduler> sched = DDPMScheduler::FromJson(scheduler_json, "scheduler config");
     if (!sched.ok()) return sched.status().message();
     TrainOptions to = TrainOptionsFromJs(options);
-    to.null_class = classes->null_class;
-    if (Status st = CheckTrainOptions(to); !st.ok()) return st.message();
-    Expected<std::unique_ptr<nn::train::UNet2DTrainable>> model = std::unique_ptr<nn::train::UNet2DTrainable>();
-    if (weights.isUndefined() || weights.isNull()) {
-      model = nn::train::UNet2DTrainable::FromConfig(*cfg, to.seed);
-    } else {
-      Expected<std::vector<uint8_t>> bytes = BytesFromJs(weights, "weights");
-      if (!bytes.ok()) return bytes.status().message();
-      Expected<SafeTensors> st = SafeTensors::FromBytes(std::move(bytes).value(), "diffusion_pytorch_model.safetensors");
-      if (!st.ok()) return st.status().message();
-      model = nn::train::UNet2DTrainable::Create(*cfg, *st);
-    }
+    Expected<TrainableModel> model = MakeTrainableModel(*cfg, weights, to.seed);
     if (!model.ok()) return model.status().message();
+    to.null_class = model->export_options.null_class;
+    if (Status st = CheckTrainOptions(to); !st.ok()) return st.message();
     trainer_.reset();  // before the model it points to
     model_ = std::move(model).value();
     pool_ = std::make_unique<ThreadPool>(threads);
-    trainer_ = std::make_unique<Trainer>(model_.get(), std::move(sched).value(), to, pool_.get());
-    null_class_ = classes->null_class;
+    trainer_ = std::make_unique<Trainer>(model_.model.get(), std::move(sched).value(), to, pool_.get());
     return "";
   }
 
@@ -123,19 +153,19 @@ class TrainerHandle {
     Batch b;
     if (Status st = b.Read(trainer_.get(), batch); !st.ok()) return ErrorValue(st);
     Tensor dx;
-    Expected<float> loss = trainer_->LossAndGradients(b.x0, b.labels, b.inputs(), &dx);
+    Expected<float> loss = trainer_->LossAndGradients(b.x0, b.labels, b.inputs(), model_.has_input_gradient ? &dx : nullptr);
     if (!loss.ok()) return ErrorValue(loss.status());
-    const ParamList params = model_->Parameters();
+    const ParamList params = model_.model->Parameters();
     val out = val::object();
     out.set("loss", *loss);
     out.set("gradients", ParamsToJs(params, [&](size_t i) { return params[i].grad; }));
-    out.set("inputGradient", TensorToJs(dx));
+    out.set("inputGradient", model_.has_input_gradient ? TensorToJs(dx) : val::null());
     return out;
   }
 
   val Parameters() {
     if (!trainer_) return ErrorValue(InvalidArgument(NotCreated()));
-    const ParamList params = model_->Parameters();
+    const ParamList params = model_.model->Parameters();
     return ParamsToJs(params, [&](size_t i) { return params[i].value; });
   }
 
@@ -143,14 +173,14 @@ class TrainerHandle {
   val EmaParameters() {
     if (!trainer_) return ErrorValue(InvalidArgument(NotCreated()));
     if (!trainer_->ema()) return val::null();
-    const ParamList params = model_->Parameters();
+    const ParamList params = model_.model->Parameters();
     return ParamsToJs(params, [&](size_t i) { return trainer_->ema()->shadow()[i].data(); });
   }
 
   // {path: contents}: JSON files as strings, the weights as a Uint8Array.
   val ExportPipeline() {
     if (!trainer_) return ErrorValue(InvalidArgument(NotCreated()));
-    Expected<PipelineFiles> files = ddpm::ExportPipeline(*trainer_, {.null_class = null_class_});
+    Expected<PipelineFiles> files = ddpm::ExportPipeline(*trainer_, model_.export_options);
     if (!files.ok()) return ErrorValue(files.status());
     val out = val::object();
     for (const auto& [path, bytes] : *files) {
@@ -187,10 +217,9 @@ class TrainerHandle {
     StepInputs inputs() const { return {has_noise ? &noise : nullptr, has_timesteps ? &timesteps : nullptr}; }
   };
 
-  std::unique_ptr<nn::train::UNet2DTrainable> model_;
+  TrainableModel model_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Trainer> trainer_;  // declared last: destroyed before the model and pool it uses
-  int64_t null_class_ = -1;
 };
 
 }  // namespace

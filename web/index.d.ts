@@ -52,6 +52,11 @@ export declare let info: Info | null;
 export declare function version(): string;
 /** wasm heap size and bytes held by malloc (to check that dispose() frees). */
 export declare function memoryUsage(): { heapBytes: number; mallocBytes: number };
+/**
+ * The single-thread f32 peak of the loaded build's SIMD (wasm simd128 mul+add), measured for about `seconds`
+ * (default 1; blocks ~1.25x that): the yardstick `npm run bench` divides by for "% of peak".
+ */
+export declare function measurePeakGflops(seconds?: number): { target: string; gflops: number };
 
 /** Keys of diffusers' scheduler_config.json (snake_case); unknown keys are ignored. */
 export interface SchedulerConfig {
@@ -241,6 +246,56 @@ export interface SampleOptions {
 export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string,
                                options?: SampleOptions): Tensor;
 
+// ---- The toy 2-D denoiser (ddpm train --data toy2d:NAME) ----
+
+/** config.json of a ToyMLPDenoiser (an MLP on [x, emb(t)] with SiLU, predicting ε). */
+export interface ToyMLPConfig {
+  _class_name?: 'ToyMLPDenoiser';
+  /** Default 2. */
+  data_dim?: number;
+  /** Width of the hidden layers. Default 128. */
+  hidden?: number;
+  /** Linear+SiLU blocks after the input layer. Default 3. */
+  num_hidden_layers?: number;
+  /** Sinusoidal timestep embedding size (even). Default 32. */
+  time_embed_dim?: number;
+}
+
+export interface ToyMLPInfo {
+  dataDim: number;
+  hidden: number;
+  numHiddenLayers: number;
+  timeEmbedDim: number;
+  numParameters: number;
+}
+
+export interface ToySampleOptions extends Omit<SampleOptions, 'numImages' | 'classLabels' | 'guidanceScale'> {
+  /** Default 1. */
+  numPoints?: number;
+}
+
+/** The toy 2-D denoiser `ddpm train --data toy2d:NAME` trains (models/toy2d), small enough to train in a page. */
+export declare class ToyMLPDenoiser {
+  /** Fresh weights (torch.nn.Linear's init) from `seed`; missing config keys take the shipped model's values. */
+  static create(config?: ToyMLPConfig | string, options?: { seed?: number }): ToyMLPDenoiser;
+  static fromFiles(config: ToyMLPConfig | string, weights: Uint8Array | ArrayBuffer | ArrayBufferView): ToyMLPDenoiser;
+  /** A model or pipeline folder: a directory or URL in Node, a URL in a browser. */
+  static fromPretrained(dirOrUrl: string | URL): Promise<ToyMLPDenoiser>;
+  /** The pipeline folder's scheduler_config.json (fromPretrained of a pipeline), else null. */
+  schedulerConfig: SchedulerConfig | null;
+  readonly config: Required<ToyMLPConfig>;
+  readonly info: Readonly<ToyMLPInfo>;
+  readonly disposed: boolean;
+  /** config.json text and the safetensors bytes of the current weights. */
+  files(): { config: string; weights: Uint8Array };
+  /** Points [numPoints, dataDim] from N(0, I) through the reverse process; progress tensors are [numPoints, dataDim]. */
+  sample(schedulerConfig?: SchedulerConfig | string, options?: ToySampleOptions): Tensor;
+  dispose(): void;
+}
+
+/** `count` points [count, 2] of a toy set (roughly unit variance, the same for the same seed). Default count 10000. */
+export declare function toyDataset(name: 'swissroll' | 'moons' | 'gaussians', count?: number, seed?: number): Tensor;
+
 /** diffusers.training_utils.EMAModel's options. */
 export interface EmaOptions {
   /** Default 0.9999. */
@@ -311,13 +366,14 @@ export interface PipelineFiles {
 
 /** The DDPM trainer of `ddpm train` (ε-MSE, clipping, AdamW, EMA), one synchronous step at a time. */
 export declare class Trainer {
-  /** From a UNet2DModel (its weights are the start) or a UNet config (fresh weights from options.seed).
-   *  Throws an Error naming a bad option. */
-  static create(model: UNet2DModel | UNet2DConfig | string, options?: TrainerOptions): Trainer;
+  /** From a UNet2DModel or ToyMLPDenoiser (its weights are the start), or a config (fresh weights from
+   *  options.seed; a ToyMLPConfig when its _class_name is 'ToyMLPDenoiser'). Throws an Error naming a bad option. */
+  static create(model: UNet2DModel | ToyMLPDenoiser | UNet2DConfig | ToyMLPConfig | string, options?: TrainerOptions): Trainer;
   readonly disposed: boolean;
   step(batch: TrainingBatch): TrainStepResult;
-  /** The loss and d loss / d every parameter (by state_dict key) and d loss / d x_t, without an update. */
-  lossAndGradients(batch: TrainingBatch): { loss: number; gradients: Record<string, Tensor>; inputGradient: Tensor };
+  /** The loss and d loss / d every parameter (by state_dict key) and d loss / d x_t (null for a ToyMLPDenoiser),
+   *  without an update. */
+  lossAndGradients(batch: TrainingBatch): { loss: number; gradients: Record<string, Tensor>; inputGradient: Tensor | null };
   /** Copies of the weights by diffusers state_dict key. */
   parameters(): Record<string, Tensor>;
   /** Copies of the EMA weights, or null with ema: false. */
@@ -348,7 +404,9 @@ export type ModelSource = string | URL | ModelBytes | ModelFileMap | PipelineFil
   Iterable<File> | ArrayLike<File>;
 
 export interface GeneratorOptions {
-  model: ModelSource;
+  /** The model to generate with. Optional: without one, the Generator only trains (createTrainer with a unetConfig),
+   *  and generate() rejects saying so. */
+  model?: ModelSource;
   /** 'auto' (default): the threaded build where SharedArrayBuffer works (a cross-origin isolated page, Node) with half
    *  the hardware threads (at least 2, at most 4), else the single-thread build; info.why says which and why.
    *  1: the single-thread build. */
@@ -426,9 +484,10 @@ export declare class Generator {
   /** Starts the worker and loads the build and the model; rejects with the loader's or the core's message. */
   static create(options: GeneratorOptions): Promise<Generator>;
   readonly info: GeneratorInfo;
-  readonly modelInfo: UNet2DModelInfo;
-  /** The model's config.json, defaults filled in. */
-  readonly config: UNet2DConfig;
+  /** null for a Generator created without a model. */
+  readonly modelInfo: UNet2DModelInfo | null;
+  /** The model's config.json, defaults filled in (null without a model). */
+  readonly config: UNet2DConfig | null;
   /** The pipeline's scheduler_config.json; null for a UNet folder (then diffusers' DDPMScheduler defaults). */
   readonly schedulerConfig: SchedulerConfig | null;
   /** Requests run one at a time, in call order. Bad requests reject with an Error carrying the core's message. */

@@ -179,8 +179,12 @@ Expected<ModelFiles> ToyMlp::SerializeModel() const {
 
 Expected<ToyMlp> ToyMlp::Load(const std::string& dir) {
   DDPM_ASSIGN_OR_RETURN(JsonConfig json, JsonConfig::ReadFile(JoinPath(dir, "config.json")));
-  DDPM_ASSIGN_OR_RETURN(ToyMlpConfig cfg, ToyMlpConfig::FromJson(json));
   DDPM_ASSIGN_OR_RETURN(SafeTensors st, SafeTensors::ReadFile(JoinPath(dir, "diffusion_pytorch_model.safetensors")));
+  return FromFiles(json, st);
+}
+
+Expected<ToyMlp> ToyMlp::FromFiles(const JsonConfig& json, const SafeTensors& st) {
+  DDPM_ASSIGN_OR_RETURN(ToyMlpConfig cfg, ToyMlpConfig::FromJson(json));
   ToyMlp m(cfg);
   size_t used = 0;
   for (size_t i = 0; i < m.layers_.size(); ++i) {

@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "io/json_config.h"
+#include "io/safetensors.h"
 #include "nn/denoiser.h"
 #include "train/parameters.h"
 
@@ -31,6 +32,8 @@ class ToyMlp : public TrainableDenoiser {
   static ToyMlp Create(const ToyMlpConfig& config, uint64_t seed);
   // Loads config.json + diffusion_pytorch_model.safetensors from a folder.
   static Expected<ToyMlp> Load(const std::string& dir);
+  // The same from a parsed config.json and safetensors already in memory (the JS API's fromFiles).
+  static Expected<ToyMlp> FromFiles(const JsonConfig& config, const SafeTensors& weights);
 
   // TrainableDenoiser: x_t is [batch, data_dim].
   ParamList Parameters() override;

@@ -189,7 +189,7 @@ test('bad options and batches throw Errors naming the problem', () => {
   bad({ predictionType: 'noise' }, /predictionType 'noise' must be one of epsilon, v_prediction, sample/);
   bad({ scheduler: { beta_schedule: 'cosine' } }, /beta_schedule/);
   bad({ lr: '1e-3' }, /lr must be a number/);
-  assert.throws(() => Trainer.create(42), /model must be a UNet2DModel or a UNet config/);
+  assert.throws(() => Trainer.create(42), /model must be a UNet2DModel, a ToyMLPDenoiser, or a config/);
   assert.throws(() => Trainer.create({ ...JSON.parse(config), dropout: 0.1 }), /dropout/);
 
   const t = Trainer.create(config, { ema: false });

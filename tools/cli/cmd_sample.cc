@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "diffusion/pipeline.h"
+#include "diffusion/toy_sampling.h"
 #include "diffusion/unet_sampling.h"
 #include "io/canvas.h"
 #include "io/file_util.h"
@@ -32,7 +33,6 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 struct LoadedModel {
   std::unique_ptr<nn::UNet2DModel> unet;
   std::unique_ptr<ToyMlp> toy;
-  Shape image_shape;
   UNetClasses classes;
 };
 
@@ -43,7 +43,6 @@ Expected<LoadedModel> Load(const DiffusersFolder& folder) {
   DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
   if (cls == "ToyMLPDenoiser") {
     DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::Load(std::filesystem::path(folder.unet_config).parent_path().string()));
-    m.image_shape = {toy.config().data_dim, 1, 1};
     m.toy = std::make_unique<ToyMlp>(std::move(toy));
     return m;
   }
@@ -98,15 +97,7 @@ class SampleCommand : public Command {
     };
     Expected<Tensor> images = Tensor();
     if (model->toy) {
-      // The toy MLP has no classes: the shared check refuses --class and --guidance-scale alike.
-      if (Status st = CheckSampleLabels({}, so.class_labels, so.guidance_scale); !st.ok()) return Fail("sample", st);
-      NoisePredictor predict = [&](const Tensor& x, int64_t t, const std::vector<int64_t>&, Tensor* out) -> Status {
-        std::vector<float> ts(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
-        if (out->shape() != x.shape()) *out = Tensor(x.shape());
-        model->toy->Forward(x.data(), ts.data(), int(x.dim(0)), out->data(), &pool);
-        return Status::Ok();
-      };
-      images = Sample(predict, model->image_shape, sched, so);
+      images = SampleToy(model->toy.get(), sched, so, &pool);
     } else {
       images = SampleUNet(model->unet.get(), model->classes, sched, so, &pool);
     }

@@ -17,30 +17,24 @@ function optionalNumber(value, name, valid = Number.isFinite) {
 }
 
 /**
- * Generates images: x_T ~ N(0, I) (or `latents`) denoised in `steps` steps. `schedulerConfig` is the
- * pipeline's scheduler_config.json (object or JSON text; {} = diffusers' DDPM defaults), read by the
- * scheduler `options.scheduler` names. Returns x_0 NCHW [numImages, C, H, W] as the model produces it
- * (typically in [-1, 1]).
- *
- * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
- * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it);
- * returning `false` stops the run, which then throws an Error named 'AbortError'. An exception thrown
- * by `onProgress` stops the run too and is rethrown.
+ * sample()'s options checked and converted for the core, and a runner that calls a native sampling
+ * function with them: `run(nativeSample)` passes (options, onStep) and returns the result Tensor, turning an
+ * exception thrown by `onProgress` (which must not unwind through C++ frames) into the run's exception.
+ * Shared by sample() and ToyMLPDenoiser.sample().
  */
-export function sample(unet, schedulerConfig = {}, options = {}) {
-  if (!(unet instanceof UNet2DModel)) throw new TypeError('sample: unet must be a UNet2DModel');
+export function sampleRun(options, what = 'sample') {
   const scheduler = options.scheduler ?? 'ddim';
-  if (typeof scheduler !== 'string') throw new TypeError("sample: scheduler must be 'ddpm', 'ddim' or 'dpmpp'");
+  if (typeof scheduler !== 'string') throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
   const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError('sample: seed must be a non-negative integer');
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`${what}: seed must be a non-negative integer`);
   const onProgress = options.onProgress;
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('sample: onProgress must be a function');
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`${what}: onProgress must be a function`);
   const opts = {
     scheduler,
     steps: optionalNumber(options.steps, 'steps', Number.isInteger),
     eta: optionalNumber(options.eta, 'eta'),
     numImages: optionalNumber(options.numImages ?? 1, 'numImages', Number.isInteger),
-    classLabels: labelList(options.classLabels, 'sample: classLabels'),
+    classLabels: labelList(options.classLabels, `${what}: classLabels`),
     guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale'),
     seed,
     latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
@@ -57,12 +51,32 @@ export function sample(unet, schedulerConfig = {}, options = {}) {
       return false;
     }
   });
-  let r;
-  try {
-    r = check(getNative().sample(unet.native, configText(schedulerConfig, 'scheduler config'), opts, onStep));
-  } catch (e) {
-    if (thrown) throw thrown.error;
-    throw e;
-  }
-  return new Tensor(r.data, r.shape);
+  return (nativeSample) => {
+    let r;
+    try {
+      r = check(nativeSample(opts, onStep));
+    } catch (e) {
+      if (thrown) throw thrown.error;
+      throw e;
+    }
+    return new Tensor(r.data, r.shape);
+  };
+}
+
+/**
+ * Generates images: x_T ~ N(0, I) (or `latents`) denoised in `steps` steps. `schedulerConfig` is the
+ * pipeline's scheduler_config.json (object or JSON text; {} = diffusers' DDPM defaults), read by the
+ * scheduler `options.scheduler` names. Returns x_0 NCHW [numImages, C, H, W] as the model produces it
+ * (typically in [-1, 1]).
+ *
+ * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
+ * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it); returning `false` stops the
+ * run, which then throws an Error named 'AbortError'. An exception thrown by `onProgress` stops the run too and
+ * is rethrown.
+ */
+export function sample(unet, schedulerConfig = {}, options = {}) {
+  if (!(unet instanceof UNet2DModel)) throw new TypeError('sample: unet must be a UNet2DModel');
+  const run = sampleRun(options);
+  const config = configText(schedulerConfig, 'scheduler config');
+  return run((opts, onStep) => getNative().sample(unet.native, config, opts, onStep));
 }

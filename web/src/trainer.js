@@ -5,6 +5,7 @@
 import { configText } from './config.js';
 import { check, NativeObject } from './native.js';
 import { Tensor } from './tensor.js';
+import { ToyMLPDenoiser } from './toy.js';
 import { asBytes, labelList, resolveThreads, UNet2DModel, unetSource } from './unet.js';
 
 const PREDICTION_TYPES = ['epsilon', 'v_prediction', 'sample'];
@@ -64,8 +65,9 @@ function tensors(named) {
 
 export class Trainer extends NativeObject {
   /**
-   * A trainer for `model`: a UNet2DModel (its weights are the starting point) or a UNet config.json
-   * (object or JSON text; fresh weights initialised as torch does, from `options.seed`).
+   * A trainer for `model`: a UNet2DModel or a ToyMLPDenoiser (its weights are the starting point), or a
+   * config.json (object or JSON text; a UNet's, or a toy MLP's with _class_name 'ToyMLPDenoiser'): fresh
+   * weights initialised as torch does, from `options.seed`.
    * options: scheduler (the noise schedule, a scheduler_config.json; {} = DDPM defaults), lr, betas, eps,
    * weightDecay (torch.optim.AdamW), maxGradNorm (<= 0: no clipping), predictionType (overrides the
    * scheduler config's prediction_type), ema (false, or EMAModel's decay, useEmaWarmup, invGamma, power,
@@ -80,10 +82,12 @@ export class Trainer extends NativeObject {
       const source = unetSource(model);
       if (!source || model.disposed) throw new Error('Trainer.create: the UNet2DModel was disposed or never loaded');
       ({ config, weights } = source);
+    } else if (model instanceof ToyMLPDenoiser) {
+      ({ config, weights } = model.files());
     } else if (typeof model === 'string' || (model !== null && typeof model === 'object' && !ArrayBuffer.isView(model))) {
       config = configText(model, 'unet config');
     } else {
-      throw new TypeError('Trainer.create: model must be a UNet2DModel or a UNet config (object or JSON text)');
+      throw new TypeError('Trainer.create: model must be a UNet2DModel, a ToyMLPDenoiser, or a config (object or JSON text)');
     }
     if (options.predictionType !== undefined && !PREDICTION_TYPES.includes(options.predictionType)) {
       throw new Error(`Trainer.create: predictionType '${options.predictionType}' must be one of ${PREDICTION_TYPES.join(', ')}`);
@@ -119,11 +123,13 @@ export class Trainer extends NativeObject {
 
   /**
    * The loss and its gradients for a batch, without updating anything.
-   * @returns {{loss: number, gradients: Record<string, Tensor>, inputGradient: Tensor}}
+   * inputGradient is d loss / d x_t (null for a ToyMLPDenoiser, which does not compute it).
+   * @returns {{loss: number, gradients: Record<string, Tensor>, inputGradient: Tensor | null}}
    */
   lossAndGradients(batch) {
     const r = check(this.native.lossAndGradients(nativeBatch(batch, 'lossAndGradients')));
-    return { loss: r.loss, gradients: tensors(r.gradients), inputGradient: new Tensor(r.inputGradient.data, r.inputGradient.shape) };
+    const dx = r.inputGradient;
+    return { loss: r.loss, gradients: tensors(r.gradients), inputGradient: dx === null ? null : new Tensor(dx.data, dx.shape) };
   }
 
   /** The current weights by diffusers state_dict key (copies). */

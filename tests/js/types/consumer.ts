@@ -1,6 +1,6 @@
 // Compiled by tests/js/types.test.js with tsc --noEmit: the README's usage must type-check against
 // web/index.d.ts, and misuse must not.
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, memoryUsage, ready, sample, Tensor,
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, ToyMLPDenoiser, toyDataset, memoryUsage, ready, sample, Tensor,
          toCanvas, toImageData, toPNG, Trainer, UNet2DModel, version } from 'ddpm-wasm';
 import type { GenerateProgress, GenerateResult, GeneratorInfo, GeneratorTrainer, TrainProgress, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
               UNet2DModelInfo } from 'ddpm-wasm';
@@ -61,7 +61,7 @@ const one: Uint8Array = toPNG(generated, { index: 0 });
 const pixels: Uint8ClampedArray = toImageData(generated, 1).data;
 const canvas: HTMLCanvasElement = toCanvas(generated, 0);
 const offscreen: OffscreenCanvas = toCanvas(generated, 0, new OffscreenCanvas(32, 32));
-const nullIndex: number | null = gen.modelInfo.nullClassIndex;
+const nullIndex: number | null = gen.modelInfo?.nullClassIndex ?? null;  // null without a model
 const heapNow: number = (await gen.memoryUsage()).heapBytes;
 await Generator.create({ model: files, threads: 1 });                       // Trainer.exportPipeline()'s files
 await Generator.create({ model: { config: { sample_size: 32 }, weights: new Uint8Array(8) }, wasmPaths: { simd: '/s/' } });
@@ -99,3 +99,13 @@ s.step(x0, 1, x0, { eta: 'high' });
 
 export { build, why, v, heap, betas, prev, vel, unetInfo, nullClass, eps, images, loss, gradNorm, inputGradient, convIn, ema,
          weights, wrong, cancelBy, png, one, pixels, canvas, offscreen, nullIndex, heapNow, losses };
+
+// The toy 2-D denoiser and its trainer.
+const roll: Tensor = toyDataset('swissroll', 1000, 0);
+const toy: ToyMLPDenoiser = ToyMLPDenoiser.create({ hidden: 64 }, { seed: 1 });
+const toyTrainer: Trainer = Trainer.create(toy, { lr: 3e-3 });
+const toyLoss: number = toyTrainer.step({ x0: roll }).loss;
+const toyInput: Tensor | null = toyTrainer.lossAndGradients({ x0: roll }).inputGradient;
+const points: Tensor = toy.sample({}, { numPoints: 100, steps: 20, onProgress: ({ latents }) => { void latents.shape; } });
+const toyParams: number = toy.info.numParameters;
+const trainOnly: Generator = await Generator.create({ threads: 1 });

@@ -1,0 +1,40 @@
+#include "sample_options.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "js_convert.h"
+
+namespace ddpm::wasm {
+
+Status SampleOptionsFromJs(const val& options, const val& on_step, SampleOptions* so, Tensor* latents) {
+  if (options["scheduler"].isString()) so->scheduler = options["scheduler"].as<std::string>();
+  so->steps = options["steps"].isNumber() ? options["steps"].as<int>() : DefaultSampleSteps(so->scheduler);
+  ReadNumber(options, "eta", &so->eta);
+  double num_images = so->num_images, seed = 0;
+  ReadNumber(options, "numImages", &num_images);
+  ReadNumber(options, "seed", &seed);
+  so->num_images = static_cast<int>(num_images);
+  so->seed = static_cast<uint64_t>(seed);
+  ReadNumber(options, "guidanceScale", &so->guidance_scale);
+  DDPM_ASSIGN_OR_RETURN(so->class_labels, OptionalIntsFromJs(options["classLabels"], "classLabels"));
+  if (!options["latents"].isUndefined() && !options["latents"].isNull()) {
+    DDPM_ASSIGN_OR_RETURN(*latents, TensorFromJs(options["latents"], "latents"));
+    so->latents = latents;
+  }
+  if (!on_step.isUndefined() && !on_step.isNull()) {
+    so->on_step = [&on_step](const StepProgress& p) {
+      val progress = val::object();
+      progress.set("step", p.step);
+      progress.set("total", p.total);
+      progress.set("timestep", static_cast<double>(p.timestep));
+      progress.set("preview", TensorToJs(*p.pred_original));
+      progress.set("latents", TensorToJs(*p.sample));
+      return !on_step(progress).isFalse();
+    };
+  }
+  return Status::Ok();
+}
+
+}  // namespace ddpm::wasm
