@@ -169,7 +169,6 @@ test('a bad model rejects create with a clear Error and leaves no worker behind'
                        /no diffusion_pytorch_model\.safetensors/);
   await assert.rejects(Generator.create({ model: 42 }), TypeError);
   await assert.rejects(Generator.create({ model: MODEL, threads: 0 }), /threads must be 'auto' or a positive integer/);
-  await assert.rejects(Generator.create({}), /model is required/);
 });
 
 test('more threads than the build prestarts: the worker starts them first', async () => {
@@ -305,4 +304,21 @@ test('toImageData and toPNG map [-1, 1] to pixels as diffusers does', () => {
   assert.deepEqual(Array.from(grid.raw.subarray(8, 16)), [0, 7, 0, 64, 7, 255, 255, 7]);
   const rgb = png(new Tensor(new Float32Array(3 * 70 * 400).fill(1), [1, 3, 70, 400]));  // > 64 KB: several stored blocks
   assert.deepEqual([rgb.width, rgb.height, rgb.colorType, rgb.raw.length], [400, 70, 2, 70 * 1201]);
+});
+
+test('a Generator without a model trains (createTrainer from a unetConfig) and says so when asked to generate', async () => {
+  const bare = await Generator.create({ threads: 1 });
+  try {
+    assert.equal(bare.modelInfo, null);
+    assert.equal(bare.config, null);
+    await assert.rejects(bare.generate({ steps: 2 }), /generate: this Generator has no model \(Generator.create\(\{ model \}\) loads one\)/);
+    await assert.rejects(bare.createTrainer({ batchSize: 2 }), /no unetConfig, and the Generator has no model to fine-tune/);
+    const trainer = await bare.createTrainer({ unetConfig: TINY, batchSize: 2, seed: 1 });
+    const r = await trainer.train({ dataset: tinyDataset(4), steps: 3 });
+    assert.equal(r.steps, 3);
+    assert.ok(Array.from(r.losses).every(Number.isFinite));
+    await trainer.dispose();
+  } finally {
+    await bare.dispose();
+  }
 });

@@ -197,15 +197,16 @@ export class Generator {
 
   /**
    * Starts a Worker, loads the wasm build that fits `threads` there, and the model into it.
-   * model: a URL or (Node) directory of a diffusers pipeline or UNet folder; { config, weights, schedulerConfig? };
+   * model (optional: without one a Generator only trains, createTrainer from a unetConfig): a URL or (Node)
+   * directory of a diffusers pipeline or UNet folder; { config, weights, schedulerConfig? };
    * a FileList/File[] of a dropped or picked diffusers folder; or a { path: contents } map of one
    * (Trainer.exportPipeline()'s result). threads: 'auto' (default) or a number. wasmPaths: the folder holding
    * the builds (simd/, simd-threads/), if not the package's dist/.
    */
   static async create(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Generator.create: expected { model, threads?, wasmPaths? }');
-    if (options.model === undefined || options.model === null) throw new TypeError('Generator.create: model is required');
-    const model = modelMessage(options.model);
+    // Without a model the worker only trains (createTrainer with a unetConfig); generate() then says so.
+    const model = options.model === undefined || options.model === null ? null : modelMessage(options.model);
     const choice = await chooseBuild(options.threads ?? 'auto', options.build ?? 'auto');
     const gen = new Generator(Generator.#token);
     const control = typeof SharedArrayBuffer === 'function' && (IS_NODE || globalThis.crossOriginIsolated === true)

@@ -134,24 +134,25 @@ async function loadBuild(build, why, wasmPaths) {
 const handlers = {
   async init({ build, why, threads, wasmPaths, model, control: shared }) {
     const reason = await loadBuild(build, why, wasmPaths);
-    const files = await readModel(model);
+    const files = model === null ? null : await readModel(model);
     const actualThreads = loadedInfo.build === 'simd' ? 1 : threads;
     await ensurePthreads(actualThreads - 1);
-    unet = UNet2DModel.fromFiles(files.config, files.weights, { threads: actualThreads });
+    if (files) unet = UNet2DModel.fromFiles(files.config, files.weights, { threads: actualThreads });
     poolThreads = actualThreads;
-    schedulerConfig = files.schedulerConfig === null ? {} : JSON.parse(files.schedulerConfig);
+    const schedulerText = files?.schedulerConfig ?? null;
+    schedulerConfig = schedulerText === null ? {} : JSON.parse(schedulerText);
     control = shared ? new Int32Array(shared) : null;
     return {
       info: { build: loadedInfo.build, threads: actualThreads, why: reason, simd: loadedInfo.simd, version: loadedInfo.version,
               node: loadedInfo.node },
-      modelInfo: unet.info,
-      config: unet.config,
-      schedulerConfig: files.schedulerConfig === null ? null : schedulerConfig,
+      modelInfo: unet?.info ?? null,
+      config: unet?.config ?? null,
+      schedulerConfig: schedulerText === null ? null : schedulerConfig,
     };
   },
 
   generate({ options, progress }, id) {
-    if (!unet) throw new Error('the Generator has no model loaded');
+    if (!unet) throw new Error('generate: this Generator has no model (Generator.create({ model }) loads one)');
     const stopped = () => stopRequested(id);
     if (stopped()) throw abortError('cancelled before the first step');
     const t0 = performance.now();
