@@ -7,6 +7,7 @@
 #include <hwy/targets.h>
 
 #include "base/thread_pool.h"
+#include "kernels/peak.h"
 
 namespace {
 
@@ -24,10 +25,19 @@ emscripten::val BuildInfo() {
 // Bytes malloc has handed out and not got back: what dispose() should return to its previous value.
 double MallocInUse() { return static_cast<double>(mallinfo().uordblks); }
 
+// The single-thread simd128 peak (kernels::MeasurePeakFlops, as `ddpm bench` reports it), for benchmarks.
+emscripten::val MeasurePeakGflops(double seconds) {
+  emscripten::val out = emscripten::val::object();
+  out.set("target", std::string(ddpm::kernels::PeakTargetName()));
+  out.set("gflops", ddpm::kernels::MeasurePeakFlops(seconds) * 1e-9);
+  return out;
+}
+
 }  // namespace
 
 EMSCRIPTEN_BINDINGS(ddpm_core) {
   emscripten::function("version", &Version);
   emscripten::function("buildInfo", &BuildInfo);
   emscripten::function("mallocInUse", &MallocInUse);
+  emscripten::function("measurePeakGflops", &MeasurePeakGflops);
 }

@@ -135,3 +135,14 @@ export function memoryUsage() {
   const m = getNative();
   return { heapBytes: m.HEAP8.buffer.byteLength, mallocBytes: m.mallocInUse() };
 }
+
+/**
+ * Measures the single-thread f32 peak of the loaded build's SIMD (wasm simd128: a register-only loop of
+ * independent mul+add chains, the best short window over about `seconds`; `ddpm bench` reports the same),
+ * the yardstick for "% of peak". Blocks for about 1.25 x `seconds`; needs ready().
+ * @returns {{target: string, gflops: number}} target: Highway's name ('WASM'), gflops: GFLOP/s of one thread
+ */
+export function measurePeakGflops(seconds = 1) {
+  if (!(Number.isFinite(seconds) && seconds > 0)) throw new TypeError('measurePeakGflops: seconds must be a positive number');
+  return getNative().measurePeakGflops(seconds);
+}
