@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // `npm run bench`: the UNet forward of ddpm-wasm against onnxruntime, side by side in one run, on
 // unet_cond (shared/reference/unet_cond weights; shared/bench/unet_cond.onnx, the same weights, for
-// onnxruntime), at batch 8 and batch 1, with the machine's single-thread peaks measured in the same run.
+// onnxruntime), at batch 8 and batch 1, with the machine's single-thread peaks measured in the same run;
+// then the shipped model (models/fashion-mnist) through the package's JS API in Node and in headless Chromium.
 //
-//   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared]
-//                        [--only native,xnnpack,wasm,ort-node,ort-web,sample]
+//   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared] [--sample-steps 20]
+//                        [--only native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium]
+//                        [--wasm-paths DIR]   (node/chromium rows: a copy of dist/, under dist/ or web/)
 //
 // Engines (each cell in its own process; a missing engine prints "skipped: reason"):
 //   ours native     build/native/ddpm bench (if built), 1 and 2 threads; also with --backend xnnpack
@@ -15,11 +17,21 @@
 // Each cell reports the median time per forward (after a warm-up) and GFLOP/s from the FLOP count of
 // shared/bench/README.md (0.8356 GFLOP per image). Then the ratios behind the performance goals, and a
 // 50-step DDIM sample of one 32x32 image with the wasm simd-threads CLI on 2 threads.
+//
+// Shipped model (groups node and chromium; tools/bench/shipped_bench.mjs, one process per engine and build):
+// web/bench/bench.js, the same code in Node and in Chromium, on the package (dist/simd with 1 thread,
+// dist/simd-threads with 2): ready({ build }), measurePeakGflops() (wasm simd128, 1 thread, in that engine, before
+// the model), UNet2DModel.fromPretrained(models/fashion-mnist, { threads }), forward() at each batch (median after
+// a warm-up), and sample() with DDIM, --sample-steps steps of 8 images at guidance 1 (ms/step). GFLOP per
+// forward: unet.info.flopsPerImage x batch (UNet2DModel::FlopsPerImage, the count `ddpm bench` prints).
+// Chromium is Debian's /usr/bin/chromium, headless through playwright-core, on web/bench/ served by
+// tools/serve.mjs with COOP/COEP (cross-origin isolated), the engine in a module Worker as Generator runs it.
+// % of peak divides by the peak measured in that same engine run; Node / Chromium ratios close the section.
 // The machine may be shared: for figures worth quoting, run it while nothing else is busy.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +42,10 @@ const MODEL = join(SHARED, 'reference', 'unet_cond');
 const ONNX = join(SHARED, 'bench', 'unet_cond.onnx');
 const BATCHES = opt('--batches', '8,1').split(',').map(Number);
 const SECONDS = Number(opt('--seconds', 3));
-const ONLY = opt('--only', 'native,xnnpack,wasm,ort-node,ort-web,sample').split(',');
+const ONLY = opt('--only', 'native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium').split(',');
+const SHIPPED = join(ROOT, 'models', 'fashion-mnist');
+const SAMPLE_STEPS = Number(opt('--sample-steps', 20));
+const WASM_PATHS = opt('--wasm-paths');
 const GFLOP_PER_IMAGE = 0.8356;  // shared/bench/README.md: 835,600,384 FLOP (multiply-add = 2)
 
 const NATIVE = join(ROOT, 'build', 'native', 'ddpm');
@@ -83,17 +98,20 @@ const ENGINES = [
   { key: 'ort-web-2', group: 'ort-web', label: 'onnxruntime-web (wasm)', threads: 2, run: (b) => ortCell('web', 2, b) },
 ].filter((e) => ONLY.includes(e.group));
 
-if (!existsSync(join(MODEL, 'config.json'))) {
+const REFERENCE_GROUPS = ['native', 'xnnpack', 'wasm', 'ort-node', 'ort-web', 'sample'];
+if (ONLY.some((g) => REFERENCE_GROUPS.includes(g)) && !existsSync(join(MODEL, 'config.json'))) {
   console.error(`bench: ${MODEL} not found (pass --shared DIR, the folder with reference/ and bench/)`);
   process.exit(1);
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-console.log(`ddpm-wasm bench: unet_cond 1x32x32 (${GFLOP_PER_IMAGE} GFLOP per image), ${new Date().toISOString()}`);
+console.log(`ddpm-wasm bench, ${new Date().toISOString()}` +
+            (ENGINES.length ? `: unet_cond 1x32x32 (${GFLOP_PER_IMAGE} GFLOP per image)` : ''));
 console.log(`machine: ${cpu}, ${cpus().length} logical cores; Node ${process.version}; load average ` +
             `${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+const SHIPPED_CELLS = ['node', 'chromium'].filter((g) => ONLY.includes(g)).length * 2;
 console.error('bench: running (each cell in its own process, ~' +
-              `${Math.round(ENGINES.length * BATCHES.length * (SECONDS + 2))} s) ...`);
+              `${Math.round(ENGINES.length * BATCHES.length * (SECONDS + 2) + SHIPPED_CELLS * (BATCHES.length * SECONDS * 1.3 + 5))} s) ...`);
 
 // results[key][batch] = { median_ms, min_ms, runs, ... } or { skipped }
 const results = {};
@@ -108,73 +126,75 @@ for (const batch of BATCHES) {
   }
 }
 
+const verdict = (x, goal) => (x == null ? 'n/a' : x >= goal ? 'met' : 'MISSED');
 const fmt = (x, d = 1) => (x == null || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const gflops = (r, batch) => (r && !r.skipped ? (GFLOP_PER_IMAGE * batch) / (r.median_ms / 1e3) : null);
 const peakNames = { AVX3: 'AVX3 (AVX-512 FMA)', AVX2: 'AVX2+FMA', WASM: 'wasm simd128 (mul+add)' };
 
-console.log('');
-console.log('peaks, 1 thread, measured in this run (register-only FMA / mul+add loop, best window):');
-for (const t of ['AVX3', 'AVX2', 'WASM']) {
-  if (peaks[t]) console.log(`  ${(peakNames[t]).padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
-}
-for (const t of Object.keys(peaks)) if (!peakNames[t]) console.log(`  ${t.padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
-
-// % of peak: native engines against AVX2+FMA x threads (the goal's yardstick), wasm engines against
-// simd128 x threads.
-function pctPeak(e, r, batch) {
-  const g = gflops(r, batch);
-  if (g == null) return '-';
-  const wasm = e.key.startsWith('wasm') || e.key.startsWith('ort-web');
-  const p = wasm ? peaks.WASM : peaks.AVX2;
-  return p ? `${fmt((100 * g) / (p * e.threads))}% ${wasm ? 'simd128' : 'AVX2'}` : '-';
-}
-
-console.log('');
-console.log('engine                        thr  batch  median ms    min ms  ms/image  GFLOP/s  % of peak (x thr)');
-for (const batch of BATCHES) {
-  for (const e of ENGINES) {
-    const r = results[e.key][batch];
-    const head = `${e.label.padEnd(28)} ${String(e.threads).padStart(4)} ${String(batch).padStart(6)}`;
-    if (r.skipped) {
-      console.log(`${head}  skipped: ${r.skipped}`);
-      continue;
-    }
-    console.log(`${head} ${fmt(r.median_ms, 2).padStart(10)} ${fmt(r.min_ms, 2).padStart(9)} ` +
-                `${fmt(r.median_ms / batch, 2).padStart(9)} ${fmt(gflops(r, batch)).padStart(8)}  ${pctPeak(e, r, batch)}`);
+if (ENGINES.length) {
+  console.log('');
+  console.log('peaks, 1 thread, measured in this run (register-only FMA / mul+add loop, best window):');
+  for (const t of ['AVX3', 'AVX2', 'WASM']) {
+    if (peaks[t]) console.log(`  ${(peakNames[t]).padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
   }
-}
+  for (const t of Object.keys(peaks)) if (!peakNames[t]) console.log(`  ${t.padEnd(24)} ${fmt(peaks[t])} GFLOP/s`);
 
-// Ratios behind the goals (> 1 means the first engine is faster), per batch.
-const ms = (key, batch) => {
-  const r = results[key]?.[batch];
-  return r && !r.skipped ? r.median_ms : null;
-};
-const verdict = (x, goal) => (x == null ? 'n/a' : x >= goal ? 'met' : 'MISSED');
-console.log('');
-console.log('ratios (speed-up = their ms / our ms)                         ' +
-            BATCHES.map((b) => `batch ${b}`.padStart(10)).join('') + '   goal');
-function ratioRow(label, f, goal, unit = 'x') {
-  const vals = BATCHES.map((b) => f(b));
-  const cells = vals.map((v) => (v == null ? '-' : `${fmt(v, unit === '%' ? 1 : 2)}${unit}`).padStart(10)).join('');
-  console.log(`  ${label.padEnd(60)}${cells}   ${unit === '%' ? '>= ' + goal + '%' : '>= ' + goal + 'x'}: ` +
-              vals.map((v) => verdict(v, goal)).join(' / '));
+  // % of peak: native engines against AVX2+FMA x threads (the goal's yardstick), wasm engines against
+  // simd128 x threads.
+  function pctPeak(e, r, batch) {
+    const g = gflops(r, batch);
+    if (g == null) return '-';
+    const wasm = e.key.startsWith('wasm') || e.key.startsWith('ort-web');
+    const p = wasm ? peaks.WASM : peaks.AVX2;
+    return p ? `${fmt((100 * g) / (p * e.threads))}% ${wasm ? 'simd128' : 'AVX2'}` : '-';
+  }
+
+  console.log('');
+  console.log('engine                        thr  batch  median ms    min ms  ms/image  GFLOP/s  % of peak (x thr)');
+  for (const batch of BATCHES) {
+    for (const e of ENGINES) {
+      const r = results[e.key][batch];
+      const head = `${e.label.padEnd(28)} ${String(e.threads).padStart(4)} ${String(batch).padStart(6)}`;
+      if (r.skipped) {
+        console.log(`${head}  skipped: ${r.skipped}`);
+        continue;
+      }
+      console.log(`${head} ${fmt(r.median_ms, 2).padStart(10)} ${fmt(r.min_ms, 2).padStart(9)} ` +
+                  `${fmt(r.median_ms / batch, 2).padStart(9)} ${fmt(gflops(r, batch)).padStart(8)}  ${pctPeak(e, r, batch)}`);
+    }
+  }
+
+  // Ratios behind the goals (> 1 means the first engine is faster), per batch.
+  const ms = (key, batch) => {
+    const r = results[key]?.[batch];
+    return r && !r.skipped ? r.median_ms : null;
+  };
+  console.log('');
+  console.log('ratios (speed-up = their ms / our ms)                         ' +
+              BATCHES.map((b) => `batch ${b}`.padStart(10)).join('') + '   goal');
+  function ratioRow(label, f, goal, unit = 'x') {
+    const vals = BATCHES.map((b) => f(b));
+    const cells = vals.map((v) => (v == null ? '-' : `${fmt(v, unit === '%' ? 1 : 2)}${unit}`).padStart(10)).join('');
+    console.log(`  ${label.padEnd(60)}${cells}   ${unit === '%' ? '>= ' + goal + '%' : '>= ' + goal + 'x'}: ` +
+                vals.map((v) => verdict(v, goal)).join(' / '));
+  }
+  const div = (a, b) => (a == null || b == null ? null : a / b);
+  ratioRow('ours wasm simd (1 thr) vs onnxruntime-web (1 thr)', (b) => div(ms('ort-web-1', b), ms('wasm-1', b)), 1.5);
+  ratioRow('ours wasm simd-threads (2 thr) vs onnxruntime-web (2 thr)', (b) => div(ms('ort-web-2', b), ms('wasm-2', b)), 1.5);
+  ratioRow('ours native (1 thr) vs onnxruntime-node (1 thr)', (b) => div(ms('ort-node-1', b), ms('native-1', b)), 1.0);
+  ratioRow('ours native (2 thr) vs onnxruntime-node (2 thr)', (b) => div(ms('ort-node-2', b), ms('native-2', b)), 1.0);
+  ratioRow('ours native: 2 threads vs 1 thread', (b) => div(ms('native-1', b), ms('native-2', b)), 1.8);
+  ratioRow('ours native: our conv vs XNNPACK conv (1 thr)', (b) => div(ms('xnn-1', b), ms('native-1', b)), 1.0);
+  ratioRow('ours native: our conv vs XNNPACK conv (2 thr)', (b) => div(ms('xnn-2', b), ms('native-2', b)), 1.0);
+  ratioRow('ours wasm: simd-threads (2 thr) vs simd (1 thr)', (b) => div(ms('wasm-1', b), ms('wasm-2', b)), 1.8);
+  const pct = (key, b, peak, thr) => {
+    const g = gflops(results[key]?.[b], b);
+    return g == null || !peak ? null : (100 * g) / (peak * thr);
+  };
+  ratioRow('ours native 1 thr, % of AVX2+FMA peak', (b) => pct('native-1', b, peaks.AVX2, 1), 55, '%');
+  ratioRow('ours wasm simd 1 thr, % of simd128 peak', (b) => pct('wasm-1', b, peaks.WASM, 1), 60, '%');
+  console.log('  (goals: ratios at batch 8; % of peak at batch 8)');
 }
-const div = (a, b) => (a == null || b == null ? null : a / b);
-ratioRow('ours wasm simd (1 thr) vs onnxruntime-web (1 thr)', (b) => div(ms('ort-web-1', b), ms('wasm-1', b)), 1.5);
-ratioRow('ours wasm simd-threads (2 thr) vs onnxruntime-web (2 thr)', (b) => div(ms('ort-web-2', b), ms('wasm-2', b)), 1.5);
-ratioRow('ours native (1 thr) vs onnxruntime-node (1 thr)', (b) => div(ms('ort-node-1', b), ms('native-1', b)), 1.0);
-ratioRow('ours native (2 thr) vs onnxruntime-node (2 thr)', (b) => div(ms('ort-node-2', b), ms('native-2', b)), 1.0);
-ratioRow('ours native: 2 threads vs 1 thread', (b) => div(ms('native-1', b), ms('native-2', b)), 1.8);
-ratioRow('ours native: our conv vs XNNPACK conv (1 thr)', (b) => div(ms('xnn-1', b), ms('native-1', b)), 1.0);
-ratioRow('ours native: our conv vs XNNPACK conv (2 thr)', (b) => div(ms('xnn-2', b), ms('native-2', b)), 1.0);
-ratioRow('ours wasm: simd-threads (2 thr) vs simd (1 thr)', (b) => div(ms('wasm-1', b), ms('wasm-2', b)), 1.8);
-const pct = (key, b, peak, thr) => {
-  const g = gflops(results[key]?.[b], b);
-  return g == null || !peak ? null : (100 * g) / (peak * thr);
-};
-ratioRow('ours native 1 thr, % of AVX2+FMA peak', (b) => pct('native-1', b, peaks.AVX2, 1), 55, '%');
-ratioRow('ours wasm simd 1 thr, % of simd128 peak', (b) => pct('wasm-1', b, peaks.WASM, 1), 60, '%');
-console.log('  (goals: ratios at batch 8; % of peak at batch 8)');
 
 // A 50-step DDIM sample of one 32x32 image: wasm simd-threads CLI, 2 threads. "sampling" is the
 // denoising loop as the CLI's progress line times it; "wall" adds Node start-up, model load and the PNG.
@@ -206,4 +226,112 @@ if (ONLY.includes('sample')) {
                   `start-up and model load   goal < 1000 ms: ${verdict(1000 / med(loops), 1)}`);
     }
   }
+}
+
+// The shipped model through the package's JS API (web/bench/bench.js), in Node and in headless Chromium: each
+// engine and build in its own process (tools/bench/shipped_bench.mjs), the wasm simd128 peak measured in each.
+const SHIPPED_ENGINES = [{ engine: 'node', label: 'Node' }, { engine: 'chromium', label: 'Chromium' }]
+  .filter((e) => ONLY.includes(e.engine));
+const SHIPPED_BUILDS = [{ build: 'simd', threads: 1 }, { build: 'simd-threads', threads: 2 }];
+if (SHIPPED_ENGINES.length) {
+  const shipped = {};  // shipped[engine][build] = bench.js result or { skipped }
+  for (const e of SHIPPED_ENGINES) {
+    for (const b of SHIPPED_BUILDS) {
+      const a = [join(ROOT, 'tools', 'bench', 'shipped_bench.mjs'), '--engine', e.engine, '--build', b.build,
+                 '--threads', String(b.threads), '--model', SHIPPED, '--batches', BATCHES.join(','),
+                 '--seconds', String(SECONDS), '--sample-steps', String(SAMPLE_STEPS)];
+      if (WASM_PATHS) a.push('--wasm-paths', WASM_PATHS);
+      const r = runJson(process.execPath, a);
+      (shipped[e.engine] ??= {})[b.build] = r;
+      process.stderr.write(`  ${e.label} ${b.build} ${b.threads} thr: ${r.skipped ? `skipped: ${r.skipped}` :
+        r.forward.map((f) => `batch ${f.batch} ${f.median_ms.toFixed(2)} ms`).join(', ')}\n`);
+    }
+  }
+  const ok = (e, b) => {
+    const r = shipped[e]?.[b];
+    return r && !r.skipped ? r : null;
+  };
+  const any = SHIPPED_ENGINES.flatMap((e) => SHIPPED_BUILDS.map((b) => ok(e.engine, b.build))).find(Boolean);
+  // Per engine: the best single-thread simd128 peak of its runs (each run measures it before loading the model).
+  const enginePeak = (e) => Math.max(0, ...SHIPPED_BUILDS.map((b) => ok(e, b.build)?.peak.gflops ?? 0)) || null;
+  const fwd = (e, b, batch) => ok(e, b)?.forward.find((f) => f.batch === batch) ?? null;
+  const rel = relative(ROOT, SHIPPED);
+
+  console.log('');
+  if (any) {
+    console.log(`shipped model ${rel}: ${any.sample_size.join('x')}, ${fmt(any.flops_per_image / 1e9, 4)} GFLOP per image ` +
+                '(UNet2DModel.info.flopsPerImage), through the package API (web/bench/bench.js)');
+  } else {
+    console.log(`shipped model ${rel}, through the package API (web/bench/bench.js)`);
+  }
+  console.log('wasm simd128 peak, 1 thread, measured in the same engine run (register-only mul+add loop, best window):');
+  for (const e of SHIPPED_ENGINES) {
+    const r = SHIPPED_BUILDS.map((b) => ok(e.engine, b.build)).find(Boolean);
+    if (!r) continue;
+    const where = e.engine === 'chromium' ? ` (headless, ${r.cross_origin_isolated ? '' : 'not '}crossOriginIsolated, ` +
+      `${r.where === 'main' ? 'page thread' : 'module Worker'})` : '';
+    console.log(`  ${`${r.engine_version}${where}`.padEnd(66)} ${fmt(enginePeak(e.engine))} GFLOP/s`);
+  }
+
+  console.log('');
+  console.log('engine                        thr  batch  median ms    min ms  ms/image  GFLOP/s  % of peak (x thr)');
+  for (const batch of BATCHES) {
+    for (const e of SHIPPED_ENGINES) {
+      for (const b of SHIPPED_BUILDS) {
+        const head = `${`${e.label}, ${b.build}`.padEnd(28)} ${String(b.threads).padStart(4)} ${String(batch).padStart(6)}`;
+        const r = shipped[e.engine][b.build];
+        const f = fwd(e.engine, b.build, batch);
+        if (!f) {
+          console.log(`${head}  skipped: ${r.skipped ?? `batch ${batch} missing`}`);
+          continue;
+        }
+        const g = f.gflop / (f.median_ms / 1e3);
+        console.log(`${head} ${fmt(f.median_ms, 2).padStart(10)} ${fmt(f.min_ms, 2).padStart(9)} ` +
+                    `${fmt(f.median_ms / batch, 2).padStart(9)} ${fmt(g).padStart(8)}  ` +
+                    `${fmt((100 * g) / (r.peak.gflops * b.threads))}% simd128`);
+      }
+    }
+  }
+
+  if (SAMPLE_STEPS > 0) {
+    console.log('');
+    const n = any?.sample?.num_images ?? 8;
+    console.log(`sample(), DDIM ${SAMPLE_STEPS} steps, ${n} images, guidance 1   thr   ms/step  median step   total ms  GFLOP/s`);
+    for (const e of SHIPPED_ENGINES) {
+      for (const b of SHIPPED_BUILDS) {
+        const r = shipped[e.engine][b.build];
+        const head = `  ${`${e.label}, ${b.build}`.padEnd(48)} ${String(b.threads).padStart(3)}`;
+        if (!r.skipped && !r.sample) continue;
+        if (r.skipped) {
+          console.log(`${head}  skipped: ${r.skipped}`);
+          continue;
+        }
+        const s = r.sample;
+        const g = (r.flops_per_image * s.num_images * s.steps) / 1e9 / (s.total_ms / 1e3);
+        console.log(`${head} ${fmt(s.ms_per_step, 2).padStart(9)} ${fmt(s.median_step_ms, 2).padStart(12)} ` +
+                    `${fmt(s.total_ms, 0).padStart(10)} ${fmt(g).padStart(8)}`);
+      }
+    }
+  }
+
+  // Median forward ms and the sample's ms/step, first / second: > 1 means the second ran faster.
+  console.log('');
+  const cols = [...BATCHES.map((b) => `batch ${b}`), ...(SAMPLE_STEPS > 0 ? ['DDIM step'] : [])];
+  const row = (label, vals) => console.log(`  ${label.padEnd(58)}` +
+    vals.map((v) => (v == null ? '-' : `${fmt(v, 2)}x`).padStart(11)).join(''));
+  const msOf = (e, b) => [...BATCHES.map((batch) => fwd(e, b, batch)?.median_ms ?? null),
+                          ...(SAMPLE_STEPS > 0 ? [ok(e, b)?.sample?.ms_per_step ?? null] : [])];
+  const ratio = (num, den) => num.map((x, i) => (x == null || den[i] == null ? null : x / den[i]));
+  console.log(`${'ratios (first ms / second ms, > 1: the second is faster)'.padEnd(60)}` +
+              cols.map((c) => c.padStart(11)).join(''));
+  for (const b of SHIPPED_BUILDS) {
+    row(`Node / Chromium, ${b.build} (${b.threads} thr)`, ratio(msOf('node', b.build), msOf('chromium', b.build)));
+  }
+  for (const e of SHIPPED_ENGINES) {
+    row(`${e.label}: simd-threads (2 thr) vs simd (1 thr)`, ratio(msOf(e.engine, 'simd'), msOf(e.engine, 'simd-threads')));
+  }
+  const pn = enginePeak('node'), pc = enginePeak('chromium');
+  console.log(`  ${'Node / Chromium, simd128 peak (Chromium GFLOP/s / Node GFLOP/s)'.padEnd(58)}` +
+              `${(pn && pc ? `${fmt(pc / pn, 2)}x` : '-').padStart(11)}`);
+  if (!(ONLY.includes('node') && ONLY.includes('chromium'))) console.log('  (Node / Chromium needs both: --only node,chromium)');
 }
