@@ -270,7 +270,7 @@ if (SHIPPED_ENGINES.length) {
     if (!r) continue;
     const where = e.engine === 'chromium' ? ` (headless, ${r.cross_origin_isolated ? '' : 'not '}crossOriginIsolated, ` +
       `${r.where === 'main' ? 'page thread' : 'module Worker'})` : '';
-    console.log(`  ${`${r.engine_version}${where}`.padEnd(66)} ${fmt(enginePeak(e.engine))} GFLOP/s`);
+    console.log(`  ${`${r.engine_version}${where}`.padEnd(72)} ${fmt(enginePeak(e.engine)).padStart(6)} GFLOP/s`);
   }
 
   console.log('');
@@ -331,7 +331,7 @@ if (SHIPPED_ENGINES.length) {
     row(`${e.label}: simd-threads (2 thr) vs simd (1 thr)`, ratio(msOf(e.engine, 'simd'), msOf(e.engine, 'simd-threads')));
   }
   const pn = enginePeak('node'), pc = enginePeak('chromium');
-  console.log(`  ${'Node / Chromium, simd128 peak (Chromium GFLOP/s / Node GFLOP/s)'.padEnd(58)}` +
+  console.log(`  ${'simd128 peak, Chromium GFLOP/s / Node GFLOP/s'.padEnd(58)}` +
               `${(pn && pc ? `${fmt(pc / pn, 2)}x` : '-').padStart(11)}`);
   if (!(ONLY.includes('node') && ONLY.includes('chromium'))) console.log('  (Node / Chromium needs both: --only node,chromium)');
 }
