@@ -269,9 +269,11 @@ export interface ToyMLPInfo {
   numParameters: number;
 }
 
-export interface ToySampleOptions extends Omit<SampleOptions, 'numImages' | 'classLabels' | 'guidanceScale'> {
+export interface ToySampleOptions extends Omit<SampleOptions, 'numImages' | 'classLabels' | 'guidanceScale' | 'latents'> {
   /** Default 1. */
   numPoints?: number;
+  /** x_T [numPoints, dataDim] instead of seeded noise. */
+  latents?: TensorLike;
 }
 
 /** The toy 2-D denoiser `ddpm train --data toy2d:NAME` trains (models/toy2d), small enough to train in a page. */

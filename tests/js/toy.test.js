@@ -59,6 +59,13 @@ test('ToyMLPDenoiser.fromPretrained(models/toy2d) samples what the ddpm-wasm CLI
       assert.deepEqual(frames[0].latents.shape, [300, 2]);
       assert.deepEqual(frames[0].preview.shape, [300, 2]);
       assert.deepEqual(frames.at(-1).latents.data, got.data);
+      // Caller-supplied x_T [N, 2]: the first step's noise replaced, so the same start gives the same points.
+      const xT = { data: Float32Array.from({ length: 20 }, (_, i) => Math.sin(i)), shape: [10, 2] };
+      const a = toy.sample({}, { numPoints: 10, steps: 5, latents: xT });
+      assert.deepEqual(a.shape, [10, 2]);
+      assert.deepEqual(toy.sample({}, { numPoints: 10, steps: 5, latents: xT, seed: 99 }).data, a.data);
+      assert.throws(() => toy.sample({}, { numPoints: 10, steps: 5, latents: { data: new Float32Array(6), shape: [3, 2] } }),
+                    /latents/);
       // A swiss roll has a hole in the middle: far fewer samples near the origin than from N(0, I).
       const near = (d) => Array.from({ length: d.length / 2 }, (_, i) => Math.hypot(d[2 * i], d[2 * i + 1]) < 0.25).filter(Boolean).length;
       assert.ok(near(got.data) < 0.5 * near(frames[0].latents.data) + 5,

@@ -5,11 +5,11 @@
 // Pause (or Esc) aborts the chunk within one step and keeps the steps taken; Resume goes on from there.
 // Export downloads the pipeline folder as an uncompressed tar.
 import { Generator, toCanvas } from '../src/index.js';
+import { drawLoss, lossPlotter } from './loss_plot.js';
+import { download, tar } from './tar.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const DATA = new URL('data/fashion-mnist-2000.bin', import.meta.url);
-// The Worker needs a model to start; the shipped one (already in the browser's cache from the Generate tab).
-const HOST_MODEL = new URL('../../models/fashion-mnist/', import.meta.url);
 const SIZE = 28;
 const NULL_CLASS = 10;
 export const UNET_CONFIG = {
@@ -78,53 +78,8 @@ async function loadData() {
   return { images: { data: images, shape: [n, 1, SIZE, SIZE] }, labels: Array.from(bytes.subarray(n * pixels)) };
 }
 
-// ---- loss curve ----
-
-function drawLoss() {
-  const canvas = $('train-loss');
-  const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  const pad = { l: 52, r: 10, t: 10, b: 24 };
-  ctx.clearRect(0, 0, w, h);
-  ctx.strokeStyle = '#999';
-  ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
-  const n = losses.length;
-  if (n === 0) return;
-  const logs = losses.map((v) => Math.log10(Math.max(v, 1e-6)));
-  const lo = Math.floor(Math.min(...logs) * 4) / 4;
-  const hi = Math.max(Math.ceil(Math.max(...logs) * 4) / 4, lo + 0.25);
-  const x = (i) => pad.l + (n === 1 ? 0 : (i / (n - 1)) * (w - pad.l - pad.r));
-  const y = (v) => h - pad.b - ((v - lo) / (hi - lo || 1)) * (h - pad.t - pad.b);
-  ctx.fillStyle = '#444';
-  ctx.font = '11px sans-serif';
-  ctx.textAlign = 'right';
-  ctx.fillText((10 ** hi).toPrecision(2), pad.l - 4, pad.t + 9);
-  ctx.fillText((10 ** lo).toPrecision(2), pad.l - 4, h - pad.b);
-  ctx.textAlign = 'center';
-  ctx.fillText('1', pad.l, h - 8);
-  ctx.fillText('step', (w + pad.l) / 2, h - 8);
-  ctx.fillText(String(n), w - pad.r - 12, h - 8);
-  const line = (values, color, width) => {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = width;
-    ctx.beginPath();
-    values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
-    ctx.stroke();
-  };
-  line(logs, '#bbb', 1);
-  const mean = [];
-  let sum = 0;
-  losses.forEach((v, i) => {
-    sum += v - (i >= 20 ? losses[i - 20] : 0);
-    mean.push(Math.log10(Math.max(sum / Math.min(i + 1, 20), 1e-6)));
-  });
-  line(mean, '#1a5fb4', 2);
-}
-
-let lossFrame = 0;
-const scheduleLossDraw = () => {
-  if (!lossFrame) lossFrame = requestAnimationFrame(() => { lossFrame = 0; drawLoss(); });
-};
+const plotLoss = lossPlotter($('train-loss'), () => losses);
+const drawLossNow = () => drawLoss($('train-loss'), losses);
 
 // ---- previews ----
 
@@ -185,7 +140,7 @@ function startPreview(files) {
 async function ensureGenerator() {
   if (gen) return gen;
   setStatus('Starting the worker…', 'loading');
-  gen = await Generator.create({ model: HOST_MODEL.href, threads: 'auto' });
+  gen = await Generator.create({ threads: 'auto' });  // no model: this worker only trains
   return gen;
 }
 
@@ -202,7 +157,7 @@ async function start() {
     trainer = null;
     losses = [];
     msPerStep = 0;
-    drawLoss();
+    drawLossNow();
     makeGrid();
     delete $('train-grid').dataset.step;
     trainer = await gen.createTrainer({ unetConfig: UNET_CONFIG, schedulerConfig: SCHEDULER_CONFIG, batchSize: num('train-batch'),
@@ -246,7 +201,7 @@ async function run() {
           msPerStep = (performance.now() - t0) / (step() - before);
           $('train-progress').value = step() / total;
           setStatus(`Step ${step()} of ${total} · loss ${loss.toFixed(4)} · ${msPerStep.toFixed(0)} ms/step`);
-          scheduleLossDraw();
+          plotLoss();
         },
       });
       if (mine !== session) return;
@@ -268,7 +223,7 @@ async function run() {
     }
   } finally {
     if (running === controller) running = null;
-    drawLoss();
+    drawLossNow();
     buttons();
   }
 }
@@ -279,34 +234,7 @@ function pause() {
 
 const mean = (a) => a.reduce((s, v) => s + v, 0) / (a.length || 1);
 
-// ---- export: an uncompressed POSIX ustar archive ----
-
-function tar(files) {
-  const enc = new TextEncoder();
-  const blocks = [];
-  const octal = (n, width) => n.toString(8).padStart(width - 1, '0') + '\0';
-  const mtime = Math.floor(Date.now() / 1000);
-  for (const [name, contents] of Object.entries(files)) {
-    const body = typeof contents === 'string' ? enc.encode(contents) : contents;
-    const header = new Uint8Array(512);
-    const put = (text, offset) => header.set(enc.encode(text), offset);
-    if (enc.encode(name).length > 100) throw new Error(`tar: the name ${name} is longer than 100 bytes`);
-    put(name, 0);
-    put(octal(0o644, 8), 100);
-    put(octal(0, 8), 108);
-    put(octal(0, 8), 116);
-    put(octal(body.length, 12), 124);
-    put(octal(mtime, 12), 136);
-    put('        ', 148);  // the checksum counts itself as spaces
-    put('0', 156);
-    put('ustar\0' + '00', 257);
-    const sum = header.reduce((a, b) => a + b, 0);
-    put(octal(sum, 7) + ' ', 148);
-    blocks.push(header, body, new Uint8Array((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(new Uint8Array(1024));
-  return new Blob(blocks, { type: 'application/x-tar' });
-}
+// ---- export ----
 
 async function exportPipeline() {
   if (!trainer || running) return;
@@ -316,11 +244,7 @@ async function exportPipeline() {
     const dir = `fashion-mnist-browser-step${step()}`;
     const entries = Object.fromEntries(Object.entries(files).map(([path, contents]) => [`${dir}/${path}`, contents]));
     entries[`${dir}/loss.csv`] = `step,loss\n${losses.map((v, i) => `${i + 1},${v}`).join('\n')}\n`;
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(tar(entries));
-    a.download = `${dir}.tar`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+    download(tar(entries), `${dir}.tar`);
     setStatus(`Exported ${dir}.tar: tar xf it, then ddpm sample --model ${dir}`);
   } catch (e) {
     showError(e);
@@ -341,7 +265,7 @@ document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape' && running && !$('panel-train').hidden) pause();
 });
 
-drawLoss();
+drawLossNow();
 makeGrid();
 loadData().then((d) => {
   dataset = d;

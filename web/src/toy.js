@@ -86,17 +86,23 @@ export class ToyMLPDenoiser extends NativeObject {
 
   /**
    * `numPoints` points [numPoints, dataDim] from N(0, I) through the reverse process: options as sample()'s
-   * (scheduler, steps, eta, seed, latents, onProgress({ step, total, timestep, preview, latents })) without classes.
+   * (scheduler, steps, eta, seed, latents: x_T [numPoints, dataDim], onProgress({ step, total, timestep, preview,
+   * latents })) without classes.
    * `schedulerConfig`: the pipeline's scheduler_config.json ({} = diffusers' DDPM defaults).
    * @returns {Tensor}
    */
   sample(schedulerConfig = {}, options = {}) {
-    const { numPoints = 1, onProgress, ...rest } = options;
+    const { numPoints = 1, onProgress, latents, ...rest } = options;
     // The core samples points as [N, dataDim, 1, 1] images; callers see [N, dataDim].
     const flat = (t) => new Tensor(t.data, t.shape.slice(0, 2));
     const progress = typeof onProgress === 'function'
       ? (p) => onProgress({ ...p, preview: flat(p.preview), latents: flat(p.latents) }) : onProgress;
-    const run = sampleRun({ ...rest, numImages: numPoints, onProgress: progress }, 'ToyMLPDenoiser.sample');
+    let start = latents;
+    if (latents !== undefined && latents !== null) {
+      const t = Tensor.from(latents, 'latents');
+      start = t.shape.length === 2 ? new Tensor(t.data, [...t.shape, 1, 1]) : t;
+    }
+    const run = sampleRun({ ...rest, numImages: numPoints, onProgress: progress, latents: start }, 'ToyMLPDenoiser.sample');
     const config = configText(schedulerConfig, 'scheduler config');
     return run((opts, onStep) => this.native.sample(config, opts, onStep));
   }
