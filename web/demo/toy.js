@@ -4,6 +4,7 @@
 // Every "Sample every" steps the EMA weights sample points with DDIM; the scatter then plays the reverse
 // process, x_T ~ N(0, I) flowing onto the data, and the step slider replays it.
 import { ready, Tensor, toyDataset, ToyMLPDenoiser, Trainer } from '../src/index.js';
+import { gaussians, mulberry32 } from '../src/random.js';
 import { drawLoss, lossPlotter } from './loss_plot.js';
 
 const MODEL = { _class_name: 'ToyMLPDenoiser', data_dim: 2, hidden: 128, num_hidden_layers: 3, time_embed_dim: 32 };
@@ -50,28 +51,6 @@ function buttons() {
   $('toy-resume').disabled = running || !trainer || step() >= num('toy-steps');
   $('toy-replay').disabled = frames.length === 0;
   $('toy-frame').disabled = frames.length === 0;
-}
-
-// mulberry32: the batches' order and the sampler's x_T, from the Seed field.
-function random32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r ^= r + Math.imul(r ^ (r >>> 7), 61 | r);
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(n, random) {
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - random()));
-    const a = 2 * Math.PI * random();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
 }
 
 // ---- drawing ----
@@ -121,7 +100,7 @@ function sampleFrames() {
   const files = trainer.exportPipeline();
   const model = ToyMLPDenoiser.fromFiles(files['unet/config.json'], files['unet/diffusion_pytorch_model.safetensors']);
   try {
-    const xT = new Tensor(gaussian(SAMPLE.numPoints * 2, random32(num('toy-seed') + 1)), [SAMPLE.numPoints, 2]);
+    const xT = new Tensor(gaussians(SAMPLE.numPoints * 2, mulberry32(num('toy-seed') + 1)), [SAMPLE.numPoints, 2]);
     const out = [{ label: 'x_T ~ N(0, I)', points: xT.data }];
     model.sample(SCHEDULER, { ...SAMPLE, latents: xT, onProgress: ({ step: s, total, timestep, latents }) => {
       out.push({ label: s === total ? `x_0 (step ${s} of ${total})` : `x_t after step ${s} of ${total} (t = ${timestep})`,
@@ -159,7 +138,7 @@ async function start() {
   losses = [];
   frames = [];
   sampledAt = -1;
-  rng = random32(num('toy-seed'));
+  rng = mulberry32(num('toy-seed'));
   drawLoss($('toy-loss'), losses);
   drawScatter(null, 'Grey: training data. Samples appear after the first sampling.');
   run();

@@ -21,6 +21,7 @@
 // training loop instead yields to the event loop between steps, so a cancel message reaches it.
 import { getNative, info as loadedInfo, memoryUsage, ready } from './loader.js';
 import { readModelBytes, readModelFileMap, readModelFiles } from './model_files.js';
+import { mulberry32 } from './random.js';
 import { sample } from './pipeline.js';
 import { Trainer } from './trainer.js';
 import { UNet2DModel } from './unet.js';
@@ -54,17 +55,6 @@ const yieldToEvents = IS_NODE ? () => new Promise((resolve) => setImmediate(reso
   };
   channel.port2.postMessage(null);
 });
-
-// mulberry32: the batch order of a trainer, from its seed (the same seed, the same batches).
-function random32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r ^= r + Math.imul(r ^ (r >>> 7), 61 | r);
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled(n, rng) {
   const order = Array.from({ length: n }, (_, i) => i);
@@ -192,7 +182,7 @@ const handlers = {
     await ensurePthreads(n - 1);
     const trainer = Trainer.create(unetConfig ?? unet, { ...rest, ema, seed, threads: n, scheduler: scheduler ?? schedulerConfig });
     const handle = nextTrainer++;
-    trainers.set(handle, { trainer, batchSize, rng: random32(seed), order: [], position: 0, size: -1 });
+    trainers.set(handle, { trainer, batchSize, rng: mulberry32(seed), order: [], position: 0, size: -1 });
     return { handle, threads: n };
   },
 
