@@ -69,6 +69,20 @@ Tensor Tensor::Reshaped(Shape shape) const {
   return Tensor(std::move(shape), data());
 }
 
+Expected<Tensor> NewTensor(const Shape& shape) {
+  Tensor t(shape);
+  if (!t.ok()) return OutOfMemory("cannot allocate a tensor of shape " + ShapeToString(shape));
+  return t;
+}
+
+Status ReuseTensor(Tensor* t, std::span<const int64_t> dims, const char* what) {
+  if (t->HasShape(dims) && t->ok()) return Status::Ok();
+  const Shape shape(dims.begin(), dims.end());
+  *t = Tensor(shape);
+  if (!t->ok()) return OutOfMemory(std::string("cannot allocate ") + what + " of shape " + ShapeToString(shape));
+  return Status::Ok();
+}
+
 Tensor NchwToNhwc(const Tensor& x) {
   assert(x.rank() == 4);
   const int64_t n = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);

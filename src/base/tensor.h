@@ -3,11 +3,15 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
+
+#include "base/status.h"
 
 namespace ddpm {
 
@@ -44,6 +48,10 @@ class Tensor {
   bool ok() const { return size_ == 0 || data_ != nullptr; }
 
   const Shape& shape() const { return shape_; }
+  // Exactly these dimensions? Compared in place: no Shape is built, so nothing is allocated.
+  bool HasShape(std::span<const int64_t> dims) const {
+    return shape_.size() == dims.size() && std::equal(dims.begin(), dims.end(), shape_.begin());
+  }
   int64_t dim(int i) const { return shape_[i < 0 ? shape_.size() + i : i]; }
   int rank() const { return static_cast<int>(shape_.size()); }
   size_t size() const { return size_; }
@@ -60,6 +68,12 @@ class Tensor {
   size_t size_ = 0;
   std::unique_ptr<float[], AlignedDeleter> data_;
 };
+
+// A zero-filled tensor of `shape`, with allocation failure as an OutOfMemory error naming the shape.
+Expected<Tensor> NewTensor(const Shape& shape);
+// Gives *t the dimensions `dims`, keeping its buffer (no allocation) when it has them already: how
+// buffers reused across sampling steps stay allocation-free. `what` names the tensor in the error.
+Status ReuseTensor(Tensor* t, std::span<const int64_t> dims, const char* what = "a tensor");
 
 // Layout conversions for rank-4 image tensors.
 Tensor NchwToNhwc(const Tensor& nchw);

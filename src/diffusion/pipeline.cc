@@ -66,14 +66,9 @@ Expected<std::unique_ptr<AnyScheduler>> MakeScheduler(const std::string& name, c
 
 // Stacks [x; x] for a guided batch, into *d (its buffer is reused from step to step).
 Status DoubleInto(const Tensor& x, Tensor* d) {
-  // Compared dimension by dimension: building the doubled Shape first would allocate on every step.
-  bool fits = d->rank() == x.rank() && d->dim(0) == 2 * x.dim(0);
-  for (int i = 1; fits && i < x.rank(); ++i) fits = d->dim(i) == x.dim(i);
-  if (!fits) {
-    Shape s = x.shape();
-    s[0] *= 2;
-    DDPM_ASSIGN_OR_RETURN(*d, NewTensor(s));
-  }
+  // x is [N, C, H, W] (Sample checks the image shape); dims on the stack, so a step allocates nothing.
+  const int64_t dims[4] = {2 * x.dim(0), x.dim(1), x.dim(2), x.dim(3)};
+  DDPM_RETURN_IF_ERROR(ReuseTensor(d, dims, "the guidance batch"));
   std::memcpy(d->data(), x.data(), x.size() * sizeof(float));
   std::memcpy(d->data() + x.size(), x.data(), x.size() * sizeof(float));
   return Status::Ok();

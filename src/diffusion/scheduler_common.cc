@@ -78,18 +78,6 @@ Status CheckSameShape(const char* name_a, const Tensor& a, const char* name_b, c
                          " shape " + ShapeToString(b.shape()));
 }
 
-Expected<Tensor> NewTensor(const Shape& shape) {
-  Tensor t(shape);
-  if (!t.ok()) return OutOfMemory("cannot allocate a tensor of shape " + ShapeToString(shape));
-  return t;
-}
-
-Status ReuseTensor(Tensor* t, const Shape& shape) {
-  if (t->shape() == shape && t->ok()) return Status::Ok();
-  DDPM_ASSIGN_OR_RETURN(*t, NewTensor(shape));
-  return Status::Ok();
-}
-
 Expected<const Tensor*> ResolveNoise(const StepOptions& options, const Shape& shape, const char* who,
                                      Tensor* scratch) {
   if (options.noise != nullptr) {

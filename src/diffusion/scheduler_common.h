@@ -119,10 +119,6 @@ std::vector<double> NumpyArange(double start, double stop, double step);
 
 // "NAME shape [..] does not match NAME shape [..]" when the shapes differ.
 Status CheckSameShape(const char* name_a, const Tensor& a, const char* name_b, const Tensor& b);
-// A tensor of `shape`, reporting allocation failure as an error.
-Expected<Tensor> NewTensor(const Shape& shape);
-// Gives *t the shape `shape`, keeping its buffer (no allocation) when it has that shape already.
-Status ReuseTensor(Tensor* t, const Shape& shape);
 // The noise to add: options.noise (shape-checked against `shape`) or a draw from options.rng into
 // *scratch.
 Expected<const Tensor*> ResolveNoise(const StepOptions& options, const Shape& shape, const char* who,

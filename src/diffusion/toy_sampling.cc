@@ -12,7 +12,7 @@ NoisePredictor ToyNoisePredictor(ToyMlp* model, ThreadPool* pool) {
   auto timesteps = std::make_shared<std::vector<float>>();
   return [model, pool, timesteps](const Tensor& x, int64_t t, const std::vector<int64_t>&, Tensor* out) -> Status {
     timesteps->assign(static_cast<size_t>(x.dim(0)), static_cast<float>(t));
-    if (out->shape() != x.shape()) *out = Tensor(x.shape());
+    DDPM_RETURN_IF_ERROR(ReuseTensor(out, x.shape(), "the toy prediction"));
     model->Forward(x.data(), timesteps->data(), static_cast<int>(x.dim(0)), out->data(), pool);
     return Status::Ok();
   };

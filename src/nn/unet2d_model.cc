@@ -355,13 +355,8 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
                                 const std::vector<int64_t>& class_labels, Tensor* out, ThreadPool* pool) {
   DDPM_RETURN_IF_ERROR(CheckInputs(sample, timesteps, class_labels));
   const int b = int(sample.dim(0)), height = int(sample.dim(2)), width = int(sample.dim(3));
-  // Compared dimension by dimension: building a Shape to compare would allocate on every forward.
   const int64_t out_dims[4] = {b, config_.out_channels, height, width};
-  if (out->rank() != 4 || !std::equal(out_dims, out_dims + 4, out->shape().begin())) {
-    const Shape out_shape(out_dims, out_dims + 4);
-    *out = Tensor(out_shape);
-    if (!out->ok()) return OutOfMemory("cannot allocate the UNet output " + ShapeToString(out_shape));
-  }
+  DDPM_RETURN_IF_ERROR(ReuseTensor(out, out_dims, "the UNet output"));
   const int threads = pool ? pool->num_threads() : 1;
   // Whole sub-batches per thread rather than every layer split over threads: no fork-join per layer
   // (~150 of them, each waiting for the slower thread on a shared machine). Not with a hook, which

@@ -360,9 +360,8 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
   const int co = config_.out_channels;
   float* y = ws_.Get(Workspace::kModel1, size_t(b) * hw * co);
   conv_out_.Forward(ctx, act, height_, width_, y);
-  const Shape out_shape{b, co, height_, width_};
-  if (out->shape() != out_shape) *out = Tensor(out_shape);
-  if (!out->ok()) return OutOfMemory("cannot allocate the UNet output " + ShapeToString(out_shape));
+  const int64_t out_dims[4] = {b, co, height_, width_};
+  DDPM_RETURN_IF_ERROR(ReuseTensor(out, out_dims, "the UNet output"));
   for (int i = 0; i < b; ++i)
     for (int c = 0; c < co; ++c) {
       const float* src = y + size_t(i) * hw * co + c;
