@@ -8,20 +8,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { referencePath, ROOT } from './helpers.js';
+import { npm, packPackage } from './pack_helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ddpm-wasm-pack-'));
 let packed;
 
-const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'],
-                                        { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-
 before(() => {
-  // prepack runs tools/build.mjs, which is a no-op when dist/ is up to date.
-  [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT));
+  packed = packPackage(work);
   const app = join(work, 'app');
   execFileSync('mkdir', ['-p', app]);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-  npm(['install', '--offline', join(work, packed.filename)], app);
+  npm(['install', '--offline', packed.tarball], app);
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));

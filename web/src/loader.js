@@ -6,10 +6,24 @@
 
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
 const BUILDS = ['simd', 'simd-threads'];
-// Literal import() paths so that bundlers can see and copy both builds.
+// Literal import() paths and `new URL('...', import.meta.url)`s, so that bundlers (Vite, webpack, Parcel) see
+// every file of both builds and copy them as assets; without a bundler they are the package's dist/ files.
 const IMPORTERS = {
   'simd': () => import('../../dist/simd/ddpm.mjs'),
   'simd-threads': () => import('../../dist/simd-threads/ddpm.mjs'),
+};
+// The threaded build's pthreads are classic Workers running ddpm.worker.js, which imports ddpm.mjs again.
+// Emscripten 3.1.6 starts them with `new Worker(new URL('ddpm.worker.js', import.meta.url))`, without
+// { type: 'module' }: a bundler that sees that pattern bundles the script as a module, which a classic
+// Worker cannot run. Naming the files here (locateFile, mainScriptUrlOrBlob) makes the pthreads load the
+// files as shipped, copied as plain assets by a bundler.
+const FILES = {
+  'simd': () => ({ 'ddpm.wasm': new URL('../../dist/simd/ddpm.wasm', import.meta.url).href }),
+  'simd-threads': () => ({
+    'ddpm.wasm': new URL('../../dist/simd-threads/ddpm.wasm', import.meta.url).href,
+    'ddpm.worker.js': new URL('../../dist/simd-threads/ddpm.worker.js', import.meta.url).href,
+    'ddpm.mjs': new URL('../../dist/simd-threads/ddpm.mjs', import.meta.url).href,
+  }),
 };
 
 let loading = null;
@@ -63,6 +77,22 @@ export async function buildFolder(build, wasmPaths) {
   return new URL(folder, globalThis.location?.href).href;
 }
 
+/**
+ * A blob: URL of a classic script that runs ddpm.worker.js (at `url`) in a pthread Worker, whatever a bundler
+ * made of that file: as shipped (importScripts), inlined as a data: URL (Vite does below 4 KB; a data: Worker
+ * would have an opaque origin, from which ddpm.mjs cannot be imported: a blob: one has the page's), or served
+ * as an ES module (Vite's dev server). Messages that come before an ES module has loaded are replayed.
+ */
+function pthreadBootstrap(url) {
+  const u = JSON.stringify(url);
+  const boot = `const early = []; self.onmessage = (e) => early.push(e);
+try { importScripts(${u}); } catch (e) {
+  if (!(e instanceof SyntaxError)) throw e;
+  import(${u}).then(() => { for (const m of early.splice(0)) self.onmessage(m); });
+}`;
+  return URL.createObjectURL(new Blob([boot], { type: 'text/javascript' }));
+}
+
 async function instantiate(build, wasmPaths) {
   const folder = await buildFolder(build, wasmPaths);
   const { default: createDdpm } = folder ? await import(/* @vite-ignore */ `${folder}ddpm.mjs`) : await IMPORTERS[build]();
@@ -70,9 +100,17 @@ async function instantiate(build, wasmPaths) {
   if (IS_NODE) {
     // Node 20's global fetch cannot load file:// URLs, so Emscripten's default loader fails there.
     const { readFile } = await import('node:fs/promises');
-    moduleArg.wasmBinary = await readFile(new URL(folder ? `${folder}ddpm.wasm` : `../../dist/${build}/ddpm.wasm`, import.meta.url));
+    moduleArg.wasmBinary = await readFile(new URL(folder ? `${folder}ddpm.wasm` : FILES[build]()['ddpm.wasm']));
+  } else {
+    // In a browser: the files as bundled (or the package's dist/ files, where ddpm.mjs would find them too), or
+    // those in the wasmPaths folder. The pthreads start from a blob: (same-origin) Worker in both cases: a Worker
+    // script on another origin (a CDN) is refused.
+    const files = !folder ? FILES[build]() : build === 'simd-threads'
+      ? { 'ddpm.worker.js': `${folder}ddpm.worker.js`, 'ddpm.mjs': `${folder}ddpm.mjs` } : {};
+    if (files['ddpm.worker.js']) files['ddpm.worker.js'] = pthreadBootstrap(files['ddpm.worker.js']);
+    moduleArg.locateFile = (name, scriptDirectory) => files[name] ?? scriptDirectory + name;
+    if (files['ddpm.mjs']) moduleArg.mainScriptUrlOrBlob = files['ddpm.mjs'];
   }
-  // In a browser ddpm.mjs finds ddpm.wasm and ddpm.worker.js beside itself (import.meta.url).
   return createDdpm(moduleArg);
 }
 
