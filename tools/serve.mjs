@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: serves the demo page (web/demo/), the package it loads (web/src, dist/) and the shipped
 // models (models/) on http://127.0.0.1:8080 with the COOP/COEP headers that make the page cross-origin
-// isolated, so the threaded wasm build (SharedArrayBuffer) can run. Options: --port N, --host H, and
-// --no-isolation (no COOP/COEP: the page then gets the single-thread build, as on a plain static host).
+// isolated, so the threaded wasm build (SharedArrayBuffer) can run. Options: --port N, --host H,
+// --no-isolation (no COOP/COEP: the page then gets the single-thread build, as on a plain static host), and --cors
+// (serve the package to pages of other origins, as a CDN does).
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
@@ -14,6 +15,9 @@ const opt = (name, def) => (args.includes(name) ? args[args.indexOf(name) + 1] :
 const port = Number(opt('--port', process.env.PORT ?? 8080));
 const host = opt('--host', '127.0.0.1');
 const isolate = !args.includes('--no-isolation');
+// --cors: the files may be used from pages of other origins (as from a CDN): CORS, and CORP cross-origin so that a
+// cross-origin isolated page may load them.
+const cors = args.includes('--cors');
 
 // Only these folders are served; everything else (sources, build/) is 404.
 const PUBLIC = ['web', 'dist', 'models'];
@@ -23,11 +27,11 @@ const MIME = {
   '.svg': 'image/svg+xml', '.ts': 'text/plain; charset=utf-8', '.safetensors': 'application/octet-stream',
   '.md': 'text/markdown; charset=utf-8', '.csv': 'text/csv; charset=utf-8',
 };
-const ISOLATION = isolate ? {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-} : {};
+const ISOLATION = {
+  ...(isolate ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' } : {}),
+  ...(cors ? { 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' }
+    : isolate ? { 'Cross-Origin-Resource-Policy': 'same-origin' } : {}),
+};
 
 function resolvePath(urlPath) {
   const rel = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');

@@ -134,6 +134,17 @@ function checkGenerateOptions(o) {
   return options;
 }
 
+const WORKER_SCRIPT = './worker.js';
+
+function crossOriginWorker(href) {
+  const bootstrap = URL.createObjectURL(new Blob([`import ${JSON.stringify(href)};\n`], { type: 'text/javascript' }));
+  try {
+    return new Worker(bootstrap, { type: 'module' });
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(bootstrap), 60000);  // the worker fetches it asynchronously
+  }
+}
+
 /** A browser module Worker or a Node worker_threads Worker behind one small interface. */
 async function startWorker() {
   if (IS_NODE) {
@@ -152,7 +163,13 @@ async function startWorker() {
       unref: () => w.unref(),
     };
   }
-  const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  // The literal `new Worker(new URL(...), { type: 'module' })` is what bundlers (Vite) find and bundle. A package
+  // imported from another origin (a CDN) cannot start a Worker from there: browsers refuse cross-origin worker
+  // scripts. A same-origin blob: module that imports it works (modules load cross-origin with CORS).
+  const crossOrigin = globalThis.location !== undefined && new URL(import.meta.url).origin !== globalThis.location.origin;
+  // (The cross-origin URL is built from a variable: a bundler would copy a literal one as a raw asset.)
+  const w = crossOrigin ? crossOriginWorker(new URL(WORKER_SCRIPT, import.meta.url).href)
+    : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   return {
     post: (m, transfer) => w.postMessage(m, transfer),
     onMessage: (fn) => w.addEventListener('message', (e) => fn(e.data)),
