@@ -70,8 +70,8 @@ Tensor Tensor::Reshaped(Shape shape) const {
 }
 
 Expected<Tensor> NewTensor(const Shape& shape) {
-  Tensor t(shape);
-  if (!t.ok()) return OutOfMemory("cannot allocate a tensor of shape " + ShapeToString(shape));
+  Tensor t;
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&t, shape));
   return t;
 }
 

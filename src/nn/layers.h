@@ -40,6 +40,12 @@ struct Dims {
   int hw() const { return h * w; }
 };
 
+// The output size of convolution `p` on an input of size `in`.
+inline Dims ConvOutDims(const kernels::Conv2dParams& p, Dims in) {
+  return {kernels::Conv2dOutDim(in.h, p.kh, p.stride, p.pad_top, p.pad_bottom),
+          kernels::Conv2dOutDim(in.w, p.kw, p.stride, p.pad_left, p.pad_right)};
+}
+
 struct GroupNormLayer {
   int channels = 0, groups = 1;
   float eps = 1e-5f;

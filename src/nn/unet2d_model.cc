@@ -173,10 +173,8 @@ double UNet2DModel::FlopsPerImage(int height, int width) const {
   Walk(
       [&](const PackedConv2d& w, int level) {
         const auto& p = w.params();
-        const Dims d = LevelDims(height, width, level);
-        const double oh = kernels::Conv2dOutDim(d.h, p.kh, p.stride, p.pad_top, p.pad_bottom);
-        const double ow = kernels::Conv2dOutDim(d.w, p.kw, p.stride, p.pad_left, p.pad_right);
-        flops += 2.0 * oh * ow * p.cout * p.cin * p.kh * p.kw;
+        const Dims o = ConvOutDims(p, LevelDims(height, width, level));
+        flops += 2.0 * o.hw() * p.cout * p.cin * p.kh * p.kw;
       },
       [&](const AttentionBlock& a, int level) {
         const double t = LevelDims(height, width, level).hw();
@@ -206,9 +204,8 @@ Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, L
       [&](const PackedConv2d& w, int level) {
         const auto& p = w.params();
         const Dims d = LevelDims(height, width, level);
-        const size_t oh = kernels::Conv2dOutDim(d.h, p.kh, p.stride, p.pad_top, p.pad_bottom);
-        const size_t ow = kernels::Conv2dOutDim(d.w, p.kw, p.stride, p.pad_left, p.pad_right);
-        act = std::max({act, b * d.hw() * p.cin, b * oh * ow * p.cout});
+        const Dims o = ConvOutDims(p, d);
+        act = std::max({act, b * d.hw() * p.cin, b * o.hw() * p.cout});
         scratch = std::max(scratch, kernels::Conv2dScratchFloats(w, batch, d.h, d.w, threads));
         max_channels = std::max({max_channels, p.cin, p.cout});
       },

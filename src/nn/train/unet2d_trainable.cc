@@ -569,10 +569,8 @@ TrainMemory UNet2DTrainable::memory() const {
 double UNet2DTrainable::ForwardFlopsPerImage(int height, int width) const {
   double flops = 0;
   auto conv = [&](const kernels::Conv2dParams& p, int level) {
-    const int h = height >> level, w = width >> level;
-    const double oh = kernels::Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom);
-    const double ow = kernels::Conv2dOutDim(w, p.kw, p.stride, p.pad_left, p.pad_right);
-    flops += 2.0 * oh * ow * p.cout * p.cin * p.kh * p.kw;
+    const Dims o = ConvOutDims(p, {height >> level, width >> level});
+    flops += 2.0 * o.hw() * p.cout * p.cin * p.kh * p.kw;
   };
   auto resnet = [&](const ResnetTrain& r, int level) {
     conv(r.conv1.p, level);
