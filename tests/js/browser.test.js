@@ -5,14 +5,46 @@
 // Screenshots go to test-results/. Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
 // The harness (servers, Chromium, demoPage, gridStats, ...) is in browser_harness.js.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 
-import { demoPage, env, gridStats, RESULTS, setForm, setupBrowser, skip, state, waitState } from './browser_harness.js';
+import { toPNG } from '../../web/src/image.js';
+import { canvasPixels, demoPage, env, fitsWidth, gridStats, RESULTS, setForm, setupBrowser, skip, state, waitState } from './browser_harness.js';
 import { ROOT } from './helpers.js';
 
 setupBrowser();
+
+// Model folders made for the tests (a bad one, a large one): removed at the end.
+const TMP = mkdtempSync(join(tmpdir(), 'ddpm-browser-'));
+after(() => rmSync(TMP, { recursive: true, force: true }));
+const SHIPPED_UNET = join(ROOT, 'models/fashion-mnist/unet');
+
+/** A folder under TMP with `files`: { relative path: contents, or { copyFrom: path } }. */
+function folder(name, files) {
+  const dir = join(TMP, name);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    if (content?.copyFrom) copyFileSync(content.copyFrom, join(dir, path));
+    else writeFileSync(join(dir, path), content);
+  }
+  return dir;
+}
+
+/** Mean |difference| of horizontally adjacent pixels: high for noise, low for smooth pictures. */
+const roughness = (px, w) => {
+  let sum = 0;
+  let n = 0;
+  for (let i = 0; i < px.length; ++i) {
+    if (i % w === w - 1) continue;
+    sum += Math.abs(px[i] - px[i + 1]);
+    ++n;
+  }
+  return sum / n;
+};
+const meanAbsDiff = (a, b) => a.reduce((s, v, i) => s + Math.abs(v - b[i]), 0) / a.length;
+const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
 
 test('the demo page loads the threaded build and runs the schedulers', { skip, timeout: 60000 }, async () => {
   const { page, problems, response } = await demoPage(env.baseUrl);
@@ -312,5 +344,304 @@ test('the package runs inside a module Worker, with either build', { skip, timeo
     }, build);
     assert.deepEqual(result, { build, timesteps: [900, 800, 700, 600, 500, 400, 300, 200, 100, 0] });
   }
+  await page.close();
+});
+
+test('Generate: x_t and the predicted x0 fill in side by side, and the step scrubber replays the run from the keyboard',
+     { skip, timeout: 90000 }, async () => {
+  const { page, problems } = await demoPage(env.baseUrl);
+  await setForm(page, { 'gen-steps': 10, 'gen-batch': 4, 'gen-seed': 3, 'gen-class': 'all', 'gen-scheduler': 'ddim' });
+  // During the run both grids are drawn at every step (and the scrubber follows the latest step).
+  await page.evaluate(() => {
+    globalThis.seenBoth = [];
+    new MutationObserver(() => {
+      const m = /^Step (\d+) of/.exec(document.getElementById('gen-status').textContent);
+      if (!m) return;
+      const drawn = (sel) => [...document.querySelectorAll(sel)].every((c) =>
+        c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v === 255));
+      globalThis.seenBoth.push({ step: Number(m[1]), xt: drawn('#gen-xt-grid canvas'), x0: drawn('#gen-grid canvas'),
+                                 scrub: document.getElementById('gen-scrub').value });
+    }).observe(document.getElementById('gen-status'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.equal(await page.textContent('#gen-error'), '');
+  const seen = await page.evaluate(() => globalThis.seenBoth);
+  assert.deepEqual(seen.map((s) => s.step), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.ok(seen.every((s) => s.xt && s.x0), 'both grids drawn at every step');
+  assert.deepEqual(seen.map((s) => s.scrub), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], 'the scrubber follows the run');
+  assert.equal(await page.locator('#gen-xt-grid canvas').count(), 4);
+  assert.equal(await page.evaluate(() => globalThis.ddpmDemo.frames.length), 10);
+  assert.equal(await page.isEnabled('#gen-scrub'), true);
+  assert.equal(await page.getAttribute('#gen-scrub', 'max'), '9');
+  assert.match(await page.textContent('#gen-scrub-out'), /^step 10 of 10, t = 0 \(final\)$/);
+  assert.match(await page.textContent('#gen-scrub-note'), /^Keeping all 10 steps/);
+
+  const W = 32;
+  const finalXt = await canvasPixels(page, '#gen-xt-grid canvas');
+  const finalX0 = await canvasPixels(page, '#gen-grid canvas');
+  // At the last step x_t is the sample itself and the predicted x0 agrees with it.
+  for (let i = 0; i < 4; ++i) assert.ok(meanAbsDiff(finalXt[i], finalX0[i]) < 3, `final x_t vs x0 of image ${i}: ${meanAbsDiff(finalXt[i], finalX0[i])}`);
+
+  // Home: back to the first step. x_t is still mostly noise there, and the predicted x0 a different picture.
+  await page.focus('#gen-scrub');
+  await page.keyboard.press('Home');
+  assert.match(await page.textContent('#gen-scrub-out'), /^step 1 of 10, t = 900$/);
+  assert.equal(await page.getAttribute('#gen-scrub', 'aria-valuetext'), 'step 1 of 10, t = 900');
+  const firstXt = await canvasPixels(page, '#gen-xt-grid canvas');
+  const firstX0 = await canvasPixels(page, '#gen-grid canvas');
+  for (let i = 0; i < 4; ++i) {
+    // (The predicted x0 of this small model is grainy too at t = 900: x_t is compared with the final x_t.)
+    const [rxt, rEnd] = [roughness(firstXt[i], W), roughness(finalXt[i], W)];
+    assert.ok(rxt > 2 * rEnd && rxt > 50, `step 1, image ${i}: x_t roughness ${rxt.toFixed(1)}, final x_t ${rEnd.toFixed(1)}`);
+    assert.ok(meanAbsDiff(firstXt[i], firstX0[i]) > 20, `step 1, image ${i}: x_t and x0 differ`);
+    assert.ok(meanAbsDiff(firstXt[i], finalXt[i]) > 20, `image ${i}: the replayed x_t is an earlier frame`);
+  }
+  await page.screenshot({ path: join(RESULTS, 'demo-scrubber.png'), fullPage: true });
+  // Arrow keys step through the frames; End returns to the final images exactly.
+  await page.keyboard.press('ArrowRight');
+  assert.match(await page.textContent('#gen-scrub-out'), /^step 2 of 10, t = 800$/);
+  await page.keyboard.press('End');
+  assert.deepEqual(await canvasPixels(page, '#gen-grid canvas'), finalX0);
+  assert.deepEqual(await canvasPixels(page, '#gen-xt-grid canvas'), finalXt);
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.evaluate(() => document.getElementById('gen-grid').dataset.frame), '9');
+
+  // At phone width the two grids stack, and nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await fitsWidth(page), true);
+  const [xtBox, x0Box] = [await page.locator('#gen-xt-grid').boundingBox(), await page.locator('#gen-grid').boundingBox()];
+  assert.ok(x0Box.y >= xtBox.y + xtBox.height, `stacked: x_t ${JSON.stringify(xtBox)}, x0 ${JSON.stringify(x0Box)}`);
+  await page.screenshot({ path: join(RESULTS, 'demo-scrubber-phone.png'), fullPage: true });
+  await page.setViewportSize({ width: 1100, height: 900 });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Generate: the kept trajectory stays under its 64 MB cap by keeping one step in 2^k, and says so', { skip }, async () => {
+  const page = await env.browser.newPage();
+  await page.goto(new URL('/web/demo/', env.baseUrl).href);
+  const r = await page.evaluate(async () => {
+    const { FrameStore } = await import('/web/demo/frames.js');
+    const store = new FrameStore();
+    const shape = [64, 1, 32, 32];  // batch 64 of 32x32: 128 KiB a step (x_t and x0), 1000 steps would be 125 MiB
+    store.reset(shape, 1000);
+    const zeros = { data: new Float32Array(64 * 32 * 32), shape };
+    let peak = 0;
+    for (let step = 1; step <= 1000; ++step) {
+      store.add({ step, timestep: 1000 - step, latents: zeros, preview: zeros });
+      peak = Math.max(peak, store.bytes);
+    }
+    const huge = new FrameStore();
+    huge.reset([64, 3, 512, 512], 50);  // 96 MiB a step: only the latest
+    huge.add({ step: 1, timestep: 980, latents: { data: new Float32Array(1), shape: [1, 1, 1, 1] }, preview: { data: new Float32Array(1), shape: [1, 1, 1, 1] } });
+    huge.add({ step: 2, timestep: 960, latents: { data: new Float32Array(1), shape: [1, 1, 1, 1] }, preview: { data: new Float32Array(1), shape: [1, 1, 1, 1] } });
+    return { stride: store.stride, length: store.length, peak, steps: store.frames.map((f) => f.step), text: store.describe(),
+             hugeLength: huge.length, hugeText: huge.describe() };
+  });
+  assert.equal(r.stride, 2);
+  assert.ok(r.peak <= 64 << 20, `peak ${r.peak}`);
+  assert.equal(r.length, 501);  // step 1 and the 500 even steps (1000 among them)
+  assert.deepEqual(r.steps.slice(0, 4), [1, 2, 4, 6]);
+  assert.equal(r.steps.at(-1), 1000);
+  assert.match(r.text, /^Keeping one step in 2, and the first and last \(501 frames, 62\.6 MB\): all 1000 would not fit under the 64\.0 MB cap\.$/);
+  assert.equal(r.hugeLength, 1);
+  assert.match(r.hugeText, /^Keeping only the latest step/);
+  await page.close();
+});
+
+test('Schedulers: the forward-diffusion explorer noises a Fashion-MNIST garment and an uploaded PNG, with the formula\'s numbers',
+     { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(`${env.baseUrl}#schedulers`);
+  await page.waitForFunction(() => document.getElementById('formula').textContent !== '');
+  // ᾱ_t of the linear schedule (β from 1e-4 to 0.02 over 1000 steps), computed here independently.
+  const abar = (t) => {
+    let a = 1;
+    for (let s = 0; s <= t; ++s) a *= 1 - (0.0001 + (0.02 - 0.0001) * s / 999);
+    return a;
+  };
+  const numbers = async () => {
+    const text = await page.textContent('#formula');
+    const m = /= ([\d.]+)·x₀ \+ ([\d.]+)·ε .*t = (\d+),.*SNR = ᾱ_t\/\(1−ᾱ_t\) = ([\d.e+-]+),/.exec(text);
+    assert.ok(m, text);
+    return { sqrtAbar: Number(m[1]), sqrtOneMinus: Number(m[2]), t: Number(m[3]), snr: Number(m[4]) };
+  };
+  assert.equal(await page.inputValue('#schedule'), 'linear');
+  let n = await numbers();
+  assert.equal(n.t, 250);
+  assert.ok(Math.abs(n.sqrtAbar - Math.sqrt(abar(250))) < 2e-4, JSON.stringify(n));
+  assert.ok(Math.abs(n.sqrtOneMinus - Math.sqrt(1 - abar(250))) < 2e-4, JSON.stringify(n));
+  assert.ok(Math.abs(n.snr / (abar(250) / (1 - abar(250))) - 1) < 1e-3, JSON.stringify(n));
+
+  // A garment from the shipped subset: gray, on a black background, resized to the explorer's 64x64.
+  await page.selectOption('#x0-source', 'garment:7');
+  await page.waitForFunction(() => document.getElementById('x0').dataset.source === 'garment:7');
+  assert.match(await page.textContent('#x0-caption'), /Sneaker/);
+  const [x0] = await gridStats(page, '#x0');
+  assert.deepEqual([x0.width, x0.height, x0.opaque], [64, 64, true]);
+  assert.ok(x0.min === 0 && x0.max > 150, JSON.stringify(x0));
+  // t = 0 (Home on the slider, from the keyboard): x_t is x0 up to a little noise; at t = 999 it is noise.
+  await page.focus('#t');
+  await page.keyboard.press('Home');
+  n = await numbers();
+  assert.equal(n.t, 0);
+  assert.ok(n.sqrtAbar >= 0.9999 && n.sqrtOneMinus <= 0.0101, JSON.stringify(n));
+  let [px0, pxt] = [(await canvasPixels(page, '#x0'))[0], (await canvasPixels(page, '#xt'))[0]];
+  assert.ok(meanAbsDiff(px0, pxt) < 2, `t = 0: ${meanAbsDiff(px0, pxt)}`);
+  await page.keyboard.press('End');
+  n = await numbers();
+  assert.equal(n.t, 999);
+  assert.ok(n.sqrtAbar < 0.01, JSON.stringify(n));
+  pxt = (await canvasPixels(page, '#xt'))[0];
+  assert.ok(meanAbsDiff(px0, pxt) > 50 && roughness(pxt, 64) > 50, `t = 999: ${meanAbsDiff(px0, pxt)}`);
+
+  // An uploaded PNG, 100x50, red left half, blue right half: centre-cropped to 50x50, resized to 64x64.
+  const w = 100;
+  const h = 50;
+  const data = new Float32Array(3 * w * h);
+  for (let y = 0; y < h; ++y) {
+    for (let x = 0; x < w; ++x) {
+      const red = x < w / 2;
+      data[y * w + x] = red ? 1 : -1;
+      data[w * h + y * w + x] = -1;
+      data[2 * w * h + y * w + x] = red ? -1 : 1;
+    }
+  }
+  await page.setInputFiles('#x0-upload', { name: 'halves.png', mimeType: 'image/png', buffer: Buffer.from(toPNG({ data, shape: [1, 3, h, w] })) });
+  await page.waitForFunction(() => document.getElementById('x0').dataset.source === 'uploaded');
+  assert.equal(await page.inputValue('#x0-source'), 'uploaded');
+  assert.match(await page.textContent('#x0-source option[value=uploaded]'), /halves\.png/);
+  const rgb = (x, y) => page.evaluate(([x, y]) => [...document.getElementById('x0').getContext('2d').getImageData(x, y, 1, 1).data], [x, y]);
+  const [left, right] = [await rgb(16, 32), await rgb(48, 32)];
+  assert.ok(left[0] > 200 && left[2] < 50, `left ${left}`);
+  assert.ok(right[2] > 200 && right[0] < 50, `right ${right}`);
+  await page.evaluate(() => {
+    const t = document.getElementById('t');
+    t.value = '300';
+    t.dispatchEvent(new Event('input'));
+  });
+  n = await numbers();
+  assert.equal(n.t, 300);
+  assert.ok(Math.abs(n.sqrtAbar - Math.sqrt(abar(300))) < 2e-4, JSON.stringify(n));
+  // The DDIM reverse run now starts from noise and lands on the uploaded image.
+  await page.click('#reverse');
+  await page.waitForFunction(() => /^after|error/.test(document.getElementById('rev-caption').textContent));
+  const err = Number(/max \|x − x0\| = ([^,]+),/.exec(await page.textContent('#rev-caption'))?.[1]);
+  assert.ok(err < 1e-5, String(err));
+  [px0, pxt] = [(await canvasPixels(page, '#x0'))[0], (await canvasPixels(page, '#rev'))[0]];
+  assert.ok(meanAbsDiff(px0, pxt) < 1, 'the reverse run drew the uploaded image');
+  assert.equal(await fitsWidth(page), true);
+  await page.screenshot({ path: join(RESULTS, 'demo-explorer.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.equal(await fitsWidth(page), true, 'the explorer fits a phone');
+  await page.screenshot({ path: join(RESULTS, 'demo-explorer-phone.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a cross-origin isolated page whose threaded build fails to load runs the simd build and shows a notice',
+     { skip, timeout: 60000 }, async () => {
+  const blocked = [];
+  const { page, problems } = await demoPage(env.baseUrl, undefined, {
+    route: (p) => p.route('**/dist/simd-threads/**', (route) => {
+      blocked.push(route.request().url());
+      return route.fulfill({ status: 404, body: 'not found', headers: { 'Cross-Origin-Resource-Policy': 'same-origin' } });
+    }),
+  });
+  assert.equal(await page.evaluate(() => globalThis.crossOriginIsolated), true);
+  assert.ok(blocked.length > 0, 'the threaded build was asked for');
+  assert.match(await page.textContent('#gen-info'), /build simd, 1 thread \(.*simd-threads failed to load/);
+  assert.equal(await page.isVisible('#gen-notice'), true);
+  assert.match(await page.textContent('#gen-notice'), /^Running on one thread: .*threaded build \(dist\/simd-threads\/\) failed to load/);
+  await setForm(page, { 'gen-steps': 2, 'gen-batch': 2 });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.match(await page.textContent('#gen-status'), /^Done: 2 images, 2 ddim steps, .* simd, 1 thread$/);
+  await page.click('#tab-schedulers');
+  await page.waitForFunction(() => document.getElementById('info').textContent !== 'loading…');
+  assert.equal(await page.isVisible('#sched-notice'), true);
+  assert.match(await page.textContent('#sched-notice'), /failed to load/);
+  await page.screenshot({ path: join(RESULTS, 'demo-no-threads.png'), fullPage: true });
+  // The only console errors are the blocked requests themselves.
+  assert.deepEqual(problems.filter((p) => !/404|Failed to load|Failed to fetch dynamically imported module/.test(p)), []);
+  await page.close();
+});
+
+test('Generate: a bad model folder says what is wrong and keeps the previous model; the Model menu opens the folder picker',
+     { skip, timeout: 90000 }, async () => {
+  const { page, problems } = await demoPage(env.baseUrl);
+  const weights = join(SHIPPED_UNET, 'diffusion_pytorch_model.safetensors');
+  const noConfig = folder('no-config', { 'diffusion_pytorch_model.safetensors': { copyFrom: weights }, 'notes.txt': 'hi' });
+  const truncated = folder('truncated', { 'config.json': readFileSync(join(SHIPPED_UNET, 'config.json')),
+                                          'diffusion_pytorch_model.safetensors': readFileSync(weights).subarray(0, 100000) });
+  const loadFolder = async (dir) => {
+    await page.setInputFiles('#gen-folder', dir);
+    await waitState(page, ['ready', 'error']);
+  };
+  await loadFolder(noConfig);
+  assert.equal(await state(page), 'ready');
+  assert.match(await page.textContent('#gen-error'),
+               /^Could not load the model "no-config": Error: model files: no model_index.json, and no config.json with diffusion_pytorch_model.safetensors beside it.*\nThe previous model, fashion-mnist, is still loaded\. Pick a diffusers folder/s);
+  assert.equal(await page.inputValue('#gen-model'), 'shipped');
+  await loadFolder(truncated);
+  const message = await page.textContent('#gen-error');
+  assert.match(message, /^Could not load the model "truncated": Error: .*safetensors.*\nThe previous model, fashion-mnist, is still loaded/s);
+  assert.match(message, /truncated|too short|past the end|bytes/i, message);
+  await page.screenshot({ path: join(RESULTS, 'demo-bad-folder.png'), fullPage: true });
+  // The previous model still generates.
+  await setForm(page, { 'gen-steps': 2, 'gen-batch': 2, 'gen-class': '9' });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error']);
+  assert.equal(await page.textContent('#gen-error'), '');
+  assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)), ['Ankle boot', 'Ankle boot']);
+  // "Your own folder…" in the Model menu opens the folder picker; the folder becomes a menu entry.
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.selectOption('#gen-model', 'folder')]);
+  assert.equal(chooser.isMultiple(), true);
+  assert.equal(await page.inputValue('#gen-model'), 'shipped', 'the menu shows the loaded model while the picker is open');
+  await chooser.setFiles(join(ROOT, 'models/fashion-mnist'));
+  await page.waitForFunction(() => document.getElementById('gen-model').value === 'custom', null, { timeout: 30000 });
+  assert.equal(await state(page), 'ready');
+  assert.equal(await page.textContent('#gen-model option[value=custom]'), 'fashion-mnist (your folder)');
+  assert.match(await page.textContent('#gen-info'), /Model fashion-mnist:/);
+  // Back to the shipped model from the menu, with the keyboard.
+  await page.focus('#gen-model');
+  await page.selectOption('#gen-model', 'shipped');
+  await waitState(page, ['ready', 'error']);
+  assert.equal(await page.inputValue('#gen-model'), 'shipped');
+  assert.equal(await page.textContent('#gen-error'), '');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('Generate: a batch that needs more than the 4 GB of wasm memory says out of memory, and the next run works',
+     { skip, timeout: 120000 }, async () => {
+  const { page, problems } = await demoPage(env.baseUrl);
+  // The shipped weights at 256x256 (a UNet's weights do not depend on the image size): a batch of 64 needs an
+  // activation arena of more than 4 GB, more than wasm32 can address.
+  const config = JSON.parse(readFileSync(join(SHIPPED_UNET, 'config.json'), 'utf8'));
+  const big = folder('big-256', { 'config.json': JSON.stringify({ ...config, sample_size: 256 }),
+                                  'diffusion_pytorch_model.safetensors': { copyFrom: join(SHIPPED_UNET, 'diffusion_pytorch_model.safetensors') } });
+  await page.setInputFiles('#gen-folder', big);
+  await waitState(page, ['ready', 'error']);
+  assert.equal(await page.textContent('#gen-error'), '');
+  assert.match(await page.textContent('#gen-info'), /256×256×1/);
+  await setForm(page, { 'gen-steps': 1, 'gen-batch': 64, 'gen-class': '0' });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error'], 60000);
+  assert.equal(await state(page), 'error');
+  assert.equal(await page.textContent('#gen-status'), 'Out of memory.');
+  const message = await page.textContent('#gen-error');
+  assert.match(message, /^Out of memory: Error: .*cannot allocate.*\nSampling 64 images of 256×256×1 needs more wasm memory than this tab can give/s);
+  await page.screenshot({ path: join(RESULTS, 'demo-out-of-memory.png'), fullPage: true });
+  // Still usable: the same model, one image.
+  assert.equal(await page.isEnabled('#gen-run'), true);
+  await setForm(page, { 'gen-batch': 1 });
+  await page.click('#gen-run');
+  await waitState(page, ['done', 'error'], 60000);
+  assert.equal(await page.textContent('#gen-error'), '');
+  assert.match(await page.textContent('#gen-status'), /^Done: 1 image, 1 ddim steps/);
+  const [s] = await gridStats(page);
+  assert.deepEqual([s.width, s.height], [256, 256]);
+  assert.deepEqual(problems, []);
   await page.close();
 });

@@ -1,7 +1,10 @@
-// The Schedulers tab of the demo page: the schedulers of ddpm-wasm, live, on the page's own thread. Plots each β schedule, noises a generated image with
-// addNoise at a chosen t, and runs 50 DDIM steps back from pure noise with an "oracle" ε (computed from
-// the known x0), which must land on x0 exactly: a visible check of step().
+// The Schedulers tab of the demo page: the schedulers of ddpm-wasm, live, on the page's own thread. Plots each β schedule,
+// noises an image (a synthetic scene, a Fashion-MNIST garment, or an upload: explorer_images.js) with addNoise at a
+// chosen t, showing the formula's numbers, and runs 50 DDIM steps back from pure noise with an "oracle" ε (computed
+// from the known x0), which must land on x0 exactly: a visible check of step().
 import { DDIMScheduler, DDPMScheduler, ready, Tensor } from '../src/index.js';
+import { showNotice, threadsNotice } from './build_notice.js';
+import { garment, GARMENTS, syntheticScene, uploaded } from './explorer_images.js';
 
 const SCHEDULES = {
   linear: { beta_schedule: 'linear', beta_start: 0.0001, beta_end: 0.02 },
@@ -53,24 +56,6 @@ function plot(canvas, series) {
 
 // ---- images: [1, 3, H, W] in [-1, 1] ----
 
-function makeImage() {
-  const t = Tensor.zeros([1, 3, SIZE, SIZE]);
-  const plane = SIZE * SIZE;
-  for (let i = 0; i < SIZE; ++i) {
-    for (let j = 0; j < SIZE; ++j) {
-      const u = j / SIZE;
-      const v = i / SIZE;
-      let rgb = [0.15 + 0.5 * v, 0.3 + 0.4 * u, 0.85 - 0.3 * v];                            // sky
-      if (v > 0.68 + 0.06 * Math.sin(u * 9)) rgb = [0.25, 0.55 + 0.2 * v, 0.2];               // hills
-      if ((u - 0.7) ** 2 + (v - 0.27) ** 2 < 0.014) rgb = [1.0, 0.85, 0.2];                   // sun
-      if (u > 0.15 && u < 0.38 && v > 0.45 && v < 0.78) rgb = [0.75, 0.2, 0.15];              // house
-      if (u > 0.22 && u < 0.3 && v > 0.6 && v < 0.78) rgb = [0.3, 0.18, 0.1];                 // door
-      for (let c = 0; c < 3; ++c) t.data[c * plane + i * SIZE + j] = rgb[c] * 2 - 1;
-    }
-  }
-  return t;
-}
-
 function gaussian(shape, seed) {
   const t = Tensor.zeros(shape);
   let s = seed >>> 0;
@@ -107,6 +92,7 @@ async function main() {
   const info = await ready();
   $('info').textContent = `ddpm-wasm ${info.version}: build ${info.build} (${info.why}), ` +
                           `${info.threads} thread(s), SIMD ${info.simd}`;
+  showNotice($('sched-notice'), threadsNotice(info.why));
 
   const tables = {};
   for (const [name, config] of Object.entries(SCHEDULES)) {
@@ -126,14 +112,23 @@ async function main() {
   $('legend').innerHTML = names.map((n, k) => `<span style="color:${COLORS[k]}">■ ${n}</span>`).join('');
   for (const n of names) $('schedule').add(new Option(n, n));
 
-  const x0 = makeImage();
+  let x0 = syntheticScene(SIZE);
   const eps = gaussian(x0.shape, 1);
   draw($('x0'), x0);
 
   const forward = () => {
     const t = Number($('t').value);
     $('t-out').value = t;
-    const s = DDPMScheduler.fromConfig(tables[$('schedule').value].config);
+    const table = tables[$('schedule').value];
+    const abar = table.alphasCumprod[t];
+    const f = (v) => v.toFixed(4);
+    const snr = abar / (1 - abar);
+    $('t').setAttribute('aria-valuetext', `t = ${t}, square root of alpha-bar ${f(Math.sqrt(abar))}`);
+    $('formula').textContent = `x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε = ${f(Math.sqrt(abar))}·x₀ + ${f(Math.sqrt(1 - abar))}·ε   ` +
+      `(t = ${t}, β_t = ${table.betas[t].toExponential(3)}, ᾱ_t = ${f(abar)}, ` +
+      `SNR = ᾱ_t/(1−ᾱ_t) = ${snr >= 0.01 ? snr.toPrecision(4) : snr.toExponential(3)}, log SNR = ${Math.log(snr).toFixed(3)})`;
+    $('formula').dataset.sqrtAlphaBar = String(Math.sqrt(abar));
+    const s = DDPMScheduler.fromConfig(table.config);
     try {
       draw($('xt'), s.addNoise(x0, eps, [t]));
     } finally {
@@ -143,6 +138,55 @@ async function main() {
   $('t').addEventListener('input', forward);
   $('schedule').addEventListener('change', forward);
   forward();
+
+  // The image: the scene, a garment, or an upload (the menu's "Upload an image…" opens the file picker).
+  const garmentGroup = $('x0-garments');
+  for (const label of [0, 1, 3, 7, 8, 9]) garmentGroup.append(new Option(GARMENTS[label], `garment:${label}`));
+  let shown = 'scene';
+  const upload = { x0: null, caption: '' };
+  const use = async (value, make, caption) => {
+    $('error').textContent = '';
+    try {
+      x0 = await make();
+    } catch (e) {
+      $('error').textContent = `image: ${e.message}`;
+      $('x0-source').value = shown;
+      return;
+    }
+    shown = value;
+    $('x0-source').value = value;
+    $('x0-caption').textContent = `x₀: ${caption}`;
+    $('x0').dataset.source = value;
+    draw($('x0'), x0);
+    forward();
+  };
+  $('x0-source').addEventListener('change', () => {
+    const value = $('x0-source').value;
+    if (value === 'upload') {
+      $('x0-source').value = shown;
+      $('x0-upload').click();
+    } else if (value === 'scene') {
+      use(value, () => syntheticScene(SIZE), 'synthetic scene');
+    } else if (value === 'uploaded') {
+      use(value, async () => { if (!upload.x0) throw new Error('no image was uploaded'); return upload.x0; }, upload.caption);
+    } else {
+      const label = Number(value.split(':')[1]);
+      use(value, () => garment(label, SIZE), `Fashion-MNIST ${GARMENTS[label]}, 28×28 resized to ${SIZE}×${SIZE}`);
+    }
+  });
+  $('x0-upload').addEventListener('change', (e) => {
+    const file = e.target.files?.[0];
+    if (!file) return;
+    let option = $('x0-source').querySelector('option[value=uploaded]');
+    if (!option) {
+      option = new Option('', 'uploaded');
+      $('x0-source').insertBefore(option, $('x0-source').querySelector('option[value=upload]'));
+    }
+    option.textContent = `Uploaded: ${file.name}`;
+    upload.caption = `${file.name}, centre-cropped and resized to ${SIZE}×${SIZE}`;
+    use('uploaded', async () => (upload.x0 = await uploaded(file, SIZE)), upload.caption);
+    e.target.value = '';
+  });
 
   $('reverse').addEventListener('click', async () => {
     $('reverse').disabled = true;

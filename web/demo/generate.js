@@ -1,7 +1,10 @@
-// The Generate tab: the shipped fashion-mnist pipeline (or a folder the user picks) sampled by Generator in
-// a Worker. The grid fills in from each step's preview (the predicted x0), so the images sharpen as the
-// sampler runs; Cancel (or Esc) aborts within one step.
-import { Generator, toCanvas, toPNG } from '../src/index.js';
+// The Generate tab: the shipped fashion-mnist pipeline (or a folder the user picks or drops) sampled by Generator
+// in a Worker. Two grids fill in as the sampler runs: x_t (each step's sample, `latents`) and the predicted x0
+// (`preview`); every step's frames are kept (frames.js, capped at 64 MB) so a step scrubber replays the run.
+// Cancel (or Esc) aborts within one step. A folder that fails to load leaves the previous model in use.
+import { Generator, toPNG } from '../src/index.js';
+import { showNotice, threadsNotice } from './build_notice.js';
+import { drawFrame, FrameStore } from './frames.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const SHIPPED = new URL('../../models/fashion-mnist/', import.meta.url);
@@ -9,13 +12,20 @@ const $ = (id) => document.getElementById(id);
 
 let gen = null;
 let modelName = '';
+let source = 'shipped';   // the <select id="gen-model"> value of the loaded model: shipped or custom
+let customModel = null;   // { model, name } of the user's folder once it loaded
 let classNames = [];      // one per real class (the null class excluded)
 let running = null;       // the AbortController of the run in progress
+let loading = false;
 let lastImages = null;
-const grid = $('gen-grid');
+const grid = $('gen-grid');      // predicted x0 (and the result)
+const xtGrid = $('gen-xt-grid'); // x_t
+const frames = new FrameStore();
+let canvases = { xt: [], x0: [] };
+let follow = true;        // the scrubber follows the latest step until the user moves it back
 
-// For tests and the console: the page's Generator.
-globalThis.ddpmDemo = { get generator() { return gen; } };
+// For tests and the console: the page's Generator and the kept trajectory.
+globalThis.ddpmDemo = { get generator() { return gen; }, frames };
 
 const MiB = (n) => `${(n / (1 << 20)).toFixed(1)} MiB`;
 
@@ -24,9 +34,13 @@ function setStatus(text, state) {
   if (state) grid.dataset.state = state;
 }
 
-function showError(e) {
-  $('gen-error').textContent = e ? `${e.name === 'Error' ? 'Error' : e.name}: ${e.message}` : '';
+/** Shows an error (none: clears it), the core's message as is between `before` and `after`. */
+function showError(e, before = '', after = '') {
+  $('gen-error').textContent = e ? `${before}${e.name === 'Error' ? 'Error' : e.name}: ${e.message}${after}` : '';
 }
+
+const isOutOfMemory = (e) => /out of memory|cannot allocate|memory access out of bounds|Aborted\(OOM\)|allocation failed/i
+  .test(String(e?.message));
 
 async function showInfo() {
   const i = gen.info;
@@ -57,23 +71,62 @@ function fillClasses() {
   $('gen-guidance').disabled = m.nullClassIndex === null;
 }
 
-async function load(model, name) {
+function setBusy(busy) {
+  $('gen-model').disabled = busy;
+  $('gen-folder').disabled = busy;
+}
+
+function modelOptions() {
+  const select = $('gen-model');
+  let custom = select.querySelector('option[value=custom]');
+  if (customModel) {
+    if (!custom) {
+      custom = new Option('', 'custom');
+      select.insertBefore(custom, select.querySelector('option[value=folder]'));
+    }
+    custom.textContent = `${customModel.name} (your folder)`;
+  }
+  select.value = source;
+}
+
+/**
+ * Loads `model` (a URL, FileList or { path: File } map) as `name` into a new Generator. The old one is disposed
+ * only once the new one works: a bad folder leaves the previous model loaded, and the page says so.
+ */
+async function load(model, name, key) {
+  if (running || loading) return;
+  loading = true;
+  setBusy(true);
   $('gen-run').disabled = true;
   showError(null);
   setStatus(`Loading ${name}…`, 'loading');
-  const old = gen;
-  gen = null;
-  await old?.dispose();
   try {
-    gen = await Generator.create({ model, threads: 'auto' });
+    const fresh = await Generator.create({ model, threads: 'auto' });
+    const old = gen;
+    gen = fresh;
+    await old?.dispose();
     modelName = name;
+    source = key;
+    if (key === 'custom') customModel = { model, name };
     fillClasses();
     await showInfo();
+    showNotice($('gen-notice'), threadsNotice(gen.info.why));
     setStatus('Ready.', 'ready');
-    $('gen-run').disabled = false;
   } catch (e) {
-    setStatus(`Could not load ${name}.`, 'error');
-    showError(e);
+    if (gen) {
+      setStatus(`Could not load ${name}; still using ${modelName}.`, 'ready');
+      showError(e, `Could not load the model "${name}": `,
+                `\nThe previous model, ${modelName}, is still loaded. Pick a diffusers folder: a UNet folder ` +
+                '(config.json and diffusion_pytorch_model.safetensors) or a pipeline folder (model_index.json, unet/, scheduler/).');
+    } else {
+      setStatus(`Could not load ${name}.`, 'error');
+      showError(e, `Could not load the model "${name}": `, '\nPick a diffusers folder with the Model menu, or reload the page.');
+    }
+  } finally {
+    loading = false;
+    setBusy(false);
+    modelOptions();
+    $('gen-run').disabled = !gen;
   }
 }
 
@@ -95,70 +148,144 @@ function readForm() {
   };
 }
 
-function makeGrid(options) {
+/** One figure per image in `target`, captioned with its class; returns the canvases. */
+function makeGrid(target, options, what) {
   const figures = [];
+  const [h, w] = gen.modelInfo.sampleSize ?? [32, 32];
   for (let i = 0; i < options.numImages; ++i) {
     const canvas = document.createElement('canvas');
-    const [h, w] = gen.modelInfo.sampleSize ?? [32, 32];
     canvas.width = w;
     canvas.height = h;
     const label = options.classLabels ? classNames[options.classLabels.length === 1 ? options.classLabels[0] : options.classLabels[i]] : '';
     canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', `generated image ${i + 1}${label ? `: ${label}` : ''}`);
+    canvas.setAttribute('aria-label', `${what} ${i + 1}${label ? `: ${label}` : ''}`);
     const caption = document.createElement('figcaption');
     caption.textContent = label;
     const figure = document.createElement('figure');
     figure.append(canvas, caption);
     figures.push(figure);
   }
-  grid.replaceChildren(...figures);
+  target.replaceChildren(...figures);
   return figures.map((f) => f.firstChild);
 }
 
+// ---- the trajectory: both grids show frame `index` of the kept frames ----
+
+function frameLabel(f) {
+  return `step ${f.step} of ${frames.total}, t = ${f.timestep}${f.step === frames.total && !running ? ' (final)' : ''}`;
+}
+
+function showFrame(index) {
+  const f = frames.frames[index];
+  if (!f) return;
+  canvases.xt.forEach((c, i) => drawFrame(f.latents, frames.shape, i, c));
+  canvases.x0.forEach((c, i) => drawFrame(f.preview, frames.shape, i, c));
+  const label = frameLabel(f);
+  $('gen-scrub-out').value = label;
+  $('gen-scrub').setAttribute('aria-valuetext', label);
+  grid.dataset.frame = String(f.step);
+}
+
+function updateScrubber() {
+  const scrub = $('gen-scrub');
+  scrub.max = String(Math.max(0, frames.length - 1));
+  scrub.disabled = frames.length < 2;
+  if (follow) scrub.value = scrub.max;
+  $('gen-scrub-note').textContent = frames.length ? frames.describe() : '';
+}
+
+$('gen-scrub').addEventListener('input', () => {
+  const scrub = $('gen-scrub');
+  follow = scrub.value === scrub.max;
+  showFrame(Number(scrub.value));
+});
+
 async function generate() {
-  if (!gen || running) return;
+  if (!gen || running || loading) return;
   if (!$('gen-form').reportValidity()) return;
   showError(null);
   const options = readForm();
-  const canvases = makeGrid(options);
+  const [h, w] = gen.modelInfo.sampleSize ?? [32, 32];
+  canvases = { xt: makeGrid(xtGrid, options, 'x_t of image'), x0: makeGrid(grid, options, 'generated image') };
+  frames.reset([options.numImages, gen.modelInfo.inChannels ?? 1, h, w], 0);
+  follow = true;
+  updateScrubber();
+  $('gen-scrub-out').value = 'running…';
   const controller = new AbortController();
   running = controller;
+  setBusy(true);
   $('gen-run').disabled = true;
   $('gen-cancel').disabled = false;
   $('gen-save').disabled = true;
   $('gen-progress').value = 0;
   setStatus(`Sampling ${options.numImages} image${options.numImages > 1 ? 's' : ''}…`, 'running');
   let lastStep = 0;
+  const threads = () => `${gen.info.build}, ${gen.info.threads} thread${gen.info.threads > 1 ? 's' : ''}`;
   try {
     const result = await gen.generate({
       ...options,
       signal: controller.signal,
-      onProgress: ({ step, total, preview, elapsedMs }) => {
+      onProgress: ({ step, total, timestep, preview, latents, elapsedMs }) => {
         lastStep = step;
-        canvases.forEach((c, i) => toCanvas(preview, i, c));
+        if (frames.total !== total) frames.reset(preview.shape, total);
+        // latents (x_{t-1}) come from the wasm build; an older dist/ without them shows x0 in both grids.
+        frames.add({ step, timestep, latents: latents ?? preview, preview });
+        updateScrubber();
+        if (follow) showFrame(frames.length - 1);
         $('gen-progress').value = step / total;
-        setStatus(`Step ${step} of ${total} · ${(elapsedMs / step).toFixed(0)} ms/step · ${gen.info.build}, ` +
-                  `${gen.info.threads} thread${gen.info.threads > 1 ? 's' : ''}`);
+        setStatus(`Step ${step} of ${total} · ${(elapsedMs / step).toFixed(0)} ms/step · ${threads()}`);
       },
     });
     lastImages = result.images;
-    canvases.forEach((c, i) => toCanvas(result.images, i, c));
+    frames.setResult(result.images);
+    running = null;
+    updateScrubber();
+    showFrame(Number($('gen-scrub').value));
     $('gen-save').disabled = false;
     setStatus(`Done: ${options.numImages} image${options.numImages > 1 ? 's' : ''}, ${result.steps} ${options.scheduler} steps, ` +
-              `${result.msPerStep.toFixed(0)} ms/step (${(result.totalMs / 1000).toFixed(1)} s) · ${gen.info.build}, ` +
-              `${gen.info.threads} thread${gen.info.threads > 1 ? 's' : ''}`, 'done');
+              `${result.msPerStep.toFixed(0)} ms/step (${(result.totalMs / 1000).toFixed(1)} s) · ${threads()}`, 'done');
   } catch (e) {
+    running = null;
+    if (frames.length) showFrame(Number($('gen-scrub').value));
+    else $('gen-scrub-out').value = 'no steps';
     if (e.name === 'AbortError') {
       setStatus(`Cancelled after step ${lastStep}.`, 'cancelled');
+    } else if (isOutOfMemory(e)) {
+      setStatus('Out of memory.', 'error');
+      const [n, c, hh, ww] = frames.shape;
+      showError(e, 'Out of memory: ', `\nSampling ${n} image${n > 1 ? 's' : ''} of ${hh}×${ww}×${c} needs more wasm memory than ` +
+                'this tab can give (at most 4 GB). Try a smaller batch (guidance > 1 doubles the work).');
+      await recover();
     } else {
       setStatus('Failed.', 'error');
       showError(e);
+      await recover();
     }
   } finally {
     running = null;
+    setBusy(false);
     $('gen-cancel').disabled = true;
     $('gen-run').disabled = !gen;
     if (gen) await showInfo().catch(() => {});
+  }
+}
+
+/** After a failed run: if the worker died with it (a wasm abort), load the model again so the page stays usable. */
+async function recover() {
+  try {
+    await gen.memoryUsage();
+  } catch {
+    const model = source === 'custom' ? customModel : { model: SHIPPED.href, name: 'fashion-mnist' };
+    const old = gen;
+    gen = null;
+    await old?.dispose().catch(() => {});
+    try {
+      gen = await Generator.create({ model: model.model, threads: 'auto' });
+      fillClasses();
+      $('gen-error').textContent += `\nThe engine's worker stopped; ${model.name} was loaded again.`;
+    } catch (e) {
+      $('gen-error').textContent += `\nThe engine's worker stopped and ${model.name} could not be loaded again (${e.message}): reload the page.`;
+    }
   }
 }
 
@@ -193,9 +320,26 @@ document.addEventListener('keydown', (e) => {
 });
 $('gen-folder').addEventListener('change', (e) => {
   const files = e.target.files;
-  if (!files?.length) return;
+  if (!files?.length) {
+    modelOptions();
+    return;
+  }
   const name = (files[0].webkitRelativePath || files[0].name).split('/')[0];
-  load(files, name);
+  load([...files], name, 'custom');
+  e.target.value = '';  // picking the same folder again loads it again
+});
+$('gen-folder').addEventListener('cancel', () => modelOptions());
+// The Model menu: the shipped model, the user's folder once loaded, or "Your own folder…" (the folder picker).
+$('gen-model').addEventListener('change', () => {
+  const value = $('gen-model').value;
+  if (value === 'folder') {
+    $('gen-folder').click();
+    modelOptions();  // back to the loaded model until a folder is picked
+  } else if (value === 'shipped' && source !== 'shipped') {
+    load(SHIPPED.href, 'fashion-mnist', 'shipped');
+  } else if (value === 'custom' && source !== 'custom' && customModel) {
+    load(customModel.model, customModel.name, 'custom');
+  }
 });
 
 // A folder dropped on the Generate tab: its entries walked into a { relative path: File } map, which
@@ -234,13 +378,13 @@ panel.addEventListener('drop', async (e) => {
   const files = [...e.dataTransfer.files];  // without entries (no folders): the files themselves
   if (!entries.length && !files.length) return;
   e.preventDefault();
-  if (running) return;
+  if (running || loading) return;
   try {
-    if (entries.length) await load(await droppedFiles(entries), entries.length === 1 ? entries[0].name : 'dropped files');
-    else await load(files, 'dropped files');
+    if (entries.length) await load(await droppedFiles(entries), entries.length === 1 ? entries[0].name : 'dropped files', 'custom');
+    else await load(files, 'dropped files', 'custom');
   } catch (err) {
     showError(err);
   }
 });
 
-load(SHIPPED.href, 'fashion-mnist');
+load(SHIPPED.href, 'fashion-mnist', 'shipped');
