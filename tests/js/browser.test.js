@@ -632,6 +632,7 @@ test('Generate: a batch that needs more than the 4 GB of wasm memory says out of
   assert.equal(await page.textContent('#gen-status'), 'Out of memory.');
   const message = await page.textContent('#gen-error');
   assert.match(message, /^Out of memory: Error: .*cannot allocate.*\nSampling 64 images of 256×256×1 needs more wasm memory than this tab can give/s);
+  assert.equal(await page.locator('#gen-grid canvas, #gen-xt-grid canvas').count(), 0, 'no blank canvases left');
   await page.screenshot({ path: join(RESULTS, 'demo-out-of-memory.png'), fullPage: true });
   // Still usable: the same model, one image.
   assert.equal(await page.isEnabled('#gen-run'), true);

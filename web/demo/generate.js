@@ -246,8 +246,14 @@ async function generate() {
               `${result.msPerStep.toFixed(0)} ms/step (${(result.totalMs / 1000).toFixed(1)} s) · ${threads()}`, 'done');
   } catch (e) {
     running = null;
-    if (frames.length) showFrame(Number($('gen-scrub').value));
-    else $('gen-scrub-out').value = 'no steps';
+    if (frames.length) {
+      showFrame(Number($('gen-scrub').value));
+    } else {  // nothing was drawn: no blank canvases
+      $('gen-scrub-out').value = 'no steps';
+      grid.replaceChildren();
+      xtGrid.replaceChildren();
+      canvases = { xt: [], x0: [] };
+    }
     if (e.name === 'AbortError') {
       setStatus(`Cancelled after step ${lastStep}.`, 'cancelled');
     } else if (isOutOfMemory(e)) {
