@@ -45,7 +45,8 @@ std::unique_ptr<float[], AlignedDeleter> AllocateAligned(size_t n) {
 Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
   int64_t n = NumElements(shape_);
   assert(n >= 0);
-  size_ = static_cast<size_t>(n);
+  // More elements than size_t counts (wasm32): not ok(), rather than a wrapped, too small buffer.
+  size_ = static_cast<uint64_t>(n) > SIZE_MAX ? SIZE_MAX : static_cast<size_t>(n);
   data_ = AllocateAligned(size_);
 }
 

@@ -197,8 +197,9 @@ Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, L
       arena.capacity_floats() > 0) {
     return Status::Ok();
   }
-  const size_t b = batch;
-  size_t act = 0, scratch = 0, qkv = 0;
+  // 64-bit sizes: on wasm32 a large batch or image would wrap size_t (see ArenaPlan).
+  const uint64_t b = batch;
+  uint64_t act = 0, scratch = 0, qkv = 0;
   int max_channels = 0;
   Walk(
       [&](const PackedConv2d& w, int level) {
@@ -206,18 +207,18 @@ Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, L
         const Dims d = LevelDims(height, width, level);
         const Dims o = ConvOutDims(p, d);
         act = std::max({act, b * d.hw() * p.cin, b * o.hw() * p.cout});
-        scratch = std::max(scratch, kernels::Conv2dScratchFloats(w, batch, d.h, d.w, threads));
+        scratch = std::max<uint64_t>(scratch, kernels::Conv2dScratchFloats(w, batch, d.h, d.w, threads));
         max_channels = std::max({max_channels, p.cin, p.cout});
       },
       [&](const AttentionBlock& a, int level) {
         const int t = LevelDims(height, width, level).hw();
-        qkv = std::max(qkv, b * t * 3 * a.channels);
-        scratch = std::max(scratch, a.ScratchFloats(t, threads));
+        qkv = std::max<uint64_t>(qkv, b * t * 3 * a.channels);
+        scratch = std::max<uint64_t>(scratch, a.ScratchFloats(t, threads));
       });
   for (const PackedConv2d* w : {&linear_1_, &linear_2_, &temb_proj_}) {
-    scratch = std::max(scratch, kernels::Conv2dScratchFloats(*w, batch, 1, 1, threads));
+    scratch = std::max<uint64_t>(scratch, kernels::Conv2dScratchFloats(*w, batch, 1, 1, threads));
   }
-  scratch = std::max(scratch, kernels::GroupNormScratchFloats(batch, max_channels));
+  scratch = std::max<uint64_t>(scratch, kernels::GroupNormScratchFloats(batch, max_channels));
 
   Plan p;
   ArenaPlan ap;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "io/safetensors.h"
 
@@ -75,8 +76,20 @@ void FlipHorizontal(Tensor* x, const std::vector<uint8_t>& flip) {
 
 }  // namespace
 
-Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector<int64_t>& labels_in,
+Expected<float> Trainer::LossAndGradients(const Tensor& x0, const std::vector<int64_t>& class_labels,
                                           const StepInputs& inputs, Tensor* input_gradient) {
+  // The model's workspaces and std::vectors report exhausted memory by throwing; nothing above the trainer
+  // expects exceptions (the wasm bindings, the CLI), so they end here as an error that names the batch.
+  try {
+    return ComputeLossAndGradients(x0, class_labels, inputs, input_gradient);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("train step: out of memory for a batch of shape " + ShapeToString(x0.shape()) +
+                       " (try a smaller batch)");
+  }
+}
+
+Expected<float> Trainer::ComputeLossAndGradients(const Tensor& x0_in, const std::vector<int64_t>& labels_in,
+                                                 const StepInputs& inputs, Tensor* input_gradient) {
   if (x0_in.rank() < 2 || x0_in.dim(0) < 1)
     return InvalidArgument("train step: x0 must be a batch [B, ...] with B >= 1, got shape " + ShapeToString(x0_in.shape()));
   const int64_t b = x0_in.dim(0);
@@ -97,12 +110,12 @@ Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector
   } else {
     for (auto& t : timesteps) t = rng_.UniformInt(uint32_t(T));
   }
-  Tensor noise(x0_in.shape());
+  DDPM_ASSIGN_OR_RETURN(Tensor noise, NewTensor(x0_in.shape()));
   if (inputs.noise) {
     if (inputs.noise->shape() != x0_in.shape())
       return InvalidArgument("train step: noise shape " + ShapeToString(inputs.noise->shape()) +
                              " does not match x0 shape " + ShapeToString(x0_in.shape()));
-    noise = *inputs.noise;
+    std::copy(inputs.noise->data(), inputs.noise->data() + noise.size(), noise.data());
   } else {
     rng_.Normal(noise.data(), noise.size());
   }
@@ -120,29 +133,30 @@ Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector
     rng_.Uniform(u.data(), u.size());
     std::vector<uint8_t> flip(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) flip[i] = u[i] < 0.5f;
-    flipped = x0_in;
+    DDPM_ASSIGN_OR_RETURN(flipped, NewTensor(x0_in.shape()));
+    std::copy(x0_in.data(), x0_in.data() + x0_in.size(), flipped.data());
     FlipHorizontal(&flipped, flip);
     x0 = &flipped;
   }
 
   // 2. x_t and the regression target.
   DDPM_ASSIGN_OR_RETURN(Tensor x_t, scheduler_.AddNoise(*x0, noise, timesteps));
-  Tensor target;
-  if (cfg.prediction_type == "epsilon") {
-    target = noise;
-  } else if (cfg.prediction_type == "v_prediction") {
-    DDPM_ASSIGN_OR_RETURN(target, scheduler_.GetVelocity(*x0, noise, timesteps));
-  } else {
-    target = *x0;
+  Tensor velocity;
+  const Tensor* target = &noise;  // epsilon
+  if (cfg.prediction_type == "v_prediction") {
+    DDPM_ASSIGN_OR_RETURN(velocity, scheduler_.GetVelocity(*x0, noise, timesteps));
+    target = &velocity;
+  } else if (cfg.prediction_type != "epsilon") {
+    target = x0;  // sample
   }
 
   // 3. Forward, loss, d loss / d prediction.
   std::vector<float> tf(timesteps.begin(), timesteps.end());
   model_->ZeroGrad();
   DDPM_RETURN_IF_ERROR(model_->ForwardTrain(x_t, tf, labels, &pred_, pool_));
-  if (pred_.shape() != target.shape())
+  if (pred_.shape() != target->shape())
     return InvalidArgument("train step: model output shape " + ShapeToString(pred_.shape()) +
-                           " does not match the target's " + ShapeToString(target.shape()));
+                           " does not match the target's " + ShapeToString(target->shape()));
   std::vector<double> weight(static_cast<size_t>(b), 1.0);
   if (options_.min_snr_gamma > 0) {
     // min-SNR-γ: weight_t = min(SNR_t, γ) / SNR_t for ε (÷ (SNR_t + 1) for v), SNR_t = ᾱ_t / (1 − ᾱ_t).
@@ -155,13 +169,13 @@ Expected<float> Trainer::LossAndGradients(const Tensor& x0_in, const std::vector
                                                         : clipped;
     }
   }
-  if (grad_.shape() != pred_.shape()) grad_ = Tensor(pred_.shape());
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&grad_, pred_.shape(), "the loss gradient"));
   double loss = 0.0;
   const double scale = 2.0 / double(pred_.size());
   for (int64_t i = 0; i < b; ++i) {
     double sum = 0.0;
     for (size_t k = i * per; k < (i + 1) * per; ++k) {
-      const float d = pred_[k] - target[k];
+      const float d = pred_[k] - (*target)[k];
       sum += double(d) * d;
       grad_[k] = float(scale * weight[i] * d);
     }

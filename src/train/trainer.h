@@ -80,6 +80,10 @@ class Trainer {
   Status LoadCheckpoint(const std::string& path, std::map<std::string, std::string>* extra);
 
  private:
+  // LossAndGradients without the catch of std::bad_alloc.
+  Expected<float> ComputeLossAndGradients(const Tensor& x0, const std::vector<int64_t>& class_labels,
+                                          const StepInputs& inputs, Tensor* input_gradient);
+
   TrainableDenoiser* model_;
   DDPMScheduler scheduler_;
   TrainOptions options_;

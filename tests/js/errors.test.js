@@ -135,3 +135,36 @@ test('schedulers that are never disposed are freed after garbage collection (Fin
   assert.ok(out.held > out.before, 'the schedulers held wasm memory');
   assert.equal(out.after, out.before);
 });
+
+// Out of memory: more than a wasm32 build can address is an Error naming the size, not a wrapped (too small) buffer
+// or an abort; the model or trainer goes on working at a size that fits.
+test('out of memory in sampling and in a training step is an Error, and the object stays usable', async () => {
+  const { readModelFiles } = await import('../../web/src/model_files.js');
+  const { sample, Trainer, UNet2DModel } = await import('../../web/src/index.js');
+  const files = await readModelFiles(new URL('../../models/fashion-mnist/', import.meta.url));
+  const big = UNet2DModel.fromFiles({ ...JSON.parse(files.config), sample_size: 128 }, files.weights, { threads: 1 });
+  try {
+    // 1024 images of 128x128: an activation plan of several GB, beyond the 4 GB a wasm32 module addresses (in 32-bit
+    // arithmetic the size wrapped around to a small, wrong number).
+    assert.throws(() => sample(big, {}, { numImages: 1024, steps: 1, classLabels: [1] }),
+                  /activation arena: cannot allocate \d+ MiB: more than this build can address \(4095 MiB\)/);
+    const one = sample(big, {}, { numImages: 1, steps: 1, classLabels: [1] });
+    assert.deepEqual(one.shape, [1, 1, 128, 128]);
+  } finally {
+    big.dispose();
+  }
+
+  const config = { sample_size: 64, in_channels: 1, out_channels: 1, block_out_channels: [256, 256], norm_num_groups: 8,
+                   down_block_types: ['DownBlock2D', 'DownBlock2D'], up_block_types: ['UpBlock2D', 'UpBlock2D'],
+                   layers_per_block: 1 };
+  const trainer = Trainer.create(config, { seed: 0, threads: 1 });
+  try {
+    const huge = { data: new Float32Array(1024 * 64 * 64), shape: [1024, 1, 64, 64] };  // 4 GiB per activation
+    assert.throws(() => trainer.step({ x0: huge }), /cannot allocate conv_in output \[1024, 64, 64, 256\]/);
+    const r = trainer.step({ x0: { data: new Float32Array(16 * 16).fill(0.1), shape: [1, 1, 16, 16] } });
+    assert.ok(Number.isFinite(r.loss));
+    assert.equal(r.step, 1);  // the failed step changed nothing
+  } finally {
+    trainer.dispose();
+  }
+});

@@ -1,8 +1,7 @@
 #include "nn/train/workspace.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+#include <new>
 
 namespace ddpm::nn::train {
 
@@ -11,10 +10,8 @@ float* Workspace::Get(Slot slot, size_t floats) {
   if (t.size() < floats) {
     t = Tensor();  // free first: the peak is the new size, not old + new
     t = Tensor(Shape{int64_t(floats)});
-    if (!t.ok()) {
-      std::fprintf(stderr, "training workspace: out of memory allocating %zu floats\n", floats);
-      std::abort();
-    }
+    // Deep inside a backward pass there is no Status to return: Trainer catches this and reports it.
+    if (!t.ok()) throw std::bad_alloc();
   }
   return t.data();
 }

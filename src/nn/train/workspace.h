@@ -24,8 +24,8 @@ class Workspace {
     kModel3,
     kCount
   };
-  // At least `floats` floats for `slot`, 64-byte aligned; contents unspecified. Aborts when memory is
-  // exhausted (the step cannot continue; sizes are fixed after the first step).
+  // At least `floats` floats for `slot`, 64-byte aligned; contents unspecified. Throws std::bad_alloc when
+  // memory is exhausted (Trainer turns it into an OutOfMemory error; sizes are fixed after the first step).
   float* Get(Slot slot, size_t floats);
   float* Zeroed(Slot slot, size_t floats);
   size_t bytes() const;

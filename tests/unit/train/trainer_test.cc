@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <unistd.h>
 #include <map>
+#include <new>
 #include <vector>
 
 #include "nn/toy_mlp.h"
@@ -138,4 +140,39 @@ TEST_CASE("a batch without a batch dimension is refused, not read out of bounds"
     REQUIRE_FALSE(r.ok());
     CHECK_THAT(r.status().message(), Catch::Contains("x0 must be a batch"));
   }
+}
+
+namespace {
+
+// A toy MLP whose backward runs out of memory on the first `failures` calls, as the UNet's workspace does
+// (it throws std::bad_alloc from deep inside a layer).
+class OutOfMemoryOnBackward : public ToyMlp {
+ public:
+  explicit OutOfMemoryOnBackward(ToyMlp m, int failures) : ToyMlp(std::move(m)), failures_(failures) {}
+  Status Backward(const Tensor& dout, ThreadPool* pool) override {
+    if (failures_-- > 0) throw std::bad_alloc();
+    return ToyMlp::Backward(dout, pool);
+  }
+
+ private:
+  int failures_;
+};
+
+}  // namespace
+
+TEST_CASE("memory exhausted inside a training step is an OutOfMemory error, and the trainer goes on", "[train][trainer]") {
+  ToySetup s;
+  OutOfMemoryOnBackward model(s.model, 1);
+  Trainer trainer(&model, LinearScheduler(), TrainOptions{}, nullptr);
+  BatchSampler sampler(4096, 3);
+  const Tensor x0 = Batch(s.points, sampler, 64);
+  Expected<StepStats> failed = trainer.Step(x0, {});
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.status().code() == ErrorCode::kOutOfMemory);
+  CHECK(failed.status().message() == "train step: out of memory for a batch of shape [64, 2] (try a smaller batch)");
+  CHECK(trainer.step() == 0);  // no update was made
+  Expected<StepStats> next = trainer.Step(x0, {});
+  REQUIRE(next.ok());
+  CHECK(std::isfinite(next->loss));
+  CHECK(trainer.step() == 1);
 }
