@@ -43,7 +43,7 @@ function resolvePath(urlPath) {
 const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://localhost');
   if (url.pathname === '/') {
-    res.writeHead(302, { Location: '/web/demo/', ...ISOLATION });
+    res.writeHead(302, { Location: `/web/demo/${url.search}`, ...ISOLATION });
     return res.end();
   }
   let file = resolvePath(url.pathname);

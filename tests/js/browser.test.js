@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 
 import { toPNG } from '../../web/src/image.js';
-import { canvasPixels, demoPage, env, fitsWidth, gridStats, RESULTS, setForm, setupBrowser, skip, state, waitState } from './browser_harness.js';
+import { canvasPixels, demoPage, env, openPage, fitsWidth, gridStats, RESULTS, setForm, setupBrowser, skip, state, waitState } from './browser_harness.js';
 import { ROOT } from './helpers.js';
 
 setupBrowser();
@@ -65,6 +65,22 @@ test('the demo page loads the threaded build and runs the schedulers', { skip, t
   // 50 deterministic DDIM steps fed the exact ε return to x0 up to float32 rounding.
   assert.ok(err < 1e-5, caption);
   await page.screenshot({ path: join(RESULTS, 'demo-schedulers.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a first visit (as after npm start) generates garments on its own within seconds', { skip, timeout: 90000 }, async () => {
+  const t0 = Date.now();
+  const { page, problems } = await openPage(env.baseUrl);
+  await waitState(page, ['done', 'error'], 60000);
+  const seconds = (Date.now() - t0) / 1000;
+  assert.equal(await state(page), 'done', await page.textContent('#gen-error'));
+  assert.match(await page.textContent('#gen-status'), /^Done: 8 images, 20 ddim steps/);
+  const stats = await gridStats(page);
+  assert.equal(stats.length, 8);
+  for (const s of stats) assert.ok(s.std > 20 && s.mean > 5 && s.mean < 200, `an image-like picture: ${JSON.stringify(s)}`);
+  console.log(`first visit: 8 garments generated ${seconds.toFixed(1)} s after opening the page`);
+  assert.ok(seconds < 30, `${seconds} s`);
   assert.deepEqual(problems, []);
   await page.close();
 });

@@ -78,9 +78,17 @@ export async function openPage(url, { viewport = { width: 1100, height: 900 }, r
   return { page, problems, response };
 }
 
-/** A page of the demo, once the Generate tab's model has loaded (or failed); asserts no generate error. */
-export async function demoPage(url, viewport = { width: 1100, height: 900 }, { route = null } = {}) {
-  const opened = await openPage(url, { viewport, route });
+/** `url` with ?autorun=0: the demo then waits for a click instead of generating a first batch on its own. */
+export function withoutAutorun(url) {
+  const u = new URL(url);
+  u.searchParams.set('autorun', '0');
+  return u.href;
+}
+
+/** A page of the demo, once the Generate tab's model has loaded (or failed); asserts no generate error. The
+ *  page's first automatic batch is turned off (autorun: true keeps it). */
+export async function demoPage(url, viewport = { width: 1100, height: 900 }, { route = null, autorun = false } = {}) {
+  const opened = await openPage(autorun ? url : withoutAutorun(url), { viewport, route });
   await waitState(opened.page, ['ready', 'error']);
   assert.equal(await opened.page.textContent('#gen-error'), '');
   return opened;

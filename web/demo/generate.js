@@ -393,4 +393,9 @@ panel.addEventListener('drop', async (e) => {
   }
 });
 
-load(SHIPPED.href, 'fashion-mnist', 'shipped');
+// A first visit shows what the page is for: once the shipped model is in, the Generate tab samples a batch with
+// the form's defaults (?autorun=0 turns this off; the browser tests use it to start from a ready page).
+const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
+load(SHIPPED.href, 'fashion-mnist', 'shipped').then(() => {
+  if (autorun && gen && !$('panel-generate').hidden) generate();
+});
