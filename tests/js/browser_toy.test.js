@@ -76,7 +76,9 @@ test('Train, toy 2-D: the loss falls, Pause/Resume, the reverse process lands on
   await page.keyboard.press('Home');
   assert.match(await page.textContent('#toy-frame-out'), /x_T ~ N\(0, I\)/);
   assert.match(await page.textContent('#toy-caption'), /x_T ~ N\(0, I\)/);
-  await page.screenshot({ path: join(RESULTS, 'demo-train-toy.png'), fullPage: false });
+  await page.keyboard.press('End');
+  assert.match(await page.textContent('#toy-frame-out'), /x_0 \(step 40 of 40\)/);
+  await page.locator('.toy-views').screenshot({ path: join(RESULTS, 'demo-train-toy.png') });
 
   await page.setViewportSize({ width: 390, height: 844 });
   assert.ok(await fitsWidth(page), 'the Train tab fits a phone-width screen');
