@@ -3,9 +3,9 @@
 // can replay the run. Memory is capped: when all steps would not fit, every k-th step is kept (k a power of
 // two, chosen before the run), plus the first, the last and the latest one.
 
-export const DEFAULT_CAP_BYTES = 64 << 20;
+import { toByte } from '../src/image.js';  // the grids' own mapping, so a replayed frame shows the same pixels
 
-const toByte = (x) => Math.round(Math.min(Math.max(x / 2 + 0.5, 0), 1) * 255) || 0;
+export const DEFAULT_CAP_BYTES = 64 << 20;
 
 function quantize(data) {
   const out = new Uint8Array(data.length);

@@ -16,7 +16,7 @@ function checkIndex(index, n, what) {
 }
 
 /** [-1, 1] -> 0..255 as diffusers' numpy_to_pil: round(clamp(x / 2 + 0.5, 0, 1) * 255). NaN becomes 0. */
-const toByte = (x) => Math.round(Math.min(Math.max(x / 2 + 0.5, 0), 1) * 255) || 0;
+export const toByte = (x) => Math.round(Math.min(Math.max(x / 2 + 0.5, 0), 1) * 255) || 0;
 
 /**
  * RGBA pixels of image `index` (default 0) of `tensor` (NCHW, values in [-1, 1]): an ImageData where the
