@@ -10,6 +10,7 @@
 // GFLOP per forward is unet.info.flopsPerImage x batch: UNet2DModel::FlopsPerImage, the count `ddpm bench`
 // uses (multiply-adds x 2 of the convolutions, linear layers and attention's Q·Kᵀ and P·V).
 import { info, measurePeakGflops, ready, sample, Tensor, UNet2DModel } from '../src/index.js';
+import { gaussians, mulberry32 } from '../src/random.js';
 
 const now = () => performance.now();
 const median = (a) => {
@@ -19,21 +20,8 @@ const median = (a) => {
 // Lets the browser (or Node) handle its messages between measurements; never inside a timed run.
 const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-// N(0, 1) from a fixed-seed generator (mulberry32 + Box-Muller): the input does not change the work, only
-// makes it a plausible one.
-function normal(n, seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; ++i) out[i] = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return out;
-}
+// N(0, 1) from a fixed-seed generator: the input does not change the work, only makes it a plausible one.
+const normal = (n, seed) => gaussians(n, mulberry32(seed));
 
 async function timeForward(unet, batch, seconds) {
   const { sampleSize: [h, w], inChannels, numClassEmbeds, flopsPerImage } = unet.info;

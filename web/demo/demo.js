@@ -3,6 +3,7 @@
 // chosen t, showing the formula's numbers, and runs 50 DDIM steps back from pure noise with an "oracle" ε (computed
 // from the known x0), which must land on x0 exactly: a visible check of step().
 import { DDIMScheduler, DDPMScheduler, ready, Tensor } from '../src/index.js';
+import { gaussians, mulberry32 } from '../src/random.js';
 import { showNotice, threadsNotice } from './build_notice.js';
 import { garment, GARMENTS, syntheticScene, uploaded } from './explorer_images.js';
 
@@ -57,21 +58,7 @@ function plot(canvas, series) {
 // ---- images: [1, 3, H, W] in [-1, 1] ----
 
 function gaussian(shape, seed) {
-  const t = Tensor.zeros(shape);
-  let s = seed >>> 0;
-  const uniform = () => {  // mulberry32
-    s = (s + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(s ^ (s >>> 15), 1 | s);
-    r ^= r + Math.imul(r ^ (r >>> 7), 61 | r);
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < t.size; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - uniform()));
-    const a = 2 * Math.PI * uniform();
-    t.data[i] = r * Math.cos(a);
-    if (i + 1 < t.size) t.data[i + 1] = r * Math.sin(a);
-  }
-  return t;
+  return new Tensor(gaussians(shape.reduce((a, b) => a * b, 1), mulberry32(seed)), shape);
 }
 
 function draw(canvas, tensor) {

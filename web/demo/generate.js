@@ -4,6 +4,7 @@
 // Cancel (or Esc) aborts within one step. A folder that fails to load leaves the previous model in use.
 import { Generator, toPNG } from '../src/index.js';
 import { showNotice, threadsNotice } from './build_notice.js';
+import { download } from './download.js';
 import { drawFrame, FrameStore } from './frames.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -301,12 +302,8 @@ function cancel() {
 
 function savePNG() {
   if (!lastImages) return;
-  const blob = new Blob([toPNG(lastImages, { padding: 2 })], { type: 'image/png' });
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = `ddpm-${modelName.replace(/[^\w.-]+/g, '_')}-seed${$('gen-seed').value}.png`;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  download(new Blob([toPNG(lastImages, { padding: 2 })], { type: 'image/png' }),
+           `ddpm-${modelName.replace(/[^\w.-]+/g, '_')}-seed${$('gen-seed').value}.png`);
 }
 
 $('gen-form').addEventListener('submit', (e) => {

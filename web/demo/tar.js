@@ -26,12 +26,3 @@ export function tar(files) {
   blocks.push(new Uint8Array(1024));
   return new Blob(blocks, { type: 'application/x-tar' });
 }
-
-/** Downloads `blob` as `name` through a temporary link. */
-export function download(blob, name) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}

@@ -5,8 +5,9 @@
 // Pause (or Esc) aborts the chunk within one step and keeps the steps taken; Resume goes on from there.
 // Export downloads the pipeline folder as an uncompressed tar.
 import { Generator, toCanvas } from '../src/index.js';
+import { download } from './download.js';
 import { drawLoss, lossPlotter } from './loss_plot.js';
-import { download, tar } from './tar.js';
+import { tar } from './tar.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const DATA = new URL('data/fashion-mnist-2000.bin', import.meta.url);
