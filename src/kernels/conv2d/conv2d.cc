@@ -52,49 +52,91 @@ int Conv2dOutDim(int in, int k, int stride, int pad_before, int pad_after) {
   return (in + pad_before + pad_after - k) / stride + 1;
 }
 
-bool PackedConv2d::is_pointwise() const {
-  return p_.kh == 1 && p_.kw == 1 && p_.stride == 1 && p_.pad_top == 0 && p_.pad_left == 0 &&
-         p_.pad_bottom == 0 && p_.pad_right == 0;
+bool IsPointwise(const Conv2dParams& p) {
+  return p.kh == 1 && p.kw == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
+         p.pad_right == 0;
+}
+
+bool PackedConv2d::is_pointwise() const { return IsPointwise(p_); }
+
+// Packs B^T[co][(ky*kw + kx)*cin + ci] (the im2col order, NHWC channels innermost) straight into the
+// GEMM's NR-wide panels, with weight_at(co, ci, ky, kx) giving each element.
+template <typename WeightAt>
+bool PackedConv2d::PackFrom(const Conv2dParams& p, const float* bias, WeightAt weight_at) {
+  DDPM_KERNEL_ASSERT(p.cin > 0 && p.cout > 0 && p.kh > 0 && p.kw > 0 && p.stride > 0);
+  DDPM_KERNEL_ASSERT(p.pad_top >= 0 && p.pad_left >= 0 && p.pad_bottom >= 0 && p.pad_right >= 0);
+  p_ = p;
+  const size_t k = this->k(), n = p.cout, nr = GemmPanelWidth();
+  const int64_t floats = int64_t(PackedGemmBFloats(n, k));
+  if (packed_.size() != size_t(floats)) {
+    packed_ = Tensor();
+    packed_ = Tensor({floats});
+  }
+  if (bias_.size() != n) {
+    bias_ = Tensor();
+    bias_ = Tensor({int64_t(n)});
+  }
+  if (!packed_.ok() || !bias_.ok()) return false;
+  for (size_t j0 = 0; j0 < n; j0 += nr) {
+    float* panel = packed_.data() + j0 * k;  // k rows of nr floats
+    for (int ky = 0; ky < p.kh; ++ky)
+      for (int kx = 0; kx < p.kw; ++kx)
+        for (int ci = 0; ci < p.cin; ++ci) {
+          float* dst = panel + ((size_t(ky) * p.kw + kx) * p.cin + ci) * nr;
+          for (size_t j = 0; j < nr; ++j) dst[j] = j0 + j < n ? weight_at(j0 + j, size_t(ci), ky, kx) : 0.0f;
+        }
+  }
+  for (size_t co = 0; co < n; ++co) bias_[co] = bias ? bias[co] : 0.0f;
+  return true;
+}
+
+bool PackedConv2d::Repack(const Conv2dParams& p, const float* weight_oihw, const float* bias) {
+  DDPM_KERNEL_ASSERT(weight_oihw != nullptr);
+  return PackFrom(p, bias, [&](size_t co, size_t ci, int ky, int kx) {
+    return weight_oihw[((co * p.cin + ci) * p.kh + ky) * p.kw + kx];
+  });
+}
+
+bool PackedConv2d::RepackInputGradient(const Conv2dParams& p, const float* weight_oihw) {
+  DDPM_KERNEL_ASSERT(weight_oihw != nullptr && p.stride == 1);
+  DDPM_KERNEL_ASSERT(p.pad_top < p.kh && p.pad_bottom < p.kh && p.pad_left < p.kw && p.pad_right < p.kw);
+  Conv2dParams t = p;
+  t.cin = p.cout;
+  t.cout = p.cin;
+  t.pad_top = p.kh - 1 - p.pad_top;
+  t.pad_bottom = p.kh - 1 - p.pad_bottom;
+  t.pad_left = p.kw - 1 - p.pad_left;
+  t.pad_right = p.kw - 1 - p.pad_right;
+  // Output channel ci of the gradient conv reads input channel co through the flipped kernel.
+  return PackFrom(t, nullptr, [&](size_t ci, size_t co, int ky, int kx) {
+    return weight_oihw[((co * p.cin + ci) * p.kh + (p.kh - 1 - ky)) * p.kw + (p.kw - 1 - kx)];
+  });
 }
 
 PackedConv2d PackedConv2d::Pack(const Conv2dParams& p, const float* weight_oihw, const float* bias) {
-  DDPM_KERNEL_ASSERT(p.cin > 0 && p.cout > 0 && p.kh > 0 && p.kw > 0 && p.stride > 0);
-  DDPM_KERNEL_ASSERT(p.pad_top >= 0 && p.pad_left >= 0 && p.pad_bottom >= 0 && p.pad_right >= 0);
-  DDPM_KERNEL_ASSERT(weight_oihw != nullptr);
   PackedConv2d w;
-  w.p_ = p;
-  const size_t k = w.k(), n = p.cout;
-  // B^T[co][(ky*kw + kx)*cin + ci]: the im2col row order (NHWC: channels innermost).
-  std::vector<float> bt(n * k);
-  for (size_t co = 0; co < n; ++co) {
-    for (int ci = 0; ci < p.cin; ++ci) {
-      for (int ky = 0; ky < p.kh; ++ky) {
-        for (int kx = 0; kx < p.kw; ++kx) {
-          bt[co * k + (size_t(ky) * p.kw + kx) * p.cin + ci] =
-              weight_oihw[((co * p.cin + ci) * p.kh + ky) * p.kw + kx];
-        }
-      }
-    }
-  }
-  w.packed_ = Tensor({int64_t(PackedGemmBFloats(n, k))});
-  DDPM_KERNEL_ASSERT(w.packed_.ok());
-  PackGemmB(n, k, bt.data(), k, /*b_transposed=*/true, w.packed_.data());
-  w.bias_ = bias ? Tensor({int64_t(n)}, bias) : Tensor({int64_t(n)});
+  DDPM_KERNEL_ASSERT(w.Repack(p, weight_oihw, bias));
 #if defined(DDPM_HAVE_XNNPACK)
   if (GetBackend() == Backend::kXnnpack) w.xnn_ = CreateXnnConv2d(p, weight_oihw, w.bias_.data());
 #endif
   return w;
 }
 
-size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads) {
-  const Conv2dParams& p = w.params();
+size_t Conv2dScratchFloats(const Conv2dParams& p, int batch, int h, int width, int threads) {
   const size_t rows = size_t(batch) * Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom) *
                       Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
   const size_t block = std::min(rows, kRowsPerBlock), taps = size_t(p.kh) * p.kw;
-  const size_t ours = w.is_pointwise() ? 0
-                                       : ZeroFloats(p.cin) + PointerFloats(size_t(std::max(threads, 1)) * block * taps);
+  return IsPointwise(p) ? 0 : ZeroFloats(p.cin) + PointerFloats(size_t(std::max(threads, 1)) * block * taps);
+}
+
+size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads) {
+  const Conv2dParams& p = w.params();
+  const size_t ours = Conv2dScratchFloats(p, batch, h, width, threads);
   // XNNPACK only writes y = conv + bias: accumulating goes through a whole output in scratch.
-  return w.xnn() ? std::max(ours, rows * p.cout) : ours;
+  if (!w.xnn()) return ours;
+  const size_t rows = size_t(batch) * Conv2dOutDim(h, p.kh, p.stride, p.pad_top, p.pad_bottom) *
+                      Conv2dOutDim(width, p.kw, p.stride, p.pad_left, p.pad_right);
+  return std::max(ours, rows * p.cout);
 }
 
 void Conv2d(const PackedConv2d& w, const float* x, int batch, int h, int width, float* y,

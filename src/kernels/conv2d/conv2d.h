@@ -22,6 +22,8 @@ struct Conv2dParams {
 };
 
 int Conv2dOutDim(int in, int k, int stride, int pad_before, int pad_after);
+// 1x1, stride 1, no padding: the input rows are already the GEMM's A.
+bool IsPointwise(const Conv2dParams& p);
 
 class PackedConv2d {  // weights packed ONCE at model load
  public:
@@ -29,6 +31,14 @@ class PackedConv2d {  // weights packed ONCE at model load
   // weight in PyTorch layout [cout, cin, kh, kw]; bias [cout] or nullptr (then zero).
   // With Backend::kXnnpack active (backend.h) it also creates the XNNPACK operator Conv2d then runs.
   static PackedConv2d Pack(const Conv2dParams& p, const float* weight_oihw, const float* bias);
+  // Packs again into this object's storage, which is (re)allocated only when the shape changes: a
+  // training step repacks its changed weights every step and allocates nothing. False when that
+  // allocation fails. No XNNPACK operator.
+  bool Repack(const Conv2dParams& p, const float* weight_oihw, const float* bias);
+  // Packs the convolution whose output is the input gradient of the stride-1 convolution `p`:
+  // dx = conv(dy, w') + 0 with w'[ci][co][ky][kx] = w[co][ci][kh-1-ky][kw-1-kx] and each padding
+  // k-1-pad, so the backward's dx runs on the forward's implicit GEMM (no col2im).
+  bool RepackInputGradient(const Conv2dParams& p, const float* weight_oihw);
   const Conv2dParams& params() const { return p_; }
 
   // For the kernels: K = kh*kw*cin, the GEMM panels and a [cout] bias (zeros when none was given).
@@ -45,11 +55,16 @@ class PackedConv2d {  // weights packed ONCE at model load
   Tensor packed_;  // PackedGemmBFloats(cout, K) floats, 64-byte aligned
   Tensor bias_;    // [cout]
   std::shared_ptr<XnnConv2d> xnn_;
+
+  template <typename WeightAt>
+  bool PackFrom(const Conv2dParams& p, const float* bias, WeightAt weight_at);
 };
 
 // Floats of scratch Conv2d needs for an input of this size (may be 0). `threads` must be at least
 // the pool's thread count at call time.
 size_t Conv2dScratchFloats(const PackedConv2d& w, int batch, int h, int width, int threads);
+// The same for weights not packed yet (our kernels, no XNNPACK operator).
+size_t Conv2dScratchFloats(const Conv2dParams& p, int batch, int h, int width, int threads);
 
 // x NHWC [batch, h, width, cin] -> y NHWC [batch, oh, ow, cout]:  y = conv(x) + bias,
 // or y += conv(x) + bias when accumulate (used to fuse residual adds). x and y never alias.

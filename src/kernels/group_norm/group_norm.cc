@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <cstdint>
 
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/group_norm/group_norm.cc"
@@ -118,6 +119,91 @@ void ApplyRows(const float* x, float* y, size_t c, size_t hw, size_t r0, size_t 
   }
 }
 
+// Backward pass 1 over one sample's hw rows of c channels. Per channel: the forward's fold (mul, add),
+// xh = x·xr + xo, the modulation s1 = 1 + scale and sh = shift (ones and zeros without it). Per element:
+//   z = x·mul + add;  u = z·s1 + sh;  du = dy·SiLU'(u) (or dy);  dz = du·s1 (stored for pass 2)
+// and per channel sums[0..3] = Σ du, Σ du·z, Σ dz·xh, Σ dz: float within blocks of kRowBlock rows,
+// double across blocks. `blk` holds 4c floats.
+constexpr size_t kRowBlock = 64;
+
+void BackwardSums(size_t hw, size_t c, const float* x, const float* dy, const float* mul, const float* add,
+                  const float* xr, const float* xo, const float* s1, const float* sh, bool silu, float* dz,
+                  float* blk, double* sums) {
+  const hn::ScalableTag<float> df;
+  const size_t L = hn::Lanes(df);
+  const auto one = hn::Set(df, 1.0f), cap = hn::Set(df, 88.0f);
+  float* b0 = blk;
+  float* b1 = blk + c;
+  float* b2 = blk + 2 * c;
+  float* b3 = blk + 3 * c;
+  for (size_t i = 0; i < 4 * c; ++i) sums[i] = 0.0;
+  for (size_t p0 = 0; p0 < hw; p0 += kRowBlock) {
+    const size_t p1 = hw - p0 < kRowBlock ? hw : p0 + kRowBlock;
+    for (size_t i = 0; i < 4 * c; ++i) blk[i] = 0.0f;
+    for (size_t p = p0; p < p1; ++p) {
+      const float* xp = x + p * c;
+      const float* dyp = dy + p * c;
+      float* dzp = dz + p * c;
+      size_t ch = 0;
+      for (; ch + L <= c; ch += L) {
+        const auto xv = hn::LoadU(df, xp + ch);
+        const auto z = hn::Add(hn::Mul(xv, hn::LoadU(df, mul + ch)), hn::LoadU(df, add + ch));
+        const auto sv = hn::LoadU(df, s1 + ch);
+        auto du = hn::LoadU(df, dyp + ch);
+        if (silu) {
+          const auto u = hn::Add(hn::Mul(z, sv), hn::LoadU(df, sh + ch));
+          const auto sig = hn::Div(one, hn::Add(one, hn::Exp(df, hn::Min(hn::Neg(u), cap))));
+          // SiLU'(u) = σ + u·σ·(1 − σ)
+          du = hn::Mul(du, hn::Add(sig, hn::Mul(hn::Mul(u, sig), hn::Sub(one, sig))));
+        }
+        const auto dzv = hn::Mul(du, sv);
+        hn::StoreU(dzv, df, dzp + ch);
+        const auto xh = hn::Add(hn::Mul(xv, hn::LoadU(df, xr + ch)), hn::LoadU(df, xo + ch));
+        hn::StoreU(hn::Add(hn::LoadU(df, b0 + ch), du), df, b0 + ch);
+        hn::StoreU(hn::Add(hn::LoadU(df, b1 + ch), hn::Mul(du, z)), df, b1 + ch);
+        hn::StoreU(hn::Add(hn::LoadU(df, b2 + ch), hn::Mul(dzv, xh)), df, b2 + ch);
+        hn::StoreU(hn::Add(hn::LoadU(df, b3 + ch), dzv), df, b3 + ch);
+      }
+      for (; ch < c; ++ch) {
+        const float z = xp[ch] * mul[ch] + add[ch];
+        float du = dyp[ch];
+        if (silu) {
+          const float u = z * s1[ch] + sh[ch];
+          const float sig = 1.0f / (1.0f + std::exp(std::min(-u, 88.0f)));
+          du *= sig + u * sig * (1.0f - sig);
+        }
+        const float dzv = du * s1[ch];
+        dzp[ch] = dzv;
+        b0[ch] += du;
+        b1[ch] += du * z;
+        b2[ch] += dzv * (xp[ch] * xr[ch] + xo[ch]);
+        b3[ch] += dzv;
+      }
+    }
+    for (size_t i = 0; i < 4 * c; ++i) sums[i] += blk[i];
+  }
+}
+
+// Backward pass 2: dx += dz·a + x·b + e per channel, over hw rows of c channels.
+void BackwardInput(size_t hw, size_t c, const float* x, const float* dz, const float* a, const float* b,
+                   const float* e, float* dx) {
+  const hn::ScalableTag<float> df;
+  const size_t L = hn::Lanes(df);
+  for (size_t p = 0; p < hw; ++p) {
+    const float* xp = x + p * c;
+    const float* dzp = dz + p * c;
+    float* dxp = dx + p * c;
+    size_t ch = 0;
+    for (; ch + L <= c; ch += L) {
+      auto v = hn::Add(hn::Mul(hn::LoadU(df, dzp + ch), hn::LoadU(df, a + ch)),
+                       hn::Mul(hn::LoadU(df, xp + ch), hn::LoadU(df, b + ch)));
+      v = hn::Add(v, hn::LoadU(df, e + ch));
+      hn::StoreU(hn::Add(hn::LoadU(df, dxp + ch), v), df, dxp + ch);
+    }
+    for (; ch < c; ++ch) dxp[ch] += dzp[ch] * a[ch] + xp[ch] * b[ch] + e[ch];
+  }
+}
+
 }  // namespace ddpm::kernels::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -127,6 +213,8 @@ namespace ddpm::kernels {
 HWY_EXPORT(ChannelSums);
 HWY_EXPORT(ChannelSquares);
 HWY_EXPORT(ApplyRows);
+HWY_EXPORT(BackwardSums);
+HWY_EXPORT(BackwardInput);
 using namespace group_norm_detail;
 
 size_t GroupNormScratchFloats(int batch, int channels) { return size_t(2) * batch * channels; }
@@ -185,6 +273,10 @@ void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch,
           }
         rstd[0] = 1.0 / std::sqrt(sq / count + double(a.eps));
       }
+      for (size_t g = 0; g < g1 - g0; ++g) {
+        if (a.mean_out) a.mean_out[b * a.groups + g0 + g] = float(mean[g]);
+        if (a.rstd_out) a.rstd_out[b * a.groups + g0 + g] = float(rstd[g]);
+      }
       // torch's CPU kernel also folds the affine step into one multiply-add per element.
       for (size_t g = 0; g < g1 - g0; ++g) {
         for (size_t j = 0; j < cg; ++j) {
@@ -206,6 +298,114 @@ void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch,
   };
   if (pool) pool->ParallelFor(rows, apply, 16);
   else apply(0, rows, 0);
+}
+
+void GroupNormApplySaved(const GroupNormArgs& a, const float* x, const float* mean, const float* rstd, float* y,
+                         float* scratch, ThreadPool* pool) {
+  const size_t c = a.channels, cg = c / a.groups, hw = a.hw;
+  float* mul = scratch;                        // [batch, channels]
+  float* add = scratch + size_t(a.batch) * c;  // [batch, channels]
+  for (size_t b = 0; b < size_t(a.batch); ++b)
+    for (size_t ch = 0; ch < c; ++ch) {
+      const size_t bg = b * a.groups + ch / cg;
+      const float m = rstd[bg] * a.gamma[ch];  // the fold GroupNorm makes, from the same floats
+      mul[b * c + ch] = m;
+      add[b * c + ch] = a.beta[ch] - mean[bg] * m;
+    }
+  const size_t rows = size_t(a.batch) * hw;
+  const auto apply_rows = HWY_DYNAMIC_DISPATCH(ApplyRows);
+  auto apply = [&](size_t begin, size_t end, int) {
+    apply_rows(x, y, c, hw, begin, end, mul, add, a.scale, a.shift, a.mod_stride, a.silu);
+  };
+  if (pool) pool->ParallelFor(rows, apply, 16);
+  else apply(0, rows, 0);
+}
+
+namespace {
+// Per-thread floats of the backward: dz of one sample, 4 float block sums, 9 per-channel coefficient
+// rows, 4 double sums; per channel.
+size_t BackwardThreadFloats(size_t hw, size_t c) { return (hw + 4 + 9 + 8) * c + 16; }
+}  // namespace
+
+size_t GroupNormBackwardScratchFloats(int batch, int hw, int channels, int threads) {
+  return size_t(std::max(threads, 1)) * BackwardThreadFloats(hw, channels) + size_t(2) * batch * channels;
+}
+
+void GroupNormBackward(const GroupNormArgs& a, const float* x, const float* dy, const float* mean,
+                       const float* rstd, float* dx, float* dgamma, float* dbeta, float* dscale, float* dshift,
+                       float* scratch, ThreadPool* pool) {
+  assert(a.groups > 0 && a.channels % a.groups == 0);
+  const size_t c = a.channels, cg = c / a.groups, hw = a.hw, batch = a.batch;
+  const size_t per_thread = BackwardThreadFloats(hw, c);
+  const int threads = pool ? pool->num_threads() : 1;
+  float* pg = scratch + size_t(threads) * per_thread;  // [batch, c] Σ dz·xh per sample (→ dgamma)
+  float* pb = pg + batch * c;                          // [batch, c] Σ dz per sample (→ dbeta)
+  const auto sums_pass = HWY_DYNAMIC_DISPATCH(BackwardSums);
+  const auto input_pass = HWY_DYNAMIC_DISPATCH(BackwardInput);
+  auto run = [&](size_t begin, size_t end, int t) {
+    float* dz = scratch + size_t(t) * per_thread;
+    float* blk = dz + hw * c;
+    float* mul = blk + 4 * c;
+    float* add = mul + c;
+    float* xr = add + c;
+    float* xo = xr + c;
+    float* s1 = xo + c;
+    float* sh = s1 + c;
+    float* ca = sh + c;
+    float* cb = ca + c;
+    float* ce = cb + c;
+    double* sums = reinterpret_cast<double*>((reinterpret_cast<uintptr_t>(ce + c) + 7) & ~uintptr_t(7));
+    for (size_t b = begin; b < end; ++b) {
+      for (size_t ch = 0; ch < c; ++ch) {
+        const size_t bg = b * a.groups + ch / cg;
+        const float r = rstd[bg], mu = mean[bg];
+        mul[ch] = r * a.gamma[ch];
+        add[ch] = a.beta[ch] - mu * mul[ch];
+        xr[ch] = r;
+        xo[ch] = -mu * r;
+        s1[ch] = a.scale ? 1.0f + a.scale[b * a.mod_stride + ch] : 1.0f;
+        sh[ch] = a.scale ? a.shift[b * a.mod_stride + ch] : 0.0f;
+      }
+      const float* xb = x + b * hw * c;
+      sums_pass(hw, c, xb, dy + b * hw * c, mul, add, xr, xo, s1, sh, a.silu, dz, blk, sums);
+      const double* s_du = sums;
+      const double* s_duz = sums + c;
+      const double* s_dzxh = sums + 2 * c;
+      const double* s_dz = sums + 3 * c;
+      for (size_t ch = 0; ch < c; ++ch) {
+        pg[b * c + ch] = float(s_dzxh[ch]);
+        pb[b * c + ch] = float(s_dz[ch]);
+        if (dscale) dscale[b * a.mod_stride + ch] += float(s_duz[ch]);
+        if (dshift) dshift[b * a.mod_stride + ch] += float(s_du[ch]);
+      }
+      if (!dx) continue;
+      // dx = rstd·(dz·γ − m1 − xh·m2), m1 = mean over the group of dz·γ, m2 = mean of dz·γ·xh.
+      const double n = double(hw) * cg;
+      for (size_t g = 0; g < size_t(a.groups); ++g) {
+        double m1 = 0, m2 = 0;
+        for (size_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+          m1 += double(a.gamma[ch]) * s_dz[ch];
+          m2 += double(a.gamma[ch]) * s_dzxh[ch];
+        }
+        m1 /= n;
+        m2 /= n;
+        const double r = rstd[b * a.groups + g], mu = mean[b * a.groups + g];
+        for (size_t ch = g * cg; ch < (g + 1) * cg; ++ch) {
+          ca[ch] = float(r * a.gamma[ch]);
+          cb[ch] = float(-r * r * m2);
+          ce[ch] = float(-r * m1 + r * r * m2 * mu);
+        }
+      }
+      input_pass(hw, c, xb, dz, ca, cb, ce, dx + b * hw * c);
+    }
+  };
+  if (pool) pool->ParallelFor(batch, run);
+  else run(0, batch, 0);
+  for (size_t b = 0; b < batch; ++b)
+    for (size_t ch = 0; ch < c; ++ch) {
+      dgamma[ch] += pg[b * c + ch];
+      dbeta[ch] += pb[b * c + ch];
+    }
 }
 
 }  // namespace ddpm::kernels

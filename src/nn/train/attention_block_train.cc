@@ -21,9 +21,9 @@ void AttentionTrain::Register(ParamStore& ps, const std::string& prefix, int c, 
   to_out.Register(ps, prefix + ".to_out.0", c, c);
 }
 
-void AttentionTrain::Pack(const ParamStore& ps) {
-  qkv.Pack(ps);
-  to_out.Pack(ps);
+Status AttentionTrain::Pack(const ParamStore& ps) {
+  DDPM_RETURN_IF_ERROR(qkv.Pack(ps));
+  return to_out.Pack(ps);
 }
 
 Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
@@ -38,8 +38,9 @@ Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
     mean.resize(size_t(b) * norm.groups);
     rstd.resize(mean.size());
     float* nrm = ctx.ws->Get(Workspace::kRecompute, n);
-    GroupNormForward(nrm, mean.data(), rstd.data(), x, ps.value(norm.gamma), ps.value(norm.beta),
-                     norm.Spec(b, t, /*silu=*/false), nullptr, ctx.pool);
+    const GroupNormSpec s = norm.Spec(b, t, /*silu=*/false);
+    GroupNormForward(nrm, mean.data(), rstd.data(), x, ps.value(norm.gamma), ps.value(norm.beta), s,
+                     ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())), ctx.pool);
     h = nrm;
   }
   qkv.Forward(ctx, h, size_t(b) * t, qkv_act.data());
@@ -67,7 +68,7 @@ void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, con
   }
   for (size_t i = 0; i < n; ++i) dx[i] += dr[i];  // the residual
 
-  float* d_o = ws.Get(Workspace::kGrad1, n);
+  float* d_o = ws.Zeroed(Workspace::kGrad1, n);
   to_out.Backward(ctx, d_o, dr, o.data(), rows);
   float* dqkv = ws.Zeroed(Workspace::kGrad2, 3 * n);
   const float scale = float(1.0 / std::sqrt(double(head_dim)));
@@ -79,17 +80,20 @@ void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, con
   if (has_norm) {
     s = norm.Spec(b, t, /*silu=*/false);
     float* nrm = ws.Get(Workspace::kRecompute, n);
-    GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s, ctx.pool);
+    GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s,
+                   ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())), ctx.pool);
     h = nrm;
   }
-  float* dn = ws.Get(Workspace::kGrad1, n);
+  if (!has_norm) {
+    qkv.Backward(ctx, dx, dqkv, h, rows);
+    return;
+  }
+  float* dn = ws.Zeroed(Workspace::kGrad1, n);
   qkv.Backward(ctx, dn, dqkv, h, rows);
-  if (has_norm) {
-    scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s));
+  {
+    scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads()));
     GroupNormBackward(dx, ps.grad(norm.gamma), ps.grad(norm.beta), nullptr, nullptr, dn, x, mean.data(), rstd.data(),
                       ps.value(norm.gamma), ps.value(norm.beta), s, scratch, ctx.pool);
-  } else {
-    for (size_t i = 0; i < n; ++i) dx[i] += dn[i];
   }
 }
 

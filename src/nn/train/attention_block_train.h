@@ -27,7 +27,7 @@ struct AttentionTrain {
   // Parameters in diffusers' order: group_norm, to_q, to_k, to_v, to_out.0. norm_groups 0 = no group_norm.
   void Register(ParamStore& ps, const std::string& prefix, int channels, int head_dim, int norm_groups, double eps,
                 double rescale_output_factor);
-  void Pack(const ParamStore& ps);
+  Status Pack(const ParamStore& ps);
 
   // x [B, d, C] -> y [B, d, C].
   Status Forward(TrainContext& ctx, const float* x, Dims d);

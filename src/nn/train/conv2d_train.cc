@@ -2,25 +2,13 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "kernels/f32_gemm/gemm.h"
 
 namespace ddpm::nn::train {
 namespace {
 
-constexpr size_t kColFloats = size_t{1} << 20;  // im2col block budget (4 MB): whole output rows
-
 size_t Pad16(size_t n) { return (n + 15) / 16 * 16; }
-
-// Output pixels per backward block: whole images when they are small, else whole output rows of one
-// image, so col2im can gather per input row without crossing a block's edge.
-size_t BlockRows(const ConvGeom& g) {
-  const size_t per_image = size_t(g.oh) * g.ow;
-  const size_t budget = std::max<size_t>(kColFloats / std::max<size_t>(g.k(), 1), g.ow);
-  if (per_image <= budget) return per_image * std::min<size_t>(g.batch, budget / per_image);
-  return (budget / g.ow) * g.ow;
-}
 
 template <typename F>
 void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
@@ -28,34 +16,131 @@ void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
   else f(0, n, 0);
 }
 
+int Threads(ThreadPool* pool) { return pool ? pool->num_threads() : 1; }
+
+// ---- dW, db: per-thread partial sums over blocks of output pixels ----
+
+// Output pixels per dW block: the GEMM's inner dimension, so at least one k-block of the microkernel
+// loop (256), and an im2col block of about 512 KB, which stays in L2 while the co/MR row tiles of
+// dYᵀ pass over it. Fewer blocks than threads would idle a thread: then rows / threads.
+constexpr size_t kWeightBlockFloats = size_t{1} << 17;
+size_t WeightBlockRows(const ConvGeom& g, int threads) {
+  const size_t rows = g.out_rows();
+  size_t block = std::max<size_t>(256, kWeightBlockFloats / std::max<size_t>(g.k(), 1));
+  if ((rows + block - 1) / block < size_t(threads)) block = (rows + threads - 1) / threads;
+  return std::max<size_t>(1, std::min(block, rows));
+}
+
+// Per-thread floats of the dW pass: dW partial [co, K], db partial [co] in double, the packed im2col
+// block, dYᵀ of the block, one im2col row.
+size_t WeightThreadFloats(const ConvGeom& g, size_t block) {
+  const size_t k = g.k(), co = g.p.cout;
+  return Pad16(co * k) + Pad16(2 * co) + Pad16(kernels::PackedGemmBFloats(k, block)) + Pad16(co * block) + Pad16(k);
+}
+
 // im2col of output pixels [r0, r1) (r = (b·oh + oy)·ow + ox; zeros outside the image), written straight
 // into GemmPacked's B layout (NR-wide panels of the K columns, k = the block's rows): the dW GEMM then
-// needs no second copy of the block.
-void Im2colPacked(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* packed, ThreadPool* pool) {
+// needs no second copy of the block. `row` holds one im2col row.
+void Im2colPacked(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* row, float* packed) {
   const kernels::Conv2dParams& p = g.p;
   const size_t cin = p.cin, k = g.k(), nr = kernels::GemmPanelWidth(), rn = r1 - r0;
-  Parallel(pool, rn, [&](size_t i0, size_t i1, int) {
-    std::vector<float> row(k);
-    for (size_t i = i0; i < i1; ++i) {
-      const size_t r = r0 + i;
-      const size_t ox = r % g.ow, oy = (r / g.ow) % g.oh, b = r / (size_t(g.ow) * g.oh);
-      float* dst = row.data();
-      for (int ky = 0; ky < p.kh; ++ky) {
-        const int iy = int(oy) * p.stride - p.pad_top + ky;
-        for (int kx = 0; kx < p.kw; ++kx, dst += cin) {
-          const int ix = int(ox) * p.stride - p.pad_left + kx;
-          if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(dst, 0, cin * sizeof(float));
-          else std::memcpy(dst, x + ((b * g.h + iy) * g.w + ix) * cin, cin * sizeof(float));
-        }
-      }
-      for (size_t j0 = 0; j0 < k; j0 += nr) {  // panel j0 holds rows of nr floats, rn rows
-        const size_t nc = std::min(nr, k - j0);
-        float* out = packed + j0 * rn + i * nr;
-        std::memcpy(out, row.data() + j0, nc * sizeof(float));
-        std::fill(out + nc, out + nr, 0.0f);
+  for (size_t i = 0; i < rn; ++i) {
+    const size_t r = r0 + i;
+    const size_t ox = r % g.ow, oy = (r / g.ow) % g.oh, b = r / (size_t(g.ow) * g.oh);
+    float* dst = row;
+    for (int ky = 0; ky < p.kh; ++ky) {
+      const int iy = int(oy) * p.stride - p.pad_top + ky;
+      for (int kx = 0; kx < p.kw; ++kx, dst += cin) {
+        const int ix = int(ox) * p.stride - p.pad_left + kx;
+        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(dst, 0, cin * sizeof(float));
+        else std::memcpy(dst, x + ((b * g.h + iy) * g.w + ix) * cin, cin * sizeof(float));
       }
     }
-  }, 16);
+    for (size_t j0 = 0; j0 < k; j0 += nr) {  // panel j0 holds rn rows of nr floats
+      const size_t nc = std::min(nr, k - j0);
+      float* out = packed + j0 * rn + i * nr;
+      std::memcpy(out, row + j0, nc * sizeof(float));
+      std::fill(out + nc, out + nr, 0.0f);
+    }
+  }
+}
+
+// dw += dYᵀ·col and db += Σ dY, each thread over its own blocks of output pixels into its own partial
+// sums, which are then added in thread order: the split depends only on the sizes and the thread count,
+// so the result repeats bit for bit.
+void WeightGradients(float* dw, float* db, const float* dy, const float* x, const ConvGeom& g, float* scratch,
+                     ThreadPool* pool) {
+  const kernels::Conv2dParams& p = g.p;
+  const int threads = Threads(pool);
+  const size_t k = g.k(), co = p.cout, cin = p.cin, rows = g.out_rows();
+  const size_t block = WeightBlockRows(g, threads), blocks = (rows + block - 1) / block;
+  const size_t per_thread = WeightThreadFloats(g, block);
+  const bool pw = g.pointwise();
+  Parallel(pool, size_t(threads), [&](size_t t0, size_t t1, int) {
+    for (size_t t = t0; t < t1; ++t) {
+      float* dw_part = scratch + t * per_thread;
+      double* db_part = reinterpret_cast<double*>(dw_part + Pad16(co * k));
+      float* col = dw_part + Pad16(co * k) + Pad16(2 * co);
+      float* dy_t = col + Pad16(kernels::PackedGemmBFloats(k, block));
+      float* row = dy_t + Pad16(co * block);
+      std::fill(dw_part, dw_part + co * k, 0.0f);
+      std::fill(db_part, db_part + co, 0.0);
+      // Thread t takes blocks [t·blocks/T, (t+1)·blocks/T).
+      for (size_t blk = t * blocks / threads; blk < (t + 1) * blocks / threads; ++blk) {
+        const size_t r0 = blk * block, rn = std::min(block, rows - r0);
+        const float* dy_blk = dy + r0 * co;
+        if (pw) kernels::PackGemmB(k, rn, x + r0 * cin, cin, false, col);  // the input rows are the columns
+        else Im2colPacked(g, x, r0, r0 + rn, row, col);
+        // The GEMM reads A row-major: dYᵀ of the block, and its column sums for db (float within a
+        // block, double across blocks).
+        for (size_t o = 0; o < co; ++o) {
+          float* dst = dy_t + o * rn;
+          float sum = 0.0f;
+          for (size_t r = 0; r < rn; ++r) {
+            dst[r] = dy_blk[r * co + o];
+            sum += dst[r];
+          }
+          db_part[o] += sum;
+        }
+        kernels::GemmPacked(co, k, rn, dy_t, rn, col, nullptr, dw_part, k, /*accumulate=*/true, nullptr);
+      }
+    }
+  });
+  // Partials in thread order; dW from the im2col order (o, ky, kx, ci) to PyTorch's (o, ci, ky, kx).
+  for (int t = 1; t < threads; ++t) {
+    const float* part = scratch + size_t(t) * per_thread;
+    const double* dbp = reinterpret_cast<const double*>(part + Pad16(co * k));
+    double* db0 = reinterpret_cast<double*>(scratch + Pad16(co * k));
+    for (size_t i = 0; i < co * k; ++i) scratch[i] += part[i];
+    for (size_t o = 0; o < co; ++o) db0[o] += dbp[o];
+  }
+  for (size_t o = 0; o < co; ++o)
+    for (size_t ci = 0; ci < cin; ++ci)
+      for (int ky = 0; ky < p.kh; ++ky)
+        for (int kx = 0; kx < p.kw; ++kx)
+          dw[((o * cin + ci) * p.kh + ky) * p.kw + kx] += scratch[o * k + (size_t(ky) * p.kw + kx) * cin + ci];
+  if (db) {
+    const double* db0 = reinterpret_cast<const double*>(scratch + Pad16(co * k));
+    for (size_t o = 0; o < co; ++o) db[o] += float(db0[o]);
+  }
+}
+
+// ---- dx of a strided convolution: dcol = dY·W, then col2im ----
+
+constexpr size_t kColFloats = size_t{1} << 20;  // dcol block budget (4 MB): whole output rows
+
+// Output pixels per dcol block: whole images when they are small, else whole output rows of one
+// image, so col2im can gather per input row without crossing a block's edge.
+size_t StridedBlockRows(const ConvGeom& g) {
+  const size_t per_image = size_t(g.oh) * g.ow;
+  const size_t budget = std::max<size_t>(kColFloats / std::max<size_t>(g.k(), 1), g.ow);
+  if (per_image <= budget) return per_image * std::min<size_t>(g.batch, budget / per_image);
+  return (budget / g.ow) * g.ow;
+}
+
+size_t StridedInputFloats(const ConvGeom& g) {
+  const size_t k = g.k(), co = g.p.cout;
+  return Pad16(co * k) + Pad16(kernels::PackedGemmBFloats(k, co)) + Pad16(StridedBlockRows(g) * k);
 }
 
 // dx += col2im(dcol) for output pixels [r0, r1), as a gather: each input row (b, iy) collects from the
@@ -95,12 +180,40 @@ void Col2im(const ConvGeom& g, const float* dcol, size_t r0, size_t r1, float* d
   });
 }
 
+void StridedInputGradient(float* dx, const float* dy, const float* w, const ConvGeom& g, float* scratch,
+                          ThreadPool* pool) {
+  const kernels::Conv2dParams& p = g.p;
+  const size_t k = g.k(), co = p.cout, cin = p.cin, rows = g.out_rows(), block = StridedBlockRows(g);
+  float* w_t = scratch;                                              // [co, K], the weight in im2col order
+  float* w_packed = w_t + Pad16(co * k);                             // W as the dcol GEMM's B
+  float* dcol = w_packed + Pad16(kernels::PackedGemmBFloats(k, co));  // [block, K]
+  for (size_t o = 0; o < co; ++o)
+    for (size_t ci = 0; ci < cin; ++ci)
+      for (int ky = 0; ky < p.kh; ++ky)
+        for (int kx = 0; kx < p.kw; ++kx)
+          w_t[o * k + (size_t(ky) * p.kw + kx) * cin + ci] = w[((o * cin + ci) * p.kh + ky) * p.kw + kx];
+  kernels::PackGemmB(k, co, w_t, k, /*b_transposed=*/false, w_packed);
+  for (size_t r0 = 0; r0 < rows; r0 += block) {
+    const size_t rn = std::min(block, rows - r0);
+    kernels::GemmPacked(rn, k, co, dy + r0 * co, co, w_packed, nullptr, dcol, k, /*accumulate=*/false, pool);
+    Col2im(g, dcol, r0, r0 + rn, dx, pool);
+  }
+}
+
+// The input-gradient convolution's shape: dY [B, oh, ow, cout] in, dX [B, h, w, cin] out.
+ConvGeom InputGradientGeom(const ConvGeom& g) {
+  kernels::Conv2dParams t = g.p;
+  std::swap(t.cin, t.cout);
+  t.pad_top = g.p.kh - 1 - g.p.pad_top;
+  t.pad_bottom = g.p.kh - 1 - g.p.pad_bottom;
+  t.pad_left = g.p.kw - 1 - g.p.pad_left;
+  t.pad_right = g.p.kw - 1 - g.p.pad_right;
+  return MakeConvGeom(t, g.batch, g.oh, g.ow);
+}
+
 }  // namespace
 
-bool ConvGeom::pointwise() const {
-  return p.kh == 1 && p.kw == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_left == 0 && p.pad_bottom == 0 &&
-         p.pad_right == 0;
-}
+bool ConvGeom::pointwise() const { return kernels::IsPointwise(p); }
 
 ConvGeom MakeConvGeom(const kernels::Conv2dParams& p, int batch, int h, int w) {
   ConvGeom g;
@@ -117,10 +230,17 @@ size_t Conv2dForwardScratchFloats(const kernels::PackedConv2d& w, const ConvGeom
   return kernels::Conv2dScratchFloats(w, g.batch, g.h, g.w, threads);
 }
 
-size_t Conv2dBackwardScratchFloats(const ConvGeom& g, int /*threads*/) {
-  const size_t k = g.k(), co = g.p.cout, rows = BlockRows(g);
-  return Pad16(co * k) * 2 + Pad16(kernels::PackedGemmBFloats(k, co)) + Pad16(kernels::PackedGemmBFloats(k, rows)) +
-         Pad16(rows * k) + Pad16(co * rows);
+size_t Conv2dBackwardScratchFloats(const ConvGeom& g, int threads) {
+  threads = std::max(threads, 1);
+  const size_t weights = size_t(threads) * WeightThreadFloats(g, WeightBlockRows(g, threads));
+  size_t input;
+  if (g.p.stride == 1) {
+    const ConvGeom t = InputGradientGeom(g);
+    input = kernels::Conv2dScratchFloats(t.p, t.batch, t.h, t.w, threads);
+  } else {
+    input = StridedInputFloats(g);
+  }
+  return std::max(weights, input);
 }
 
 void Conv2dForward(float* y, const float* x, const kernels::PackedConv2d& w, const ConvGeom& g, bool accumulate,
@@ -129,55 +249,15 @@ void Conv2dForward(float* y, const float* x, const kernels::PackedConv2d& w, con
 }
 
 void Conv2dBackward(float* dx, float* dw, float* db, const float* dy, const float* x, const float* w,
-                    const ConvGeom& g, float* scratch, ThreadPool* pool) {
-  const kernels::Conv2dParams& p = g.p;
-  const size_t k = g.k(), co = p.cout, cin = p.cin, rows = g.out_rows(), block = BlockRows(g);
-  float* w_t = scratch;                                          // [co, K], the weight in im2col order
-  float* dw_t = w_t + Pad16(co * k);                             // [co, K]
-  float* w_packed = dw_t + Pad16(co * k);                        // W as the dcol GEMM's B
-  float* col = w_packed + Pad16(kernels::PackedGemmBFloats(k, co));  // the block's im2col, packed
-  float* dcol = col + Pad16(kernels::PackedGemmBFloats(k, block));   // [block, K]
-  float* dy_t = dcol + Pad16(block * k);                         // [co, block]
-
-  for (size_t o = 0; o < co; ++o)
-    for (size_t ci = 0; ci < cin; ++ci)
-      for (int ky = 0; ky < p.kh; ++ky)
-        for (int kx = 0; kx < p.kw; ++kx)
-          w_t[o * k + (size_t(ky) * p.kw + kx) * cin + ci] = w[((o * cin + ci) * p.kh + ky) * p.kw + kx];
-  std::fill(dw_t, dw_t + co * k, 0.0f);
-  if (dx) kernels::PackGemmB(k, co, w_t, k, /*b_transposed=*/false, w_packed);
-
-  const bool pw = g.pointwise();
-  for (size_t r0 = 0; r0 < rows; r0 += block) {
-    const size_t rn = std::min(block, rows - r0);
-    const float* dy_blk = dy + r0 * co;
-    if (pw) kernels::PackGemmB(k, rn, x + r0 * cin, cin, false, col);  // the input rows are the columns
-    else Im2colPacked(g, x, r0, r0 + rn, col, pool);
-    // dW_ohwi += dYᵀ · col: the GEMM reads A row-major, so transpose this block of dY first.
-    Parallel(pool, co, [&](size_t o0, size_t o1, int) {
-      for (size_t r = 0; r < rn; ++r)
-        for (size_t o = o0; o < o1; ++o) dy_t[o * rn + r] = dy_blk[r * co + o];
-    }, 8);
-    kernels::GemmPacked(co, k, rn, dy_t, rn, col, nullptr, dw_t, k, /*accumulate=*/true, pool);
-    if (!dx) continue;
-    if (pw) {
-      kernels::GemmPacked(rn, k, co, dy_blk, co, w_packed, nullptr, dx + r0 * cin, cin, /*accumulate=*/true, pool);
-    } else {
-      kernels::GemmPacked(rn, k, co, dy_blk, co, w_packed, nullptr, dcol, k, /*accumulate=*/false, pool);
-      Col2im(g, dcol, r0, r0 + rn, dx, pool);
-    }
+                    const ConvGeom& g, const kernels::PackedConv2d* dx_weights, float* scratch, ThreadPool* pool) {
+  WeightGradients(dw, db, dy, x, g, scratch, pool);
+  if (!dx) return;
+  if (g.p.stride != 1) {
+    StridedInputGradient(dx, dy, w, g, scratch, pool);
+    return;
   }
-  for (size_t o = 0; o < co; ++o)
-    for (size_t ci = 0; ci < cin; ++ci)
-      for (int ky = 0; ky < p.kh; ++ky)
-        for (int kx = 0; kx < p.kw; ++kx)
-          dw[((o * cin + ci) * p.kh + ky) * p.kw + kx] += dw_t[o * k + (size_t(ky) * p.kw + kx) * cin + ci];
-  if (db) {
-    std::vector<double> sum(co, 0.0);  // thousands of rows: sum in double
-    for (size_t r = 0; r < rows; ++r)
-      for (size_t o = 0; o < co; ++o) sum[o] += dy[r * co + o];
-    for (size_t o = 0; o < co; ++o) db[o] += float(sum[o]);
-  }
+  DDPM_KERNEL_ASSERT(dx_weights != nullptr && dx_weights->params().cin == g.p.cout);
+  kernels::Conv2d(*dx_weights, dy, g.batch, g.oh, g.ow, dx, /*accumulate=*/true, scratch, pool);
 }
 
 }  // namespace ddpm::nn::train

@@ -1,6 +1,6 @@
 // GroupNorm (+ optional per-sample scale/shift, + optional SiLU) on NHWC activations, forward and
-// backward. The forward reproduces kernels::GroupNorm's arithmetic (statistics in double, the affine
-// step folded into one multiply-add) and saves mean/rstd per (sample, group) for the backward.
+// backward, for the trainable layers: the kernels of kernels/group_norm (the inference forward itself,
+// saving mean/rstd per (sample, group) for the backward) under the layers' GroupNormSpec.
 //   z = (x - mean)·rstd·γ + β;   u = z·(1 + scale[b]) + shift[b] (scale_shift);   y = SiLU(u) | u
 #pragma once
 
@@ -21,8 +21,8 @@ struct GroupNormSpec {
   size_t size() const { return size_t(batch) * hw * channels; }
 };
 
-// Scratch floats GroupNormForward / GroupNormBackward need.
-size_t GroupNormScratchFloats(const GroupNormSpec& s);
+// Scratch floats GroupNormForward / GroupNormApply / GroupNormBackward need on `threads` threads.
+size_t GroupNormScratchFloats(const GroupNormSpec& s, int threads);
 
 // y[B,HW,C] from x[B,HW,C]; mean, rstd [B, groups] are saved for the backward. x and y must not alias.
 void GroupNormForward(float* y, float* mean, float* rstd, const float* x, const float* gamma, const float* beta,
@@ -31,7 +31,7 @@ void GroupNormForward(float* y, float* mean, float* rstd, const float* x, const 
 // y from x with saved statistics: the forward's output again (the backward rebuilds layer inputs
 // this way instead of saving them).
 void GroupNormApply(float* y, const float* x, const float* mean, const float* rstd, const float* gamma,
-                    const float* beta, const GroupNormSpec& s, ThreadPool* pool);
+                    const float* beta, const GroupNormSpec& s, float* scratch, ThreadPool* pool);
 
 // dx += ∂/∂x; dgamma, dbeta [C] +=; dscale, dshift (rows mod_stride apart, may be null without
 // scale_shift) +=. dy is d loss / d y; x, mean, rstd as in the forward.

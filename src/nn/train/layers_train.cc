@@ -1,6 +1,7 @@
 #include "nn/train/layers_train.h"
 
-#include "nn/dense.h"
+#include "nn/layers.h"
+
 
 namespace ddpm::nn::train {
 
@@ -18,17 +19,29 @@ void ConvLayer::Register(ParamStore& ps, const std::string& prefix, const kernel
   b = ps.Add(prefix + ".bias", {p.cout});
 }
 
+Status ConvLayer::Pack(const ParamStore& ps) {
+  bool ok = packed.Repack(p, ps.value(w), ps.value(b));
+  if (ok && p.stride == 1) ok = packed_dx.RepackInputGradient(p, ps.value(w));
+  return ok ? Status::Ok() : OutOfMemory("training: cannot allocate the packed weights of a convolution");
+}
+
 void ConvLayer::Forward(TrainContext& ctx, const float* x, int h, int wd, float* y, bool accumulate) {
-  const ConvGeom g = MakeConvGeom(p, ctx.batch, h, wd);
+  Forward(ctx, MakeConvGeom(p, ctx.batch, h, wd), x, y, accumulate);
+}
+
+void ConvLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int wd) {
+  Backward(ctx, MakeConvGeom(p, ctx.batch, h, wd), dx, dy, x);
+}
+
+void ConvLayer::Forward(TrainContext& ctx, const ConvGeom& g, const float* x, float* y, bool accumulate) {
   float* scratch = ctx.ws->Get(Workspace::kScratch, Conv2dForwardScratchFloats(packed, g, ctx.threads()));
   Conv2dForward(y, x, packed, g, accumulate, scratch, ctx.pool);
 }
 
-void ConvLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int wd) {
-  const ConvGeom g = MakeConvGeom(p, ctx.batch, h, wd);
+void ConvLayer::Backward(TrainContext& ctx, const ConvGeom& g, float* dx, const float* dy, const float* x) {
   float* scratch = ctx.ws->Get(Workspace::kScratch, Conv2dBackwardScratchFloats(g, ctx.threads()));
   ParamStore& ps = *ctx.params;
-  Conv2dBackward(dx, ps.grad(w), ps.grad(b), dy, x, ps.value(w), g, scratch, ctx.pool);
+  Conv2dBackward(dx, ps.grad(w), ps.grad(b), dy, x, ps.value(w), g, &packed_dx, scratch, ctx.pool);
 }
 
 void LinearLayer::Register(ParamStore& ps, const std::string& prefix, int in_features, int out_features) {
@@ -41,30 +54,21 @@ void LinearLayer::RegisterStacked(ParamStore& ps, const std::vector<std::string>
   out = out_each * int(prefixes.size());
   w = ps.Reserve(size_t(out) * in);
   b = ps.Reserve(size_t(out));
+  conv.p = ConvParams(in, out, 1, 1, 0);
+  conv.w = w;
+  conv.b = b;
   for (size_t i = 0; i < prefixes.size(); ++i) {
     ps.Name(prefixes[i] + ".weight", {out_each, in}, {w.offset + i * out_each * in, size_t(out_each) * in});
     ps.Name(prefixes[i] + ".bias", {out_each}, {b.offset + i * out_each, size_t(out_each)});
   }
 }
 
-void LinearLayer::Pack(const ParamStore& ps) {
-  kernels::Conv2dParams p;
-  p.cin = in;
-  p.cout = out;
-  p.kh = p.kw = 1;
-  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 0;
-  packed = kernels::PackedConv2d::Pack(p, ps.value(w), ps.value(b));
-}
-
 void LinearLayer::Forward(TrainContext& ctx, const float* x, size_t rows, float* y, bool accumulate) {
-  // A Linear is a 1x1 convolution over `rows` pixels (what the inference model runs, too).
-  kernels::Conv2d(packed, x, int(rows), 1, 1, y, accumulate, nullptr, ctx.pool);
+  conv.Forward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), x, y, accumulate);
 }
 
 void LinearLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, size_t rows) {
-  float* scratch = ctx.ws->Get(Workspace::kScratch, DenseScratchFloats(rows, in, out, ctx.threads()));
-  ParamStore& ps = *ctx.params;
-  DenseBackward(dx, ps.grad(w), ps.grad(b), dy, x, ps.value(w), rows, in, out, scratch, ctx.pool);
+  conv.Backward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), dx, dy, x);
 }
 
 void GroupNormLayerT::Register(ParamStore& ps, const std::string& prefix, int c, int g, double e) {

@@ -23,11 +23,11 @@ void ResnetTrain::Register(ParamStore& ps, const std::string& prefix, int in_cha
   if (has_shortcut) conv_shortcut.Register(ps, prefix + ".conv_shortcut", ConvParams(cin, cout, 1, 1, 0));
 }
 
-void ResnetTrain::Pack(const ParamStore& ps) {
-  conv1.Pack(ps);
-  conv2.Pack(ps);
-  time_emb_proj.Pack(ps);
-  if (has_shortcut) conv_shortcut.Pack(ps);
+Status ResnetTrain::Pack(const ParamStore& ps) {
+  DDPM_RETURN_IF_ERROR(conv1.Pack(ps));
+  DDPM_RETURN_IF_ERROR(conv2.Pack(ps));
+  DDPM_RETURN_IF_ERROR(time_emb_proj.Pack(ps));
+  return has_shortcut ? conv_shortcut.Pack(ps) : Status::Ok();
 }
 
 Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act) {
@@ -43,8 +43,9 @@ Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const flo
   rstd2.resize(mean2.size());
 
   float* a = ctx.ws->Get(Workspace::kRecompute, size_t(b) * d.hw() * std::max(cin, cout));
-  GroupNormForward(a, mean1.data(), rstd1.data(), x, ps.value(norm1.gamma), ps.value(norm1.beta),
-                   norm1.Spec(b, d.hw(), /*silu=*/true), nullptr, ctx.pool);
+  const GroupNormSpec s1 = norm1.Spec(b, d.hw(), /*silu=*/true);
+  GroupNormForward(a, mean1.data(), rstd1.data(), x, ps.value(norm1.gamma), ps.value(norm1.beta), s1,
+                   ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads())), ctx.pool);
   conv1.Forward(ctx, a, d.h, d.w, h1.data());
   time_emb_proj.Forward(ctx, temb_act, size_t(b), tproj.data());
   GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
@@ -56,7 +57,7 @@ Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const flo
     s2.mod_stride = size_t(2) * cout;
   }
   GroupNormForward(a, mean2.data(), rstd2.data(), h1.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2,
-                   nullptr, ctx.pool);
+                   ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads())), ctx.pool);
   // y = shortcut(x) + conv2(a2), the residual riding on the conv's accumulate mode as in inference.
   if (has_shortcut) conv_shortcut.Forward(ctx, x, d.h, d.w, y.data());
   else std::memcpy(y.data(), x, sizeof(float) * n_out);
@@ -91,29 +92,29 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
     s2.mod_stride = size_t(2) * cout;
   }
   float* a = ws.Get(Workspace::kRecompute, std::max(n_in, n_out));
-  GroupNormApply(a, h1.data(), mean2.data(), rstd2.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2, ctx.pool);
+  float* scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads()));
+  GroupNormApply(a, h1.data(), mean2.data(), rstd2.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2, scratch,
+                 ctx.pool);
   float* da = ws.Zeroed(Workspace::kGrad1, std::max(n_in, n_out));
   conv2.Backward(ctx, da, dr, a, d.h, d.w);
 
   // GN2 (with the time conditioning) -> dh1 and d tproj.
-  const int tp = time_emb_proj.out;
-  float* dtproj = ws.Zeroed(Workspace::kSmall, size_t(b) * (tp + time_emb_proj.in));  // [B, tp] | [B, in]
+  float* dtproj = ws.Zeroed(Workspace::kSmall, size_t(b) * time_emb_proj.out);
   float* dh1 = ws.Zeroed(Workspace::kGrad2, n_out);
-  float* scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2));
+  scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads()));
   GroupNormBackward(dh1, ps.grad(norm2.gamma), ps.grad(norm2.beta), scale_shift ? dtproj : nullptr,
                     scale_shift ? dtproj + cout : nullptr, da, h1.data(), mean2.data(), rstd2.data(),
                     ps.value(norm2.gamma), ps.value(norm2.beta), s2, scratch, ctx.pool);
   if (!scale_shift) AddPerSampleChannelsBackward(dtproj, size_t(cout), dh1, b, d.hw(), cout);
-  float* dtemb = dtproj + size_t(b) * tp;
-  time_emb_proj.Backward(ctx, dtemb, dtproj, temb_act, size_t(b));
-  for (size_t i = 0; i < size_t(b) * time_emb_proj.in; ++i) d_temb_act[i] += dtemb[i];
+  time_emb_proj.Backward(ctx, d_temb_act, dtproj, temb_act, size_t(b));
 
   // conv1, with a1 rebuilt from x; then GN1 into dx.
   const GroupNormSpec s1 = norm1.Spec(b, d.hw(), /*silu=*/true);
-  GroupNormApply(a, x, mean1.data(), rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, ctx.pool);
+  scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads()));
+  GroupNormApply(a, x, mean1.data(), rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, scratch, ctx.pool);
   std::fill(da, da + n_in, 0.0f);
   conv1.Backward(ctx, da, dh1, a, d.h, d.w);
-  scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1));
+  scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads()));
   GroupNormBackward(dx, ps.grad(norm1.gamma), ps.grad(norm1.beta), nullptr, nullptr, da, x, mean1.data(),
                     rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, scratch, ctx.pool);
 }

@@ -31,7 +31,7 @@ struct ResnetTrain {
   // Registers the parameters in diffusers' order (norm1, conv1, time_emb_proj, norm2, conv2, conv_shortcut).
   void Register(ParamStore& ps, const std::string& prefix, int in_channels, int out_channels, int groups, double eps,
                 bool scale_shift, double output_scale_factor, int temb_channels);
-  void Pack(const ParamStore& ps);
+  Status Pack(const ParamStore& ps);
 
   // x [B, d, cin] -> y [B, d, cout]; temb_act = SiLU(emb) [B, temb_channels].
   Status Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act);

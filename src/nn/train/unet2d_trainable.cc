@@ -218,24 +218,26 @@ Status UNet2DTrainable::CheckInputs(const Tensor& x, const std::vector<float>& t
   return Status::Ok();
 }
 
-void UNet2DTrainable::PackAll() {
-  conv_in_.Pack(ps_);
-  conv_out_.Pack(ps_);
-  linear_1_.Pack(ps_);
-  linear_2_.Pack(ps_);
-  auto blocks = [&](std::vector<ResnetTrain>& rs, std::vector<AttentionTrain>& as) {
-    for (auto& r : rs) r.Pack(ps_);
-    for (auto& a : as) a.Pack(ps_);
+Status UNet2DTrainable::PackAll() {
+  DDPM_RETURN_IF_ERROR(conv_in_.Pack(ps_));
+  DDPM_RETURN_IF_ERROR(conv_out_.Pack(ps_));
+  DDPM_RETURN_IF_ERROR(linear_1_.Pack(ps_));
+  DDPM_RETURN_IF_ERROR(linear_2_.Pack(ps_));
+  auto blocks = [&](std::vector<ResnetTrain>& rs, std::vector<AttentionTrain>& as) -> Status {
+    for (auto& r : rs) DDPM_RETURN_IF_ERROR(r.Pack(ps_));
+    for (auto& a : as) DDPM_RETURN_IF_ERROR(a.Pack(ps_));
+    return Status::Ok();
   };
   for (DownBlock& b : down_) {
-    blocks(b.resnets, b.attentions);
-    if (b.has_downsample) b.downsample.Pack(ps_);
+    DDPM_RETURN_IF_ERROR(blocks(b.resnets, b.attentions));
+    if (b.has_downsample) DDPM_RETURN_IF_ERROR(b.downsample.Pack(ps_));
   }
-  blocks(mid_resnets_, mid_attentions_);
+  DDPM_RETURN_IF_ERROR(blocks(mid_resnets_, mid_attentions_));
   for (UpBlock& b : up_) {
-    blocks(b.resnets, b.attentions);
-    if (b.has_upsample) b.upsample.Pack(ps_);
+    DDPM_RETURN_IF_ERROR(blocks(b.resnets, b.attentions));
+    if (b.has_upsample) DDPM_RETURN_IF_ERROR(b.upsample.Pack(ps_));
   }
+  return Status::Ok();
 }
 
 Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps_in,
@@ -248,7 +250,7 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
   width_ = int(x_t.dim(3));
   const size_t hw = size_t(height_) * width_;
   TrainContext ctx{b, pool, &ps_, &ws_};
-  PackAll();  // the weights changed since the last step
+  DDPM_RETURN_IF_ERROR(PackAll());  // the weights changed since the last step
 
   // Input NCHW -> NHWC (center_input_sample: 2·x − 1).
   const int cin = config_.in_channels;
@@ -355,8 +357,10 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
   mean_out_.resize(size_t(b) * conv_norm_out_.groups);
   rstd_out_.resize(mean_out_.size());
   float* act = ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0);
+  const GroupNormSpec so = conv_norm_out_.Spec(b, int(hw), /*silu=*/true);
   GroupNormForward(act, mean_out_.data(), rstd_out_.data(), h, ps_.value(conv_norm_out_.gamma),
-                   ps_.value(conv_norm_out_.beta), conv_norm_out_.Spec(b, int(hw), /*silu=*/true), nullptr, pool);
+                   ps_.value(conv_norm_out_.beta), so,
+                   ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
   const int co = config_.out_channels;
   float* y = ws_.Get(Workspace::kModel1, size_t(b) * hw * co);
   conv_out_.Forward(ctx, act, height_, width_, y);
@@ -416,13 +420,14 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
   const GroupNormSpec so = conv_norm_out_.Spec(b, int(hw), /*silu=*/true);
   float* act = ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0);
   GroupNormApply(act, h_last_, mean_out_.data(), rstd_out_.data(), ps_.value(conv_norm_out_.gamma),
-                 ps_.value(conv_norm_out_.beta), so, pool);
+                 ps_.value(conv_norm_out_.beta), so,
+                 ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
   float* dact = ws_.Zeroed(Workspace::kModel2, size_t(b) * hw * c0);
   conv_out_.Backward(ctx, dact, dy, act, height_, width_);
   float* dh = fresh(size_t(b) * hw * c0);
   GroupNormBackward(dh, ps_.grad(conv_norm_out_.gamma), ps_.grad(conv_norm_out_.beta), nullptr, nullptr, dact, h_last_,
                     mean_out_.data(), rstd_out_.data(), ps_.value(conv_norm_out_.gamma), ps_.value(conv_norm_out_.beta),
-                    so, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so)), pool);
+                    so, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
 
   // Up path, in reverse.
   size_t s = skips_.size();

@@ -78,7 +78,7 @@ class UNet2DTrainable : public TrainableDenoiser {
   UNet2DTrainable() = default;
   void Register();
   Status CheckInputs(const Tensor& x, const std::vector<float>& timesteps, const std::vector<int64_t>& labels) const;
-  void PackAll();
+  Status PackAll();
   Dims LevelDims(int level) const { return {height_ >> level, width_ >> level}; }
 
   UNet2DConfig config_;

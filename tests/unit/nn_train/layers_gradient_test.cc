@@ -95,7 +95,9 @@ void CheckConv(kernels::Conv2dParams p, int batch, int h, int w, int threads) {
   ThreadPool pool(threads);
   std::vector<float> scratch(Conv2dBackwardScratchFloats(g, threads) + 16);
   float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch.data()) + 63) & ~uintptr_t(63));
-  Conv2dBackward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), wt.data(), g, aligned, &pool);
+  kernels::PackedConv2d dx_weights;
+  if (p.stride == 1) REQUIRE(dx_weights.RepackInputGradient(p, wt.data()));
+  Conv2dBackward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), wt.data(), g, &dx_weights, aligned, &pool);
   for (auto* v : {&dx, &dw, &db})
     for (float& e : *v) e -= 1.0f;
   std::vector<double> rdx, rdw, rdb;
@@ -154,29 +156,38 @@ std::vector<double> GroupNormTwin(const std::vector<double>& x, const std::vecto
   return y;
 }
 
-void CheckGroupNorm(bool silu, bool scale_shift) {
-  std::mt19937 rng(7 + silu + 2 * scale_shift);
+// batch x hw pixels x channels in `groups` groups on `threads` threads; hw > 64 crosses the kernel's
+// float-sum blocks, channels not a multiple of the vector width take its scalar tail.
+void CheckGroupNorm(bool silu, bool scale_shift, int batch = 2, int hw = 6, int channels = 8, int groups = 2,
+                    int threads = 1) {
+  std::mt19937 rng(7 + silu + 2 * scale_shift + hw);
   GroupNormSpec s;
-  s.batch = 2;
-  s.hw = 6;
-  s.channels = 8;
-  s.groups = 2;
+  s.batch = batch;
+  s.hw = hw;
+  s.channels = channels;
+  s.groups = groups;
   s.eps = 1e-5f;
   s.silu = silu;
-  const size_t n = s.size();
-  const auto x = Random(n, rng, 2.0f), gamma = Random(8, rng), beta = Random(8, rng), r = Random(n, rng);
-  std::vector<float> mod = Random(size_t(s.batch) * 16, rng, 0.5f);
+  const size_t n = s.size(), c = size_t(channels);
+  const auto x = Random(n, rng, 2.0f), gamma = Random(c, rng), beta = Random(c, rng), r = Random(n, rng);
+  std::vector<float> mod = Random(size_t(s.batch) * 2 * c, rng, 0.5f);
   if (scale_shift) {
     s.scale = mod.data();
-    s.shift = mod.data() + 8;
-    s.mod_stride = 16;
+    s.shift = mod.data() + c;
+    s.mod_stride = 2 * c;
   }
-  std::vector<float> y(n), mean(4), rstd(4), scratch(GroupNormScratchFloats(s));
-  GroupNormForward(y.data(), mean.data(), rstd.data(), x.data(), gamma.data(), beta.data(), s, scratch.data(), nullptr);
-  std::vector<float> dx(n), dg(8), dbeta(8), dmod(mod.size());
+  ThreadPool pool(threads);
+  const size_t stats = size_t(batch) * groups;
+  std::vector<float> y(n), mean(stats), rstd(stats), scratch(GroupNormScratchFloats(s, threads));
+  GroupNormForward(y.data(), mean.data(), rstd.data(), x.data(), gamma.data(), beta.data(), s, scratch.data(), &pool);
+  std::vector<float> dx(n), dg(c), dbeta(c), dmod(mod.size());
   GroupNormBackward(dx.data(), dg.data(), dbeta.data(), scale_shift ? dmod.data() : nullptr,
-                    scale_shift ? dmod.data() + 8 : nullptr, r.data(), x.data(), mean.data(), rstd.data(),
-                    gamma.data(), beta.data(), s, scratch.data(), nullptr);
+                    scale_shift ? dmod.data() + c : nullptr, r.data(), x.data(), mean.data(), rstd.data(),
+                    gamma.data(), beta.data(), s, scratch.data(), &pool);
+  // GroupNormApply rebuilds the forward's output from the saved statistics, bit for bit.
+  std::vector<float> y2(n);
+  GroupNormApply(y2.data(), x.data(), mean.data(), rstd.data(), gamma.data(), beta.data(), s, scratch.data(), &pool);
+  CHECK(y2 == y);
 
   const auto xd = ToDouble(x), gd = ToDouble(gamma), bd = ToDouble(beta), md = ToDouble(mod), rd = ToDouble(r);
   auto loss = [&](const std::vector<double>& xx, const std::vector<double>& gg, const std::vector<double>& bb,
@@ -227,14 +238,20 @@ TEST_CASE("Conv2dBackward equals the direct double convolution backward", "[nn_t
     CheckConv(Conv(4, 4, 3, 2, 0, 0, 1, 1), 2, 6, 8, threads);    // cifar downsample: F.pad(0,1,0,1)
     CheckConv(Conv(6, 3, 1, 1, 0, 0, 0, 0), 2, 4, 5, threads);    // conv_shortcut (pointwise)
   }
-  // Large K: blocks of output rows inside one image (the col2im gather across block edges).
+  // Large K: blocks of output rows inside one image (the col2im gather across block edges), several
+  // dW blocks per thread, and more channels than one GEMM panel on the input-gradient convolution.
   CheckConv(Conv(128, 4, 3, 1, 1, 1, 1, 1), 1, 32, 32, 2);
   CheckConv(Conv(128, 4, 3, 2, 0, 0, 1, 1), 2, 64, 32, 1);
+  CheckConv(Conv(40, 72, 3, 1, 1, 1, 1, 1), 3, 20, 24, 2);
+  CheckConv(Conv(72, 40, 1, 1, 0, 0, 0, 0), 3, 20, 24, 2);
 }
 
 TEST_CASE("GroupNormBackward (+SiLU, +scale_shift) equals finite differences of a double twin", "[nn_train][gn]") {
   for (bool silu : {false, true})
-    for (bool ss : {false, true}) CheckGroupNorm(silu, ss);
+    for (bool ss : {false, true}) {
+      CheckGroupNorm(silu, ss);
+      CheckGroupNorm(silu, ss, /*batch=*/3, /*hw=*/70, /*channels=*/20, /*groups=*/5, /*threads=*/2);
+    }
 }
 
 TEST_CASE("AttentionBackward equals finite differences of a double twin", "[nn_train][attention]") {
