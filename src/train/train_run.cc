@@ -138,6 +138,9 @@ Status RunTraining(const TrainRunOptions& o) {
   if (o.batch_size < 1 || o.batch_size > 4096) return InvalidArgument("--batch-size must be in 1..4096");
   if (o.threads < 1) return InvalidArgument("--threads must be at least 1");
   if (!(o.ema_decay >= 0 && o.ema_decay < 1)) return InvalidArgument("--ema-decay must be in [0, 1)");
+  if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
+    return InvalidArgument("--lr-schedule must be cosine or constant, got '" + o.lr_schedule + "'");
+  if (!(o.min_snr_gamma >= 0)) return InvalidArgument("--min-snr-gamma must be >= 0 (0 = off)");
 
   DDPM_ASSIGN_OR_RETURN(TrainingData data, TrainingData::FromSpec(o.data, o.seed));
   DDPM_ASSIGN_OR_RETURN(ModelSpec spec, MakeModel(data, o.model_config, o.seed));
@@ -157,7 +160,8 @@ Status RunTraining(const TrainRunOptions& o) {
 
   TrainOptions to;
   to.lr = o.lr > 0 ? o.lr : (data.is_toy() ? 1e-3 : 5e-4);
-  to.total_steps = o.steps;
+  to.total_steps = o.lr_schedule == "cosine" ? o.steps : 0;
+  to.min_snr_gamma = o.min_snr_gamma;
   to.warmup_steps = o.warmup_steps >= 0 ? o.warmup_steps : std::min<int64_t>(500, o.steps / 10);
   to.ema.decay = o.ema_decay;
   to.ema.use_ema_warmup = true;
@@ -175,6 +179,20 @@ Status RunTraining(const TrainRunOptions& o) {
     DDPM_RETURN_IF_ERROR(trainer.LoadCheckpoint(ckpt, &extra));
     if (extra["data"] != o.data)
       return InvalidArgument(ckpt + ": was trained on --data " + extra["data"] + ", not " + o.data);
+    // What shapes the optimisation must match, or the resumed run is not the run it continues.
+    // (Checkpoints from before these were recorded say nothing, and are taken as they are.)
+    auto same = [&](const std::string& key, const std::string& now, const std::string& flag,
+                    const std::string& why) -> Status {
+      if (extra.count(key) && extra[key] != now)
+        return InvalidArgument(ckpt + ": was trained with " + flag + " " + extra[key] + ", not " + now + why);
+      return Status::Ok();
+    };
+    DDPM_RETURN_IF_ERROR(same("batch_size", std::to_string(o.batch_size), "--batch-size", ""));
+    DDPM_RETURN_IF_ERROR(same("lr_schedule", o.lr_schedule, "--lr-schedule", ""));
+    if (o.lr_schedule == "cosine")
+      DDPM_RETURN_IF_ERROR(same("steps", std::to_string(o.steps), "--steps",
+                                " (the cosine schedule decays to 0 at the step count it was laid out for; "
+                                "--lr-schedule constant runs can be extended)"));
     sampler.Seek(std::stoll(extra["epoch"]), std::stoll(extra["cursor"]));
     DDPM_RETURN_IF_ERROR(log.Load(JoinPath(o.out_dir, "loss.csv"), trainer.step()));
   }
@@ -186,7 +204,10 @@ Status RunTraining(const TrainRunOptions& o) {
   auto checkpoint = [&]() -> Status {
     DDPM_RETURN_IF_ERROR(trainer.SaveCheckpoint(ckpt, {{"data", o.data},
                                                        {"epoch", std::to_string(sampler.epoch())},
-                                                       {"cursor", std::to_string(sampler.cursor())}}));
+                                                       {"cursor", std::to_string(sampler.cursor())},
+                                                       {"batch_size", std::to_string(o.batch_size)},
+                                                       {"lr_schedule", o.lr_schedule},
+                                                       {"steps", std::to_string(o.steps)}}));
     DDPM_RETURN_IF_ERROR(log.Save(o.out_dir));
     return export_pipeline();
   };

@@ -31,6 +31,8 @@ struct TrainRunOptions {
   int64_t batch_size = 64;
   double lr = 0;                 // 0 = default for the data (1e-3 toy, 5e-4 images)
   int64_t warmup_steps = -1;     // -1 = min(500, steps / 10)
+  std::string lr_schedule = "cosine";  // "cosine" (to 0 at `steps`) or "constant" (after the warmup)
+  double min_snr_gamma = 0;      // > 0: min-SNR-γ loss weighting
   double ema_decay = 0.999;
   double label_dropout = 0.1;    // for classifier-free guidance (labelled data only)
   bool resume = false;

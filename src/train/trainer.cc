@@ -194,10 +194,11 @@ Expected<StepStats> Trainer::Step(const Tensor& x0, const std::vector<int64_t>& 
   StepStats s;
   DDPM_ASSIGN_OR_RETURN(s.loss, LossAndGradients(x0, class_labels, inputs));
   s.grad_norm = options_.max_grad_norm > 0 ? ClipGradNorm(params_, options_.max_grad_norm) : 0.0f;
-  s.lr = options_.total_steps > 0 || options_.warmup_steps > 0
-             ? LearningRateAt(optimizer_.step_count(), options_.warmup_steps,
-                              std::max(options_.total_steps, options_.warmup_steps), options_.lr)
-             : options_.lr;
+  const int64_t step = optimizer_.step_count(), warmup = options_.warmup_steps;
+  if (options_.total_steps > 0)
+    s.lr = LearningRateAt(step, warmup, std::max(options_.total_steps, warmup), options_.lr);
+  else  // constant after the warmup
+    s.lr = step < warmup ? options_.lr * double(step) / double(warmup) : options_.lr;
   optimizer_.Step(params_, s.lr);
   if (ema_) ema_->Step(params_);
   return s;

@@ -28,6 +28,10 @@ class TrainCommand : public Command {
     sub->add_option("--batch-size", o_.batch_size, "examples per step")->default_val(64);
     sub->add_option("--lr", o_.lr, "peak learning rate (default 5e-4 images, 1e-3 toy)");
     sub->add_option("--warmup-steps", o_.warmup_steps, "linear warmup steps (default min(500, steps/10))");
+    sub->add_option("--lr-schedule", o_.lr_schedule, "cosine (to 0 at --steps) or constant (after the warmup)")
+        ->default_val("cosine");
+    sub->add_option("--min-snr-gamma", o_.min_snr_gamma, "min-SNR-γ loss weighting (0 = off; 5 is usual)")
+        ->default_val(0);
     sub->add_option("--ema-decay", o_.ema_decay, "EMA decay of the shipped weights")->default_val(0.999);
     sub->add_option("--label-dropout", o_.label_dropout, "probability of the null class (guidance)")->default_val(0.1);
     sub->add_flag("--resume", o_.resume, "continue from --out's checkpoint");
@@ -45,7 +49,7 @@ class TrainCommand : public Command {
     std::signal(SIGTERM, OnInterrupt);
     ProgressBar bar("train", o_.steps);
     bool started = false;
-    char extra[160];
+    char extra[160] = "";  // stays empty when no step runs (a finished run resumed)
     o_.on_progress = [&](const TrainProgress& p) {
       if (!started) {
         bar = ProgressBar("train", p.total, p.step - 1);
