@@ -1,7 +1,11 @@
 // `ddpm bench --train`: speed of full training steps (forward + backward + clip + AdamW + EMA) of a
-// UNet2DTrainable, in images/s and GFLOP/s, beside the measured single-thread peak of this machine
-// (kernels::MeasurePeakFlops) from the same run. FLOPs count the forward's multiply-adds (x2) and the
-// backward as twice the forward (dX and dW are each a forward-sized GEMM): 3x forward per image.
+// UNet2DTrainable, in images/s and GFLOP/s, beside this machine's peak measured in the same run: one
+// thread alone, and all the run's threads at once (kernels::MeasurePeakFlops on every thread
+// concurrently: the n-core peak, which a shared or throttled machine may hold below n x one core).
+// Thread counts are timed in interleaved rounds (1, 2, 1, 2, ...) and reported by their median, so a
+// machine whose speed drifts does not favour whichever ran first.
+// FLOPs count the forward's multiply-adds (x2) and the backward as twice the forward (dX and dW are
+// each a forward-sized GEMM): 3x forward per image.
 #pragma once
 
 #include <string>
@@ -17,18 +21,20 @@ struct TrainBenchOptions {
   int batch = 16;
   int height = 0, width = 0;     // 0 = the config's sample_size
   std::vector<int> threads = {1, 2};
-  int warmup_steps = 1, steps = 3;
+  int warmup_steps = 1;
+  int rounds = 3;                // interleaved rounds over the thread counts
+  double seconds = 2.0;          // minimum timed time per thread count and round (at least one step)
   double peak_seconds = 0.5;     // MeasurePeakFlops duration
 };
 
 struct TrainBenchRow {
   int threads = 1;
-  double seconds_per_step = 0;      // wall clock
+  double seconds_per_step = 0;      // wall clock, median over rounds
   double cpu_seconds_per_step = 0;  // process CPU time (all threads): the cost on a busy machine
   double images_per_second = 0;
-  double forward_cpu_seconds = 0, backward_cpu_seconds = 0;  // one ForwardTrain / Backward alone
-  double gflops = 0;              // achieved, 3x forward FLOPs
-  double percent_of_peak = 0;     // of threads x the single-thread peak
+  double gflops = 0;                // achieved, 3x forward FLOPs
+  double peak_gflops = 0;           // this many threads' concurrent peak
+  double percent_of_peak = 0;       // of peak_gflops
 };
 
 struct TrainBenchReport {
@@ -41,6 +47,7 @@ struct TrainBenchReport {
   std::vector<TrainBenchRow> rows;
 
   std::string ToString() const;
+  std::string ToJson() const;  // one line, for tools/bench.mjs
 };
 
 Expected<TrainBenchReport> RunTrainBench(const TrainBenchOptions& options);

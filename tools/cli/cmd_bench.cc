@@ -53,10 +53,14 @@ class BenchCommand : public Command {
       TrainBenchOptions o;
       o.model = model_;
       o.batch = batch_;
-      o.threads = {ResolveThreads(threads_)};
+      // 1 thread and the asked-for count, interleaved: the ratio between them is part of the report.
+      const int threads = ResolveThreads(threads_);
+      o.threads = threads > 1 ? std::vector<int>{1, threads} : std::vector<int>{1};
+      o.seconds = seconds_;
       auto report = RunTrainBench(o);
       if (!report.ok()) return Fail("bench", report.status());
       std::printf("%s", report->ToString().c_str());
+      if (json_) std::printf("%s\n", report->ToJson().c_str());
       return 0;
     }
     auto model = nn::UNet2DModel::FromPretrained(model_);

@@ -32,7 +32,9 @@ ProgressBar::ProgressBar(std::string label, long long total, long long start)
 void ProgressBar::Update(long long done, const std::string& extra) {
   const auto now = Clock::now();
   const int decile = total_ > 0 ? int(10 * done / total_) : 0;
-  if (tty_ ? now - last_draw_ < std::chrono::milliseconds(100) : decile == last_decile_) return;
+  if (tty_ ? now - last_draw_ < std::chrono::milliseconds(100)
+           : decile == last_decile_ && now - last_draw_ < std::chrono::seconds(60))
+    return;
   last_draw_ = now;
   last_decile_ = decile;
   Draw(done, extra, false);
@@ -42,8 +44,9 @@ void ProgressBar::Finish(const std::string& extra) { Draw(total_, extra, true); 
 
 void ProgressBar::Draw(long long done, const std::string& extra, bool final) {
   const double secs = std::chrono::duration<double>(Clock::now() - t0_).count();
-  // A rate over less than half a second (e.g. the first step of a resumed run) says nothing yet.
-  const double rate = secs > 0.5 ? double(done - start_) / secs : 0.0;
+  // A rate over less than half a second (e.g. the first step of a resumed run) says nothing yet; the
+  // final line of a short run still gives the rate it ran at.
+  const double rate = secs > 0.5 || (final && secs > 0) ? double(done - start_) / secs : 0.0;
   const double eta = rate > 0 ? double(total_ - done) / rate : 0.0;
   constexpr int kWidth = 24;
   const int filled = total_ > 0 ? int(kWidth * done / total_) : 0;

@@ -1,5 +1,6 @@
 // A one-line progress bar on stderr: "label [#####.....] 12/50  8.3 it/s  ETA 3s  loss 0.0312".
-// On a terminal it redraws in place; otherwise (logs, CI) it prints a line every 10%.
+// On a terminal it redraws in place; otherwise (logs, CI) it prints a line every 10%, and at least once a
+// minute so that a long run's log shows it moving.
 #pragma once
 
 #include <chrono>

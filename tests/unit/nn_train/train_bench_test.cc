@@ -15,13 +15,16 @@ TEST_CASE("RunTrainBench reports speed and memory of training steps", "[nn_train
   o.batch = 2;
   o.threads = {1};
   o.warmup_steps = 1;
-  o.steps = 1;
+  o.rounds = 1;
+  o.seconds = 0;
   o.peak_seconds = 0.05;
   auto r = RunTrainBench(o);
   INFO(r.status().message());
   REQUIRE(r.ok());
   REQUIRE(r->rows.size() == 1);
   CHECK(r->rows[0].images_per_second > 0);
+  CHECK(r->rows[0].peak_gflops > 0);
+  CHECK(r->ToJson().find("\"images_per_s\"") != std::string::npos);
   CHECK(r->memory.saved > 0);
   CHECK(r->parameters == 702499);
 }
