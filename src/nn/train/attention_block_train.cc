@@ -48,7 +48,7 @@ Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
   const float scale = float(1.0 / std::sqrt(double(head_dim)));
   float* scratch = ctx.ws->Get(Workspace::kScratch, AttentionForwardScratchFloats(t, head_dim, ctx.threads()));
   AttentionForward(o.data(), qkv_act.data(), b, t, channels, head_dim, scale, scratch, ctx.pool);
-  std::memcpy(y.data(), x, sizeof(float) * n);
+  ParallelCopy(y.data(), x, n, ctx.pool);
   to_out.Forward(ctx, o.data(), size_t(b) * t, y.data(), /*accumulate=*/true);
   if (rescale_output_factor != 1.0f) kernels::Divide(y.data(), n, rescale_output_factor, y.data());
   return Status::Ok();
@@ -66,7 +66,7 @@ void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, con
     DivideBackward(tmp, dy, n, rescale_output_factor);
     dr = tmp;
   }
-  for (size_t i = 0; i < n; ++i) dx[i] += dr[i];  // the residual
+  ParallelAdd(dx, dr, n, ctx.pool);  // the residual
 
   float* d_o = ws.Zeroed(Workspace::kGrad1, n);
   to_out.Backward(ctx, d_o, dr, o.data(), rows);

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/elementwise/elementwise.h"
+
 namespace ddpm::nn::train {
 
 void SiLUBackward(float* dx, const float* dy, const float* x, size_t n) {
@@ -24,15 +26,52 @@ void AddPerSampleChannelsBackward(float* dv, size_t v_stride, const float* dy, i
   }
 }
 
-void ConcatChannelsBackward(float* da, float* db, const float* dout, int ca, int cb, size_t rows) {
+namespace {
+// Chunks of at least 16K floats (64 KB): smaller work is not worth waking a thread for.
+// `n` items of `floats_per_item` floats each.
+template <typename F>
+void Chunked(size_t n, ThreadPool* pool, F&& f, size_t floats_per_item = 1) {
+  const size_t grain = std::max<size_t>(1, (size_t{1} << 14) / floats_per_item);
+  if (pool && pool->num_threads() > 1 && n >= 2 * grain)
+    pool->ParallelFor(n, [&](size_t b, size_t e, int) { f(b, e); }, grain);
+  else
+    f(size_t{0}, n);
+}
+}  // namespace
+
+void ConcatChannelsBackward(float* da, float* db, const float* dout, int ca, int cb, size_t rows, ThreadPool* pool) {
   const size_t co = size_t(ca) + cb;
-  for (size_t r = 0; r < rows; ++r) {
-    const float* src = dout + r * co;
-    if (da)
-      for (int c = 0; c < ca; ++c) da[r * ca + c] += src[c];
-    if (db)
-      for (int c = 0; c < cb; ++c) db[r * cb + c] += src[ca + c];
-  }
+  Chunked(rows, pool, [&](size_t r0, size_t r1) {
+    for (size_t r = r0; r < r1; ++r) {
+      const float* src = dout + r * co;
+      if (da)
+        for (int c = 0; c < ca; ++c) da[r * ca + c] += src[c];
+      if (db)
+        for (int c = 0; c < cb; ++c) db[r * cb + c] += src[ca + c];
+    }
+  }, co);
+}
+
+void ParallelConcatChannels(const float* a, int ca, const float* b, int cb, size_t rows, float* out,
+                            ThreadPool* pool) {
+  const size_t co = size_t(ca) + cb;
+  Chunked(rows, pool, [&](size_t r0, size_t r1) {
+    kernels::ConcatChannels(a + r0 * ca, ca, b + r0 * cb, cb, r1 - r0, out + r0 * co);
+  }, co);
+}
+
+void ParallelCopy(float* dst, const float* src, size_t n, ThreadPool* pool) {
+  Chunked(n, pool, [&](size_t b, size_t e) { std::memcpy(dst + b, src + b, (e - b) * sizeof(float)); });
+}
+
+void ParallelAdd(float* dst, const float* src, size_t n, ThreadPool* pool) {
+  Chunked(n, pool, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) dst[i] += src[i];
+  });
+}
+
+void ParallelZero(float* dst, size_t n, ThreadPool* pool) {
+  Chunked(n, pool, [&](size_t b, size_t e) { std::fill(dst + b, dst + e, 0.0f); });
 }
 
 void UpsampleNearest2xBackward(float* dx, const float* dy, int batch, int h, int w, int c, ThreadPool* pool) {

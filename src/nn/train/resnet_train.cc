@@ -60,7 +60,7 @@ Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const flo
                    ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads())), ctx.pool);
   // y = shortcut(x) + conv2(a2), the residual riding on the conv's accumulate mode as in inference.
   if (has_shortcut) conv_shortcut.Forward(ctx, x, d.h, d.w, y.data());
-  else std::memcpy(y.data(), x, sizeof(float) * n_out);
+  else ParallelCopy(y.data(), x, n_out, ctx.pool);
   conv2.Forward(ctx, a, d.h, d.w, y.data(), /*accumulate=*/true);
   if (output_scale_factor != 1.0f) kernels::Divide(y.data(), n_out, output_scale_factor, y.data());
   return Status::Ok();
@@ -82,7 +82,7 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
   }
   if (has_shortcut) conv_shortcut.Backward(ctx, dx, dr, x, d.h, d.w);
   else
-    for (size_t i = 0; i < n_out; ++i) dx[i] += dr[i];
+    ParallelAdd(dx, dr, n_out, ctx.pool);
 
   // conv2, with its input a2 rebuilt from h1 and the saved statistics.
   GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
@@ -112,7 +112,7 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
   const GroupNormSpec s1 = norm1.Spec(b, d.hw(), /*silu=*/true);
   scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads()));
   GroupNormApply(a, x, mean1.data(), rstd1.data(), ps.value(norm1.gamma), ps.value(norm1.beta), s1, scratch, ctx.pool);
-  std::fill(da, da + n_in, 0.0f);
+  ParallelZero(da, n_in, ctx.pool);
   conv1.Backward(ctx, da, dh1, a, d.h, d.w);
   scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads()));
   GroupNormBackward(dx, ps.grad(norm1.gamma), ps.grad(norm1.beta), nullptr, nullptr, da, x, mean1.data(),

@@ -250,6 +250,7 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
   width_ = int(x_t.dim(3));
   const size_t hw = size_t(height_) * width_;
   TrainContext ctx{b, pool, &ps_, &ws_};
+  ws_.set_pool(pool);
   DDPM_RETURN_IF_ERROR(PackAll());  // the weights changed since the last step
 
   // Input NCHW -> NHWC (center_input_sample: 2·x − 1).
@@ -331,7 +332,7 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
       --s;
       const size_t rows = size_t(b) * d.hw();
       float* cat = ws_.Get(Workspace::kModel0, rows * (ch + skip_channels_[s]));
-      kernels::ConcatChannels(h, ch, skips_[s], skip_channels_[s], rows, cat);
+      ParallelConcatChannels(h, ch, skips_[s], skip_channels_[s], rows, cat, pool);
       blk.hidden_in[j] = h;
       blk.hidden_channels[j] = ch;
       DDPM_RETURN_IF_ERROR(blk.resnets[j].Forward(ctx, cat, d, emb_act_.data()));
@@ -387,6 +388,7 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
                            ShapeToString(out_shape));
   const size_t hw = size_t(height_) * width_;
   TrainContext ctx{b, pool, &ps_, &ws_};
+  ws_.set_pool(pool);
 
   // Gradient buffers: one per skip, two for the hidden state, one for SiLU(emb).
   dskips_.resize(skips_.size());
@@ -394,7 +396,7 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
   for (size_t s = 0; s < skips_.size(); ++s) {
     const Dims d = LevelDims(skip_levels_[s]);
     DDPM_RETURN_IF_ERROR(EnsureShape(&dskips_[s], {b, d.h, d.w, skip_channels_[s]}, "skip gradient"));
-    std::fill(dskips_[s].data(), dskips_[s].data() + dskips_[s].size(), 0.0f);
+    ParallelZero(dskips_[s].data(), dskips_[s].size(), pool);
   }
   // The hidden state reaches a level with up to the widest block's channels (after an upsampler).
   const int widest = *std::max_element(config_.block_out_channels.begin(), config_.block_out_channels.end());
@@ -405,7 +407,7 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
   int cur = 0;
   auto fresh = [&](size_t floats) {  // the other hidden-gradient buffer, zeroed
     cur ^= 1;
-    std::fill(dh_[cur].data(), dh_[cur].data() + floats, 0.0f);
+    ParallelZero(dh_[cur].data(), floats, pool);
     return dh_[cur].data();
   };
 
@@ -458,11 +460,11 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
       }
       const int hc = blk.hidden_channels[j], sc = skip_channels_[sk];
       float* cat = ws_.Get(Workspace::kModel0, rows * (hc + sc));
-      kernels::ConcatChannels(blk.hidden_in[j], hc, skips_[sk], sc, rows, cat);
+      ParallelConcatChannels(blk.hidden_in[j], hc, skips_[sk], sc, rows, cat, pool);
       float* dcat = ws_.Zeroed(Workspace::kModel1, rows * (hc + sc));
       r.Backward(ctx, dcat, d_temb_act_.data(), dr, cat, d, emb_act_.data());
       dh = fresh(rows * hc);
-      ConcatChannelsBackward(dh, dskips_[sk].data(), dcat, hc, sc, rows);
+      ConcatChannelsBackward(dh, dskips_[sk].data(), dcat, hc, sc, rows, pool);
     }
     s += blk.resnets.size();  // the block before this one popped the skips above these
   }
@@ -484,7 +486,7 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
     }
     r0.Backward(ctx, dskips_[last].data(), d_temb_act_.data(), dr0, skips_[last], d, emb_act_.data());
   } else {
-    for (size_t k = 0; k < dskips_[last].size(); ++k) dskips_[last][k] += dh[k];
+    ParallelAdd(dskips_[last].data(), dh, dskips_[last].size(), pool);
   }
 
   // Down path, in reverse: the layer that wrote skip k read skip k-1.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <new>
 
+#include "nn/train/elementwise_train.h"
+
 namespace ddpm::nn::train {
 
 float* Workspace::Get(Slot slot, size_t floats) {
@@ -18,7 +20,7 @@ float* Workspace::Get(Slot slot, size_t floats) {
 
 float* Workspace::Zeroed(Slot slot, size_t floats) {
   float* p = Get(slot, floats);
-  std::fill(p, p + floats, 0.0f);
+  ParallelZero(p, floats, pool_);
   return p;
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "base/tensor.h"
+#include "base/thread_pool.h"
 
 namespace ddpm::nn::train {
 
@@ -28,10 +29,13 @@ class Workspace {
   // memory is exhausted (Trainer turns it into an OutOfMemory error; sizes are fixed after the first step).
   float* Get(Slot slot, size_t floats);
   float* Zeroed(Slot slot, size_t floats);
+  // The pool Zeroed splits its fill over (the model sets it for each step; nullptr = the caller alone).
+  void set_pool(ThreadPool* pool) { pool_ = pool; }
   size_t bytes() const;
 
  private:
   Tensor buf_[kCount];
+  ThreadPool* pool_ = nullptr;
 };
 
 }  // namespace ddpm::nn::train

@@ -290,7 +290,7 @@ TEST_CASE("Upsample, concat, SiLU, divide and embedding backwards are the adjoin
 
   // Concat: the halves come back, added.
   std::vector<float> dout = {1, 2, 3, 4, 5, 6}, da(2, 10.0f), dbb(4, 0.0f);
-  ConcatChannelsBackward(da.data(), dbb.data(), dout.data(), 1, 2, 2);
+  ConcatChannelsBackward(da.data(), dbb.data(), dout.data(), 1, 2, 2, nullptr);
   CHECK(da == std::vector<float>{11, 14});
   CHECK(dbb == std::vector<float>{2, 3, 5, 6});
 
