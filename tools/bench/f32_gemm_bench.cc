@@ -2,11 +2,13 @@
 //   M = H*W*batch (output pixels), K = 9*C, N = Cout = C,  C in {32, 64, 128}, H = W in {32, 16, 8}.
 // Prints GFLOP/s (best of the timed repetitions: the machine is shared) and % of MeasurePeakFlops.
 //   f32_gemm_bench [--threads N] [--batch B] [--seconds S per case]
-// Natively with XNNPACK it also times Conv2d on Backend::kXnnpack (conv2d_xnn).
+// Natively with XNNPACK it also times Conv2d on Backend::kXnnpack (conv2d_xnn). conv_dw and conv_dw+dx
+// time the training backward of the same convolution (weight gradient; weight and input gradients).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -19,6 +21,7 @@
 #include "kernels/conv2d/conv2d.h"
 #include "kernels/f32_gemm/gemm.h"
 #include "kernels/peak.h"
+#include "nn/train/conv2d_train.h"
 #include "bench_timer.h"
 
 namespace {
@@ -81,6 +84,27 @@ int main(int argc, char** argv) {
       report("conv2d", ddpm::bench::BestSeconds([&] {
                Conv2d(packed, x.data(), batch, hw, hw, y.data(), false, scratch.data(), &pool);
              }, seconds, cpu));
+      // The training backward of the same conv (src/nn/train/conv2d_train.h): the weight gradient
+      // (im2col blocks + GEMM, no dx) and the whole backward (+ dx as the flipped conv); each is one
+      // forward's FLOPs of work, so the rows read against the forward's.
+      {
+        const nn::train::ConvGeom g = nn::train::MakeConvGeom(p, batch, hw, hw);
+        PackedConv2d dx_weights;
+        dx_weights.RepackInputGradient(p, weight.data());
+        std::vector<float> dw(n * k), db(n), dx(m * c), bwd(nn::train::Conv2dBackwardScratchFloats(g, threads) + 16);
+        float* aligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(bwd.data()) + 63) & ~uintptr_t(63));
+        const auto dy = Random(m * n, rng);
+        report("conv_dw", ddpm::bench::BestSeconds([&] {
+                 nn::train::Conv2dBackward(nullptr, dw.data(), db.data(), dy.data(), x.data(), weight.data(), g,
+                                           &dx_weights, aligned, &pool);
+               }, seconds, cpu));
+        const double both = ddpm::bench::BestSeconds([&] {
+          nn::train::Conv2dBackward(dx.data(), dw.data(), db.data(), dy.data(), x.data(), weight.data(), g,
+                                    &dx_weights, aligned, &pool);
+        }, seconds, cpu);
+        std::printf("%-12s %4d %4d %6zu %5zu %4zu %9.2f %6.1f%%\n", "conv_dw+dx", hw, c, m, k, n, 2 * flops / both * 1e-9,
+                    100.0 * 2 * flops / both / peak_all);
+      }
       if (BackendAvailable(Backend::kXnnpack)) {
         (void)SetBackend(Backend::kXnnpack);
         const PackedConv2d xnn = PackedConv2d::Pack(p, weight.data(), bias.data());

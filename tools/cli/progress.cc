@@ -30,6 +30,7 @@ ProgressBar::ProgressBar(std::string label, long long total, long long start)
     : label_(std::move(label)), total_(total), start_(start), tty_(StderrIsTty()), t0_(Clock::now()) {}
 
 void ProgressBar::Update(long long done, const std::string& extra) {
+  if (total_ > 0 && done >= total_) return;  // Finish() draws the last line, with the run's time
   const auto now = Clock::now();
   const int decile = total_ > 0 ? int(10 * done / total_) : 0;
   if (tty_ ? now - last_draw_ < std::chrono::milliseconds(100)

@@ -115,7 +115,10 @@ HWY_INLINE void GemmTileSegments(size_t mr, size_t segs, size_t seg_len,
 // The tile over a row-major A (stride lda), kc floats per row. The same loop as GemmTileSegments with
 // one segment, written out on purpose: routing it through GemmTileSegments made GCC 12 keep a B vector
 // on the stack (AVX3 8x32 GemmPacked fell from ~90% to ~59% of peak); this form allocates cleanly.
-template <size_t MR, size_t NR, size_t KU = 1>
+// With AT, A is given transposed (Aᵀ row-major, [k x m] with stride lda: A[i][p] = a[p·lda + i]): the
+// per-step broadcasts of the MR rows then read MR neighbouring floats, so a training backward's dYᵀ·X
+// needs no transpose of dY. Broadcasts are loads either way: the loop costs the same.
+template <size_t MR, size_t NR, size_t KU = 1, bool AT = false>
 HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size_t lda,
                          const float* HWY_RESTRICT w, const float* HWY_RESTRICT bias,
                          float* HWY_RESTRICT c, size_t ldc, bool accumulate) {
@@ -126,7 +129,8 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
   constexpr size_t NV = NR / L;
 
   const float* ar[MR];
-  for (size_t r = 0; r < MR; ++r) ar[r] = a + (r < mr ? r : mr - 1) * lda;
+  for (size_t r = 0; r < MR; ++r) ar[r] = a + (r < mr ? r : mr - 1) * (AT ? 1 : lda);
+  const size_t kstep = AT ? lda : 1;  // floats between A[i][p] and A[i][p + 1]
 
   V acc[MR][NV];
   for (size_t v = 0; v < NV; ++v) {
@@ -139,7 +143,7 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
     V bv[NV];
     for (size_t v = 0; v < NV; ++v) bv[v] = hn::LoadU(d, w + o * NR + v * L);
     for (size_t r = 0; r < MR; ++r) {
-      const V va = hn::Set(d, ar[r][o]);
+      const V va = hn::Set(d, ar[r][o * kstep]);
       // FMA on x86 (Highway emits vfmadd even under -ffp-contract=off); mul + add on wasm.
       for (size_t v = 0; v < NV; ++v) acc[r][v] = hn::MulAdd(va, bv[v], acc[r][v]);
     }
@@ -150,12 +154,12 @@ HWY_INLINE void GemmTile(size_t mr, size_t kc, const float* HWY_RESTRICT a, size
   size_t p = 0;
   for (; p + KU <= kc; p += KU) {
     for (size_t u = 0; u < KU; ++u) step(u);
-    for (size_t r = 0; r < MR; ++r) ar[r] += KU;
+    for (size_t r = 0; r < MR; ++r) ar[r] += KU * kstep;
     w += KU * NR;
   }
   for (; p < kc; ++p) {
     step(0);
-    for (size_t r = 0; r < MR; ++r) ar[r] += 1;
+    for (size_t r = 0; r < MR; ++r) ar[r] += kstep;
     w += NR;
   }
   for (size_t r = 0; r < MR; ++r) {
@@ -191,8 +195,9 @@ HWY_INLINE void StoreTailTile(const float* tile, size_t mr, size_t nc, float* c,
 constexpr size_t kKcMax = 256;
 constexpr size_t kMcMax = 96;
 
-// Single-thread GemmPacked over rows [m0, m1) and panels [q0, q1) (panel q = columns q*NR..).
-template <size_t MR, size_t NR, size_t KU = 1>
+// Single-thread GemmPacked over rows [m0, m1) and panels [q0, q1) (panel q = columns q*NR..). With AT,
+// A is given transposed ([k x m], stride lda; see GemmTile).
+template <size_t MR, size_t NR, size_t KU = 1, bool AT = false>
 HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k,
                                   const float* a, size_t lda, const float* packed, const float* bias,
                                   float* c, size_t ldc, bool accumulate) {
@@ -220,18 +225,19 @@ HWY_NOINLINE void GemmPackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, si
         const size_t j0 = q * NR;
         const size_t nc = n - j0 < NR ? n - j0 : NR;
         const float* w = packed + j0 * k + k0 * NR;
-        const float* a0 = a + k0;
+        const float* a0 = a + k0 * (AT ? lda : 1);
+        const size_t row_stride = AT ? 1 : lda;
         if (nc == NR) {
           const float* bq = first && bias ? bias + j0 : nullptr;
           for (size_t i = i0; i < i1; i += MR) {
             const size_t mr = i1 - i < MR ? i1 - i : MR;
-            GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
+            GemmTile<MR, NR, KU, AT>(mr, kc, a0 + i * row_stride, lda, w, bq, c + i * ldc + j0, ldc, acc_c);
           }
         } else {  // Tail panel: compute a full tile on the stack, copy the nc valid columns.
           const float* bq = TailBias<NR>(first && bias ? bias + j0 : nullptr, nc, bias_tail);
           for (size_t i = i0; i < i1; i += MR) {
             const size_t mr = i1 - i < MR ? i1 - i : MR;
-            GemmTile<MR, NR, KU>(mr, kc, a0 + i * lda, lda, w, bq, tile, NR, false);
+            GemmTile<MR, NR, KU, AT>(mr, kc, a0 + i * row_stride, lda, w, bq, tile, NR, false);
             StoreTailTile<NR>(tile, mr, nc, c + i * ldc + j0, ldc, acc_c);
           }
         }

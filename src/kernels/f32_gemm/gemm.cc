@@ -25,6 +25,11 @@ void PackedBlock(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k,
   GemmPackedBlock<kGemmMr, kGemmNr>(m0, m1, q0, q1, n, k, a, lda, packed, bias, c, ldc, accumulate);
 }
 
+void PackedBlockTransposedA(size_t m0, size_t m1, size_t q0, size_t q1, size_t n, size_t k, const float* a,
+                            size_t lda, const float* packed, float* c, size_t ldc, bool accumulate) {
+  GemmPackedBlock<kGemmMr, kGemmNr, 1, true>(m0, m1, q0, q1, n, k, a, lda, packed, nullptr, c, ldc, accumulate);
+}
+
 void IndirectBlock(size_t m, size_t q0, size_t q1, size_t n, size_t taps, size_t cin, const float* const* ind,
                    const float* packed, const float* bias, float* c, size_t ldc, bool accumulate) {
   GemmIndirectBlock<kGemmMr, kGemmNr>(m, q0, q1, n, taps, cin, ind, packed, bias, c, ldc, accumulate);
@@ -47,6 +52,7 @@ namespace ddpm::kernels {
 HWY_EXPORT(TileMr);
 HWY_EXPORT(TileNr);
 HWY_EXPORT(PackedBlock);
+HWY_EXPORT(PackedBlockTransposedA);
 HWY_EXPORT(KernelName);
 HWY_EXPORT(IndirectBlock);
 
@@ -90,6 +96,15 @@ void GemmPacked(size_t m, size_t n, size_t k, const float* a, size_t lda, const 
       block(0, m, q0, q1, n, k, a, lda, packed_b, bias, c, ldc, accumulate);
     });
   }
+}
+
+void GemmPackedTransposedA(size_t m, size_t n, size_t k, const float* a_t, size_t lda, const float* packed_b, float* c,
+                           size_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  DDPM_KERNEL_ASSERT(c != nullptr && ldc >= n);
+  DDPM_KERNEL_ASSERT(k == 0 || (a_t != nullptr && packed_b != nullptr && lda >= m));
+  const size_t panels = (n + GemmPanelWidth() - 1) / GemmPanelWidth();
+  HWY_DYNAMIC_DISPATCH(PackedBlockTransposedA)(0, m, 0, panels, n, k, a_t, lda, packed_b, c, ldc, accumulate);
 }
 
 void GemmIndirect(size_t m, size_t n, size_t taps, size_t cin, const float* const* ind,

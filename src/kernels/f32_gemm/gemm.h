@@ -59,6 +59,12 @@ void PackGemmBPanels(size_t n, size_t k, const float* b, size_t ldb, bool b_tran
 void GemmPacked(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* packed_b,
                 const float* bias, float* c, size_t ldc, bool accumulate, ThreadPool* pool);
 
+// C[m x n] (+)= A · B with A given transposed: Aᵀ row-major [k x m], stride lda (a training backward's
+// dW = dYᵀ·X, where dY [k x m] is what is stored). B packed by PackGemmB. Single-threaded (the
+// caller splits the work).
+void GemmPackedTransposedA(size_t m, size_t n, size_t k, const float* a_t, size_t lda, const float* packed_b, float* c,
+                           size_t ldc, bool accumulate);
+
 // Implicit GEMM (XNNPACK's igemm): C[m x n] (+)= A · B + bias where row i of A is `taps` runs of
 // `cin` floats starting at ind[i * taps + t] (a convolution's kernel taps pointing into the input),
 // and B was packed by PackGemmB with k = taps * cin. Threads (if any) split the panels of B.

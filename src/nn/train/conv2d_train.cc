@@ -32,35 +32,42 @@ size_t WeightBlockRows(const ConvGeom& g, int threads) {
 }
 
 // Per-thread floats of the dW pass: dW partial [co, K], db partial [co] in double, the packed im2col
-// block, dYᵀ of the block, one im2col row.
+// block, the block's column sums of dY.
 size_t WeightThreadFloats(const ConvGeom& g, size_t block) {
   const size_t k = g.k(), co = g.p.cout;
-  return Pad16(co * k) + Pad16(2 * co) + Pad16(kernels::PackedGemmBFloats(k, block)) + Pad16(co * block) + Pad16(k);
+  return Pad16(co * k) + Pad16(2 * co) + Pad16(kernels::PackedGemmBFloats(k, block)) + Pad16(co);
 }
 
 // im2col of output pixels [r0, r1) (r = (b·oh + oy)·ow + ox; zeros outside the image), written straight
-// into GemmPacked's B layout (NR-wide panels of the K columns, k = the block's rows): the dW GEMM then
-// needs no second copy of the block. `row` holds one im2col row.
-void Im2colPacked(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* row, float* packed) {
+// into GemmPacked's B layout (NR-wide panels of the K columns, k = the block's rows), each tap's cin
+// floats copied from the input to where its columns fall in the panels: the dW GEMM then needs no
+// second copy of the block.
+void Im2colPacked(const ConvGeom& g, const float* x, size_t r0, size_t r1, float* packed) {
   const kernels::Conv2dParams& p = g.p;
   const size_t cin = p.cin, k = g.k(), nr = kernels::GemmPanelWidth(), rn = r1 - r0;
+  const size_t k_padded = (k + nr - 1) / nr * nr;
   for (size_t i = 0; i < rn; ++i) {
     const size_t r = r0 + i;
     const size_t ox = r % g.ow, oy = (r / g.ow) % g.oh, b = r / (size_t(g.ow) * g.oh);
-    float* dst = row;
+    size_t col = 0;  // the im2col column of the tap's first channel
     for (int ky = 0; ky < p.kh; ++ky) {
       const int iy = int(oy) * p.stride - p.pad_top + ky;
-      for (int kx = 0; kx < p.kw; ++kx, dst += cin) {
+      for (int kx = 0; kx < p.kw; ++kx, col += cin) {
         const int ix = int(ox) * p.stride - p.pad_left + kx;
-        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) std::memset(dst, 0, cin * sizeof(float));
-        else std::memcpy(dst, x + ((b * g.h + iy) * g.w + ix) * cin, cin * sizeof(float));
+        const bool inside = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+        const float* src = inside ? x + ((b * g.h + iy) * g.w + ix) * cin : nullptr;
+        for (size_t c = 0; c < cin;) {  // runs of channels that stay inside one panel
+          const size_t j = col + c, panel = j / nr, off = j % nr, len = std::min(cin - c, nr - off);
+          float* dst = packed + panel * nr * rn + i * nr + off;
+          if (src) std::memcpy(dst, src + c, len * sizeof(float));
+          else std::memset(dst, 0, len * sizeof(float));
+          c += len;
+        }
       }
     }
-    for (size_t j0 = 0; j0 < k; j0 += nr) {  // panel j0 holds rn rows of nr floats
-      const size_t nc = std::min(nr, k - j0);
-      float* out = packed + j0 * rn + i * nr;
-      std::memcpy(out, row + j0, nc * sizeof(float));
-      std::fill(out + nc, out + nr, 0.0f);
+    if (k_padded > k) {  // the last panel's padding columns
+      float* dst = packed + (k / nr) * nr * rn + i * nr + k % nr;
+      std::memset(dst, 0, (k_padded - k) * sizeof(float));
     }
   }
 }
@@ -81,8 +88,7 @@ void WeightGradients(float* dw, float* db, const float* dy, const float* x, cons
       float* dw_part = scratch + t * per_thread;
       double* db_part = reinterpret_cast<double*>(dw_part + Pad16(co * k));
       float* col = dw_part + Pad16(co * k) + Pad16(2 * co);
-      float* dy_t = col + Pad16(kernels::PackedGemmBFloats(k, block));
-      float* row = dy_t + Pad16(co * block);
+      float* sums = col + Pad16(kernels::PackedGemmBFloats(k, block));
       std::fill(dw_part, dw_part + co * k, 0.0f);
       std::fill(db_part, db_part + co, 0.0);
       // Thread t takes blocks [t·blocks/T, (t+1)·blocks/T).
@@ -90,19 +96,14 @@ void WeightGradients(float* dw, float* db, const float* dy, const float* x, cons
         const size_t r0 = blk * block, rn = std::min(block, rows - r0);
         const float* dy_blk = dy + r0 * co;
         if (pw) kernels::PackGemmB(k, rn, x + r0 * cin, cin, false, col);  // the input rows are the columns
-        else Im2colPacked(g, x, r0, r0 + rn, row, col);
-        // The GEMM reads A row-major: dYᵀ of the block, and its column sums for db (float within a
+        else Im2colPacked(g, x, r0, r0 + rn, col);
+        // dW += dYᵀ·col straight from dY's rows; db += the block's column sums of dY (float within a
         // block, double across blocks).
-        for (size_t o = 0; o < co; ++o) {
-          float* dst = dy_t + o * rn;
-          float sum = 0.0f;
-          for (size_t r = 0; r < rn; ++r) {
-            dst[r] = dy_blk[r * co + o];
-            sum += dst[r];
-          }
-          db_part[o] += sum;
-        }
-        kernels::GemmPacked(co, k, rn, dy_t, rn, col, nullptr, dw_part, k, /*accumulate=*/true, nullptr);
+        kernels::GemmPackedTransposedA(co, k, rn, dy_blk, co, col, dw_part, k, /*accumulate=*/true);
+        std::fill(sums, sums + co, 0.0f);
+        for (size_t r = 0; r < rn; ++r)
+          for (size_t o = 0; o < co; ++o) sums[o] += dy_blk[r * co + o];
+        for (size_t o = 0; o < co; ++o) db_part[o] += sums[o];
       }
     }
   });

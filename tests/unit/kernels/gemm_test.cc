@@ -66,3 +66,28 @@ TEST_CASE("Gemm: large k splits into cache blocks; threads split rows or panels"
 TEST_CASE("Gemm: k = 0 gives zero (or leaves C unchanged when accumulating)", "[kernels][gemm]") {
   for (bool acc : {false, true}) GemmTester().m(4).n(9).k(0).accumulate(acc).Test(Gemm);
 }
+
+namespace {
+// GemmPackedTransposedA behind Gemm's signature: A is handed over transposed (with a padded stride),
+// B packed first.
+void GemmViaTransposedA(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                        bool b_transposed, float* c, size_t ldc, bool accumulate, float*, ddpm::ThreadPool*) {
+  const size_t ld_t = m + 3;
+  std::vector<float> a_t(k * ld_t + 1, 0.0f);
+  for (size_t i = 0; i < m; ++i)
+    for (size_t p = 0; p < k; ++p) a_t[p * ld_t + i] = a[i * lda + p];
+  std::vector<float> packed(ddpm::kernels::PackedGemmBFloats(n, k) + 1);
+  if (k > 0) ddpm::kernels::PackGemmB(n, k, b, ldb, b_transposed, packed.data());
+  ddpm::kernels::GemmPackedTransposedA(m, n, k, a_t.data(), ld_t, packed.data(), c, ldc, accumulate);
+}
+}  // namespace
+
+TEST_CASE("GemmPackedTransposedA: A given transposed, over subtiles, k blocks and strides", "[kernels][gemm]") {
+  INFO(GemmKernelName());
+  const size_t nr = GemmPanelWidth();
+  for (bool acc : {false, true}) {
+    for (size_t m = 1; m <= kMaxMr + 1; ++m) GemmTester().m(m).n(nr + 3).k(19).accumulate(acc).Test(GemmViaTransposedA);
+    GemmTester().m(67).n(45).k(300).accumulate(acc).Test(GemmViaTransposedA);  // 2 k blocks
+    GemmTester().m(32).n(2 * nr).k(577).c_stride(2 * nr + 5).accumulate(acc).Test(GemmViaTransposedA);
+  }
+}
