@@ -4,11 +4,15 @@
   nice -n 5 /usr/bin/python3 tools/eval/study.py MODEL_DIR [--settings NAME ...] [--ddpm1000]
 
 For every setting: 1,000 class-conditional samples (100 per class, seeds 1000+class) drawn by
-tools/eval/sample_fashion.sh with that setting's `ddpm sample` flags, timed (wall seconds of the whole
-sampling, THREADS threads), then judged. Prints one markdown table row per setting as it finishes
+tools/eval/sample_fashion.sh with that setting's `ddpm sample` flags, timed (wall seconds of all
+1,000 images, --threads threads, default 2: compare times only between runs on an equally busy
+machine), then judged. Prints one markdown table row per setting as it finishes
 (and keeps the table in OUT/table.md, the figures in OUT/NAME/quality.json, a grid in OUT/NAME/grid.png):
 
-  | setting | flags | sample accuracy | Fréchet | real-vs-real floor | sampling s |
+  | setting | flags | sample accuracy | Fréchet | real-vs-real floor | sampling s | goal (acc, FD) |
+
+(goal: issue 12's, sample accuracy >= the judge's real test accuracy - 2 points, and Fréchet <= 2x
+the floor; the judge's real test accuracy is printed above the table and is in every quality.json)
 
 A setting gives only the flags it is about; whatever it leaves out comes from the model's
 sampling_defaults.json (the shipped defaults), else from the CLI's own defaults, and the `setting`
@@ -22,9 +26,12 @@ Settings (--list prints them): defaults; guidance 1/1.5/2/3 (g1 g1.5 g2 g3); DDI
 steps (ddim50 ddim100), DDIM eta 1 at 100 (ddim100-eta1); DPM-Solver++ at 15/20/30 (dpmpp15 dpmpp20
 dpmpp30); DDPM 1000 steps (ddpm1000) only with --ddpm1000 or when named, it is slow. More with
 --custom NAME='flags' (e.g. --custom g4='--guidance-scale 4'); --common 'flags' is added to every
-setting (e.g. --common '--guidance-scale 2' to compare samplers at guidance 2).
+setting (e.g. --common '--guidance-scale 2' to compare samplers at guidance 2). --reuse keeps the
+samples of an earlier run with the same weights and flags (e.g. to re-judge with a new judge); their
+recorded sampling time is reported.
 """
 import argparse
+import hashlib
 import json
 import os
 import shlex
@@ -52,15 +59,15 @@ SLOW = {"ddpm1000"}
 CLI_DEFAULT_STEPS = {"ddpm": 1000, "ddim": 50, "dpmpp": 20}  # `ddpm sample --help`
 BUILT_IN = {"scheduler": "ddim", "steps": 50, "eta": 0.0, "guidance_scale": 1.0}  # without sampling_defaults.json
 PIPELINE_FILES = ["model_index.json", "sampling_defaults.json", "unet", "scheduler"]
-HEADER = ("| setting | flags | sample accuracy | Fréchet | real-vs-real floor | sampling s |\n"
-          "|---|---|---:|---:|---:|---:|")
+HEADER = ("| setting | flags | sample accuracy | Fréchet | real-vs-real floor | sampling s | goal (acc, FD) |\n"
+          "|---|---|---:|---:|---:|---:|---|")
 
 
 def snapshot(model, dest):
     """Copy the pipeline files of `model` to `dest` (replacing an older snapshot) and return `dest`."""
     present = [p for p in PIPELINE_FILES if os.path.exists(os.path.join(model, p))]
-    if "unet" not in present and not os.path.exists(os.path.join(model, "config.json")):
-        sys.exit(f"study: {model} has no unet/ (nor is it a UNet folder); nothing to sample yet")
+    if not (os.path.exists(os.path.join(model, "unet", "config.json")) or os.path.exists(os.path.join(model, "config.json"))):
+        sys.exit(f"study: {model} has no unet/config.json (nor is it a UNet folder); nothing to sample yet")
     if not present:  # a bare UNet folder: copy it whole
         present = os.listdir(model)
     tmp = dest + ".tmp"
@@ -102,12 +109,34 @@ def effective(flags, defaults):
     return text + f", guidance {float(guidance):g}"
 
 
-def sample(model, out, flags, threads, ddpm):
-    """Run sample_fashion.sh; return its wall seconds. Its output goes to OUT/NAME/sample.log."""
-    env = dict(os.environ, THREADS=str(threads))
-    if ddpm:
-        env["DDPM"] = ddpm
+def weights_digest(model):
+    """sha256 of the model's weight files: which weights a set of samples came from."""
+    digest = hashlib.sha256()
+    for root, _, files in sorted(os.walk(model)):
+        for name in sorted(files):
+            if name.endswith(".safetensors"):
+                with open(os.path.join(root, name), "rb") as f:
+                    digest.update(f.read())
+    return digest.hexdigest()
+
+
+def sample(model, out, flags, threads, ddpm, reuse=False):
+    """Run sample_fashion.sh; return its wall seconds. Its output goes to OUT/NAME/sample.log, what
+    was run to OUT/NAME/run.json; with `reuse`, samples whose run.json matches (same weights, flags,
+    threads, CLI) are kept and their recorded seconds returned."""
+    run = {"weights_sha256": weights_digest(model), "flags": flags, "threads": threads,
+           "ddpm": ddpm or os.environ.get("DDPM", "build/native/ddpm")}
+    record = os.path.join(out, "run.json")
+    if reuse and os.path.exists(record):
+        with open(record) as f:
+            previous = json.load(f)
+        complete = all(os.path.exists(os.path.join(out, f"class_{c}.safetensors")) for c in range(10))
+        if complete and {k: previous.get(k) for k in run} == run:
+            return previous["seconds"]
+    env = dict(os.environ, THREADS=str(threads), DDPM=run["ddpm"])
     os.makedirs(out, exist_ok=True)
+    if os.path.exists(record):
+        os.remove(record)
     with open(os.path.join(out, "sample.log"), "w") as log:
         start = time.monotonic()
         result = subprocess.run(["bash", os.path.join(HERE, "sample_fashion.sh"), model, out, *flags],
@@ -115,7 +144,16 @@ def sample(model, out, flags, threads, ddpm):
         seconds = time.monotonic() - start
     if result.returncode != 0:
         sys.exit(f"study: sampling failed (exit {result.returncode}); see {out}/sample.log")
+    with open(record, "w") as f:
+        json.dump(dict(run, seconds=seconds), f, indent=2)
     return seconds
+
+
+def judge_ready(cache):
+    """Train (once) or load the judge before any sampling is timed; return its line about itself."""
+    result = subprocess.run([sys.executable, os.path.join(HERE, "fashion_quality.py"), "--judge-only",
+                             "--cache", cache], check=True, stdout=subprocess.PIPE, text=True)
+    return result.stdout.strip()
 
 
 def judge(out, cache):
@@ -130,7 +168,8 @@ def judge(out, cache):
 def row(name, setting, flags, q, seconds):
     flag_text = " ".join(flags) if flags else "(none)"
     return (f"| {name}: {setting} | `{flag_text}` | {100 * q['sample_accuracy']:.1f}% | "
-            f"{q['frechet_samples_vs_real']:.2f} | {q['frechet_real_vs_real']:.2f} | {seconds:.0f} |")
+            f"{q['frechet_samples_vs_real']:.2f} | {q['frechet_real_vs_real']:.2f} | {seconds:.0f} | "
+            f"{'yes' if q['goal_accuracy'] else 'no'}, {'yes' if q['goal_frechet'] else 'no'} |")
 
 
 def choose(args):
@@ -163,6 +202,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="`ddpm sample --threads` (timings depend on it)")
     ap.add_argument("--ddpm", help="the CLI to sample with (default: $DDPM, else build/native/ddpm)")
     ap.add_argument("--no-snapshot", action="store_true", help="sample the folder itself, not a copy")
+    ap.add_argument("--reuse", action="store_true",
+                    help="keep samples (and their timing) drawn before from the same weights and flags")
     ap.add_argument("--list", action="store_true", help="print the known settings and exit")
     args = ap.parse_args()
     if args.list:
@@ -173,6 +214,8 @@ def main():
     if not args.model:
         ap.error("MODEL_DIR is required")
     chosen = choose(args)
+    judge_line = judge_ready(args.cache)
+    print(judge_line, flush=True)
     out = args.out or os.path.join("build/eval/study", os.path.basename(os.path.normpath(args.model)))
     os.makedirs(out, exist_ok=True)
     model = args.model if args.no_snapshot else snapshot(args.model, os.path.join(out, "model"))
@@ -182,11 +225,11 @@ def main():
           f"{args.threads} sampling threads", flush=True)
     table = os.path.join(out, "table.md")
     with open(table, "a") as f:
-        f.write(f"\n<!-- {time.strftime('%Y-%m-%d %H:%M')} {args.model} -->\n{HEADER}\n")
+        f.write(f"\n<!-- {time.strftime('%Y-%m-%d %H:%M')} {args.model}; {judge_line} -->\n{HEADER}\n")
     print(HEADER, flush=True)
     for name, flags in chosen:
         setting_dir = os.path.join(out, name)
-        seconds = sample(model, setting_dir, flags, args.threads, args.ddpm)
+        seconds = sample(model, setting_dir, flags, args.threads, args.ddpm, args.reuse)
         line = row(name, effective(flags, defaults), flags, judge(setting_dir, args.cache), seconds)
         print(line, flush=True)
         with open(table, "a") as f:
