@@ -28,6 +28,14 @@ Status ParamStore::Allocate() {
   return Status::Ok();
 }
 
+Status ParamStore::AllocateSharingValues(ParamStore* owner) {
+  if (owner->total_ != total_) return InvalidArgument("a parameter replica must be registered as its owner is");
+  owner_ = owner;
+  grads_ = Tensor(Shape{int64_t(total_)});
+  if (!grads_.ok()) return OutOfMemory("cannot allocate the gradients of " + std::to_string(total_) + " parameters");
+  return Status::Ok();
+}
+
 ParamList ParamStore::List() {
   ParamList list;
   list.reserve(entries_.size());

@@ -27,10 +27,14 @@ class ParamStore {
   void Name(const std::string& name, const Shape& shape, Param view);
   // Allocates zero-filled values and gradients for everything registered.
   Status Allocate();
+  // Gradients of its own, values read from `owner` (registered identically): a replica that works on
+  // part of a batch with the owner's weights (UNet2DTrainable's data-parallel lanes).
+  Status AllocateSharingValues(ParamStore* owner);
 
-  float* value(Param p) { return values_.data() + p.offset; }
-  const float* value(Param p) const { return values_.data() + p.offset; }
+  float* value(Param p) { return values() + p.offset; }
+  const float* value(Param p) const { return values() + p.offset; }
   float* grad(Param p) { return grads_.data() + p.offset; }
+  float* grads() { return grads_.data(); }
 
   struct Entry {
     std::string name;
@@ -43,9 +47,12 @@ class ParamStore {
   void ZeroGrad();
 
  private:
+  float* values() const { return owner_ ? owner_->values() : const_cast<float*>(values_.data()); }
+
   std::vector<Entry> entries_;
   size_t total_ = 0;
   Tensor values_, grads_;
+  ParamStore* owner_ = nullptr;
 };
 
 }  // namespace ddpm::nn::train

@@ -240,8 +240,123 @@ Status UNet2DTrainable::PackAll() {
   return Status::Ok();
 }
 
+// ---- Data-parallel lanes ----
+
+UNet2DTrainable& UNet2DTrainable::Lane(int t) { return t == 0 ? *this : *replicas_[size_t(t) - 1]; }
+
+Status UNet2DTrainable::EnsureReplicas(int lanes) {
+  while (replicas_.size() + 1 < size_t(lanes)) {
+    std::unique_ptr<UNet2DTrainable> r(new UNet2DTrainable());
+    r->config_ = config_;
+    r->Register();  // the same layers in the same order: the same parameter offsets
+    DDPM_RETURN_IF_ERROR(r->ps_.AllocateSharingValues(&ps_));
+    replicas_.push_back(std::move(r));
+  }
+  if (lane_status_.size() < size_t(lanes)) lane_status_.resize(size_t(lanes));
+  if (lane_in_.size() < size_t(lanes)) {
+    lane_in_.resize(size_t(lanes));
+    lane_out_.resize(size_t(lanes));
+    lane_ts_.resize(size_t(lanes));
+    lane_labels_.resize(size_t(lanes));
+  }
+  return Status::Ok();
+}
+
+// Rows [t·b/T, (t+1)·b/T) of a batch of b: fixed by b and the lane count, so a step repeats bit for bit.
+static std::pair<int, int> LaneRows(int b, int lanes, int t) { return {b * t / lanes, b * (t + 1) / lanes}; }
+
+// Rows [i0, i1) of an NCHW batch into *dst (reused when it has the shape already).
+static Status SliceRows(const Tensor& src, int i0, int i1, Tensor* dst) {
+  const int64_t dims[4] = {i1 - i0, src.dim(1), src.dim(2), src.dim(3)};
+  DDPM_RETURN_IF_ERROR(ReuseTensor(dst, dims, "a lane's slice of the batch"));
+  const size_t per = src.size() / size_t(src.dim(0));
+  std::memcpy(dst->data(), src.data() + size_t(i0) * per, sizeof(float) * dst->size());
+  return Status::Ok();
+}
+
 Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>& timesteps_in,
                                      const std::vector<int64_t>& labels_in, Tensor* out, ThreadPool* pool) {
+  DDPM_RETURN_IF_ERROR(CheckInputs(x_t, timesteps_in, labels_in));
+  const int b = int(x_t.dim(0)), threads = pool ? pool->num_threads() : 1;
+  // A batch of at least two images per thread runs as one sub-batch per thread, each lane a whole
+  // forward and backward on one thread (as the inference UNet splits a batch): no fork-join per layer,
+  // no serial glue between layers. Smaller batches split every layer over the pool instead.
+  lanes_ = threads > 1 && b >= 2 * threads ? threads : 1;
+  if (lanes_ == 1) return ForwardLane(x_t, timesteps_in, labels_in, out, pool);
+  have_forward_ = false;
+  lanes_batch_ = b;
+  DDPM_RETURN_IF_ERROR(EnsureReplicas(lanes_));
+  pool->ParallelFor(size_t(lanes_), [&](size_t t0, size_t t1, int) {
+    for (size_t t = t0; t < t1; ++t) {
+      const auto [i0, i1] = LaneRows(b, lanes_, int(t));
+      Status& st = lane_status_[t];
+      st = SliceRows(x_t, i0, i1, &lane_in_[t]);
+      if (!st.ok()) continue;
+      // One timestep (label) for all stays one; one per image is sliced.
+      auto& ts = lane_ts_[t];
+      auto& ls = lane_labels_[t];
+      if (timesteps_in.size() == 1) ts.assign(1, timesteps_in[0]);
+      else ts.assign(timesteps_in.begin() + i0, timesteps_in.begin() + i1);
+      if (labels_in.size() <= 1) ls.assign(labels_in.begin(), labels_in.end());
+      else ls.assign(labels_in.begin() + i0, labels_in.begin() + i1);
+      st = Lane(int(t)).ForwardLane(lane_in_[t], ts, ls, &lane_out_[t], nullptr);
+    }
+  });
+  for (int t = 0; t < lanes_; ++t) DDPM_RETURN_IF_ERROR(lane_status_[t]);
+  const int64_t dims[4] = {b, config_.out_channels, x_t.dim(2), x_t.dim(3)};
+  DDPM_RETURN_IF_ERROR(ReuseTensor(out, dims, "the UNet output"));
+  for (int t = 0; t < lanes_; ++t) {
+    const size_t offset = size_t(LaneRows(b, lanes_, t).first) * (out->size() / size_t(b));
+    std::memcpy(out->data() + offset, lane_out_[t].data(), sizeof(float) * lane_out_[t].size());
+  }
+  return Status::Ok();
+}
+
+Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
+  if (lanes_ == 1) return BackwardLane(dout, pool);
+  if (!have_forward_) return InvalidArgument("UNet Backward without a ForwardTrain before it");
+  const int b = lanes_batch_;
+  const Shape out_shape{b, config_.out_channels, height_, width_};
+  if (dout.shape() != out_shape)
+    return InvalidArgument("UNet Backward: gradient shape " + ShapeToString(dout.shape()) + ", the forward gave " +
+                           ShapeToString(out_shape));
+  // Each lane's slice of d out (reusing the lane's input buffer) and its backward; a replica's
+  // gradients start from zero, the owner's hold what the caller zeroed.
+  pool->ParallelFor(size_t(lanes_), [&](size_t t0, size_t t1, int) {
+    for (size_t t = t0; t < t1; ++t) {
+      const auto [i0, i1] = LaneRows(b, lanes_, int(t));
+      UNet2DTrainable& lane = Lane(int(t));
+      Status& st = lane_status_[t];
+      st = SliceRows(dout, i0, i1, &lane_in_[t]);
+      if (!st.ok()) continue;
+      if (t > 0) lane.ZeroGrad();
+      st = lane.BackwardLane(lane_in_[t], nullptr);
+    }
+  });
+  for (int t = 0; t < lanes_; ++t) DDPM_RETURN_IF_ERROR(lane_status_[t]);
+  // Parameter gradients: the owner's plus each replica's, in lane order, split over the pool by range.
+  const size_t total = ps_.total();
+  pool->ParallelFor(total, [&](size_t i0, size_t i1, int) {
+    float* g = ps_.grads();
+    for (size_t r = 0; r < replicas_.size() && r + 1 < size_t(lanes_); ++r) {
+      const float* gr = replicas_[r]->ps_.grads();
+      for (size_t i = i0; i < i1; ++i) g[i] += gr[i];
+    }
+  }, 1024);
+  // d loss / d x_t of the whole batch, from the lanes' slices.
+  const Shape& first = dinput_.shape();
+  const int64_t dims[4] = {b, first[1], first[2], first[3]};
+  DDPM_RETURN_IF_ERROR(ReuseTensor(&dinput_all_, dims, "the input gradient"));
+  for (int t = 0; t < lanes_; ++t) {
+    const Tensor& d = Lane(t).dinput_;
+    const size_t offset = size_t(LaneRows(b, lanes_, t).first) * (dinput_all_.size() / size_t(b));
+    std::memcpy(dinput_all_.data() + offset, d.data(), sizeof(float) * d.size());
+  }
+  return Status::Ok();
+}
+
+Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>& timesteps_in,
+                                    const std::vector<int64_t>& labels_in, Tensor* out, ThreadPool* pool) {
   DDPM_RETURN_IF_ERROR(CheckInputs(x_t, timesteps_in, labels_in));
   have_forward_ = have_backward_ = false;
   const int b = int(x_t.dim(0)), n = int(down_.size()), c0 = config_.block_out_channels[0];
@@ -379,7 +494,7 @@ Status UNet2DTrainable::ForwardTrain(const Tensor& x_t, const std::vector<float>
 
 // ---- Backward ----
 
-Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
+Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
   if (!have_forward_) return InvalidArgument("UNet Backward without a ForwardTrain before it");
   const int b = batch_, n = int(down_.size()), c0 = config_.block_out_channels[0], co = config_.out_channels;
   const Shape out_shape{b, co, height_, width_};
@@ -539,7 +654,7 @@ Status UNet2DTrainable::Backward(const Tensor& dout, ThreadPool* pool) {
 
 Status UNet2DTrainable::InputGradient(Tensor* dx) const {
   if (!have_backward_) return InvalidArgument("UNet InputGradient: no Backward has run since the last forward");
-  *dx = dinput_;
+  *dx = lanes_ > 1 ? dinput_all_ : dinput_;
   return Status::Ok();
 }
 
@@ -570,6 +685,13 @@ TrainMemory UNet2DTrainable::memory() const {
   for (const Tensor& t : dskips_) grads += bytes(t);
   m.gradients = grads;
   m.workspace = ws_.bytes();
+  for (size_t r = 0; r < replicas_.size() && r + 1 < size_t(lanes_); ++r) {  // the other lanes' share
+    const TrainMemory lm = replicas_[r]->memory();
+    m.parameters += lm.parameters / 2;  // their own gradients; the values are the owner's
+    m.saved += lm.saved;
+    m.gradients += lm.gradients;
+    m.workspace += lm.workspace;
+  }
   return m;
 }
 

@@ -77,6 +77,13 @@ class UNet2DTrainable : public TrainableDenoiser {
 
   UNet2DTrainable() = default;
   void Register();
+  // One forward / backward over a (sub-)batch on this object's own saved state.
+  Status ForwardLane(const Tensor& x_t, const std::vector<float>& timesteps, const std::vector<int64_t>& class_labels,
+                     Tensor* out, ThreadPool* pool);
+  Status BackwardLane(const Tensor& dout, ThreadPool* pool);
+  // Lane 0 is this model; lanes 1.. are replicas sharing its weights with gradients of their own.
+  UNet2DTrainable& Lane(int t);
+  Status EnsureReplicas(int lanes);
   Status CheckInputs(const Tensor& x, const std::vector<float>& timesteps, const std::vector<int64_t>& labels) const;
   Status PackAll();
   Dims LevelDims(int level) const { return {height_ >> level, width_ >> level}; }
@@ -108,6 +115,14 @@ class UNet2DTrainable : public TrainableDenoiser {
   // Backward state.
   std::vector<Tensor> dskips_;
   Tensor dh_[2], d_temb_act_, dinput_;
+  // Data-parallel lanes of the last ForwardTrain (1 = this object alone), their replicas and buffers.
+  int lanes_ = 1, lanes_batch_ = 0;
+  std::vector<std::unique_ptr<UNet2DTrainable>> replicas_;
+  std::vector<Status> lane_status_;
+  std::vector<Tensor> lane_in_, lane_out_;
+  std::vector<std::vector<float>> lane_ts_;
+  std::vector<std::vector<int64_t>> lane_labels_;
+  Tensor dinput_all_;
 };
 
 }  // namespace ddpm::nn::train

@@ -191,3 +191,52 @@ TEST_CASE("UNet2DTrainable gradients match directional finite differences on a c
     if (p.name.find("to_k.bias") == std::string::npos) check(p.name, p.value, p.grad, p.size);
   }
 }
+
+TEST_CASE("UNet2DTrainable on 2 threads splits a batch into lanes that give the 1-thread gradients, bit-repeatably",
+          "[nn_train][unet][lanes]") {
+  // Batch 5 on 2 threads: lanes of 2 and 3 images, each a whole forward and backward on one thread,
+  // replicas sharing the weights; against the same model run on 1 thread.
+  auto one = LoadTrainable(test::ReferencePath("unet_cond"));
+  auto two = LoadTrainable(test::ReferencePath("unet_cond"));
+  ThreadPool pool1(1), pool2(2);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  Tensor x({5, 1, 32, 32}), r({5, 1, 32, 32});
+  for (size_t i = 0; i < x.size(); ++i) x[i] = nd(rng);
+  for (size_t i = 0; i < r.size(); ++i) r[i] = nd(rng);
+  const std::vector<float> t = {3.0f, 250.0f, 500.0f, 750.0f, 999.0f};
+  const std::vector<int64_t> labels = {0, 3, 9, 1, 7};
+  auto step = [&](UNet2DTrainable& m, ThreadPool& pool, Tensor* out, Tensor* dx) {
+    m.ZeroGrad();
+    REQUIRE(m.ForwardTrain(x, t, labels, out, &pool).ok());
+    REQUIRE(m.Backward(r, &pool).ok());
+    REQUIRE(m.InputGradient(dx).ok());
+  };
+  Tensor out1, dx1, out2, dx2;
+  step(*one, pool1, &out1, &dx1);
+  step(*two, pool2, &out2, &dx2);
+  // Per-image work is the same arithmetic; weight gradients sum their blocks in another order: float
+  // rounding of sums over thousands of terms, 1e-5 of each tensor's largest value.
+  CHECK(RelDiff(out2, out1) <= 1e-6);
+  CHECK(RelDiff(dx2, dx1) <= 1e-5);
+  const ParamList p1 = one->Parameters(), p2 = two->Parameters();
+  REQUIRE(p1.size() == p2.size());
+  for (size_t k = 0; k < p1.size(); ++k) {
+    INFO(p1[k].name);
+    // to_k.bias has a zero gradient (the softmax cancels it): both sides are rounding noise.
+    if (p1[k].name.find("to_k.bias") != std::string::npos) continue;
+    double d = 0, s = 0;
+    for (size_t i = 0; i < p1[k].size; ++i) {
+      d = std::max(d, std::fabs(double(p2[k].grad[i]) - p1[k].grad[i]));
+      s = std::max(s, std::fabs(double(p1[k].grad[i])));
+    }
+    CHECK(d <= 1e-5 * s + 1e-9);
+  }
+  // The same step again on 2 threads repeats bit for bit.
+  std::vector<float> grads(p2[0].grad, p2[0].grad + p2[0].size);
+  Tensor out3, dx3;
+  step(*two, pool2, &out3, &dx3);
+  CHECK(std::equal(out3.data(), out3.data() + out3.size(), out2.data()));
+  CHECK(std::equal(dx3.data(), dx3.data() + dx3.size(), dx2.data()));
+  CHECK(std::equal(grads.begin(), grads.end(), two->Parameters()[0].grad));
+}
