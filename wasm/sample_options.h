@@ -6,10 +6,12 @@
 #include "base/status.h"
 #include "base/tensor.h"
 #include "diffusion/pipeline.h"
+#include "diffusion/sampling_defaults.h"
 
 namespace ddpm::wasm {
 
-// options: {scheduler, steps?, eta, numImages, classLabels?, guidanceScale, seed, latents?} into *so.
+// options: {scheduler?, steps?, eta?, numImages, classLabels?, guidanceScale?, seed, latents?,
+// samplingDefaults?: the model's sampling_defaults.json text} into *so (ResolveSampling fills what is unset).
 // The caller's x_T (options.latents) is copied into *latents, which so->latents then points at.
 // on_step (a JS function, or undefined/null for none) is called after every step with {step, total,
 // timestep, preview: the predicted x0, latents: x_{t-1}} (Tensors); returning false stops the run.

@@ -197,6 +197,9 @@ export declare class UNet2DModel {
   readonly info: UNet2DModelInfo;
   /** The pipeline's scheduler/scheduler_config.json when loaded from a pipeline folder, else null. */
   schedulerConfig: SchedulerConfig | null;
+  /** The pipeline's sampling_defaults.json when loaded from a pipeline folder that has one, else null:
+   *  sample() takes from it each setting its caller does not give. */
+  samplingDefaults: SamplingDefaults | null;
   readonly disposed: boolean;
   /** The prediction (ε, v or x0, as trained) for `sample` [B, inChannels, H, W] at `timesteps` (one, or one per
    *  sample); `classLabels` (one, or one per sample) for class-conditional models. Returns [B, outChannels, H, W]. */
@@ -216,18 +219,31 @@ export interface SampleProgress {
   latents: Tensor;
 }
 
-export interface SampleOptions {
-  /** Default 'ddim'. 'dpmpp' is DPM-Solver++ (multistep). */
+/**
+ * A pipeline's recommended sampling settings (sampling_defaults.json beside model_index.json; diffusers ignores
+ * the file). Each key is optional.
+ */
+export interface SamplingDefaults {
   scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
-  /** Default: 1000 for ddpm, 50 for ddim, 20 for dpmpp. */
   steps?: number;
-  /** DDIM's noise weight (0 = deterministic). */
+  eta?: number;
+  guidance_scale?: number;
+}
+
+/** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, else the defaults below. */
+export interface SampleOptions {
+  /** Default: the model's, else 'ddim'. 'dpmpp' is DPM-Solver++ (multistep). */
+  scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
+  /** Default: the model's (when the scheduler is the model's), else 1000 for ddpm, 50 for ddim, 20 for dpmpp. */
+  steps?: number;
+  /** DDIM's noise weight (0 = deterministic). Default: the model's, else 0. */
   eta?: number;
   /** Default 1. */
   numImages?: number;
   /** One for all images or one per image; required by class-conditional models. */
   classLabels?: number | ArrayLike<number>;
-  /** Classifier-free guidance weight (1 = off); needs a model with a null class (info.nullClassIndex). */
+  /** Classifier-free guidance weight (1 = off); needs a model with a null class (info.nullClassIndex).
+   *  Default: the model's, else 1. */
   guidanceScale?: number;
   /** Seed of the initial noise and the schedulers' noise (Philox: the same images in every build). Default 0. */
   seed?: number;
@@ -395,6 +411,8 @@ export interface ModelBytes {
   config: UNet2DConfig | string;
   weights: Uint8Array | ArrayBufferView | ArrayBuffer | Blob;
   schedulerConfig?: SchedulerConfig | string | null;
+  /** The sampling settings generate() uses when not given (sampling_defaults.json's contents). */
+  samplingDefaults?: SamplingDefaults | string | null;
 }
 
 /**
@@ -492,6 +510,8 @@ export declare class Generator {
   readonly config: UNet2DConfig | null;
   /** The pipeline's scheduler_config.json; null for a UNet folder (then diffusers' DDPMScheduler defaults). */
   readonly schedulerConfig: SchedulerConfig | null;
+  /** The pipeline's sampling_defaults.json, or null: what generate() uses for settings it is not given. */
+  readonly samplingDefaults: SamplingDefaults | null;
   /** Requests run one at a time, in call order. Bad requests reject with an Error carrying the core's message. */
   generate(options?: GenerateOptions): Promise<GenerateResult>;
   /** The worker's wasm memory, after the requests before it. */

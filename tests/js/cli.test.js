@@ -3,7 +3,7 @@
 // README's float32 tolerance, |a-b| <= 1e-4 + 1e-4·|b|; bad input exits non-zero with one stderr line.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -58,4 +58,22 @@ test('an unknown build is refused with the valid ones listed', () => {
 
 test('the installed bin is executable with a node shebang', () => {
   assert.match(execFileSync('head', ['-1', BIN], { encoding: 'utf8' }), /^#!\/usr\/bin\/env node/);
+});
+
+test("sample takes the model's sampling_defaults.json for what is not given, and says so; info prints it", () => {
+  const dir = join(work, 'with-defaults');
+  cpSync(join(ROOT, 'models', 'fashion-mnist'), dir, { recursive: true });
+  writeFileSync(join(dir, 'sampling_defaults.json'), '{"scheduler": "dpmpp", "steps": 4, "guidance_scale": 1}\n');
+  const info = run(['info', '--model', dir]);
+  assert.equal(info.status, 0, info.stderr);
+  assert.match(info.stdout, /sampling defaults: +dpmpp, 4 steps, eta 0, guidance scale 1 \(from .*sampling_defaults\.json\)/);
+  const byDefaults = join(work, 'by-defaults.safetensors'), explicit = join(work, 'explicit.safetensors');
+  const a = run(['sample', '--model', dir, '--num-images', '1', '--class', '2', '--output', byDefaults]);
+  assert.equal(a.status, 0, a.stderr);
+  assert.match(a.stderr, /sampling defaults for what was not given: dpmpp, 4 steps/);
+  const b = run(['sample', '--model', dir, '--num-images', '1', '--class', '2', '--scheduler', 'dpmpp', '--steps', '4',
+                 '--eta', '0', '--guidance-scale', '1', '--output', explicit]);
+  assert.equal(b.status, 0, b.stderr);
+  assert.doesNotMatch(b.stderr, /sampling defaults/);
+  assert.deepEqual(readFileSync(byDefaults), readFileSync(explicit));
 });

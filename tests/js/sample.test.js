@@ -116,3 +116,41 @@ test('bad requests throw Errors with the core message', () => {
   assert.throws(() => sample(cond, {}, { seed: -1, classLabels: [1] }), /seed must be a non-negative integer/);
   assert.throws(() => sample({}, {}, {}), /unet must be a UNet2DModel/);
 });
+
+test("a pipeline's sampling_defaults.json fills the settings a caller leaves out, by the core's rule", () => {
+  // The shipped pipeline's file is read by fromPretrained.
+  assert.deepEqual(guided.samplingDefaults, { scheduler: 'ddim', steps: 50, eta: 0, guidance_scale: 1 });
+  const keep = guided.samplingDefaults;
+  try {
+    guided.samplingDefaults = { scheduler: 'dpmpp', steps: 3, guidance_scale: 2 };
+    const opts = { numImages: 2, classLabels: [1, 8], seed: 5 };
+    let total = 0;
+    const byDefaults = sample(guided, {}, { ...opts, onProgress: (p) => { total = p.total; } });
+    assert.equal(total, 3);
+    const explicit = sample(guided, {}, { ...opts, scheduler: 'dpmpp', steps: 3, guidanceScale: 2 });
+    assert.deepEqual(byDefaults.data, explicit.data);
+    // A caller's value wins over the file's.
+    const unguided = sample(guided, {}, { ...opts, guidanceScale: 1 });
+    assert.notDeepEqual(unguided.data, byDefaults.data);
+    assert.deepEqual(unguided.data, sample(guided, {}, { ...opts, scheduler: 'dpmpp', steps: 3, guidanceScale: 1 }).data);
+  } finally {
+    guided.samplingDefaults = keep;
+  }
+});
+
+test('a named scheduler without steps runs its own step count, not the model default', () => {
+  const keep = guided.samplingDefaults;
+  guided.samplingDefaults = { scheduler: 'dpmpp', steps: 3 };
+  let total = 0;
+  try {
+    assert.throws(() => sample(guided, {}, { scheduler: 'ddim', classLabels: [0],
+                                             onProgress: (p) => { total = p.total; return false; } }),
+                  { name: 'AbortError' });
+    assert.equal(total, 50);
+    // A bad value in the file is an error that names the file and the key.
+    guided.samplingDefaults = { steps: 0 };
+    assert.throws(() => sample(guided, {}, { classLabels: [0] }), /sampling_defaults\.json.*steps/);
+  } finally {
+    guided.samplingDefaults = keep;
+  }
+});

@@ -4,6 +4,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "diffusion/sampling_defaults.h"
 #include "io/json_config.h"
 
 namespace ddpm::cli {
@@ -74,6 +75,9 @@ class InfoCommand : public Command {
       std::printf("scheduler:          %s, %s betas, %lld train timesteps\n", cls.c_str(), schedule.c_str(),
                   (long long)steps);
     }
+    auto defaults = ReadSamplingDefaults(folder->root);
+    if (!defaults.ok()) return Fail("info", defaults.status());
+    std::printf("sampling defaults:  %s\n", defaults->Describe().c_str());
     return 0;
   }
 

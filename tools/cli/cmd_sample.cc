@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "diffusion/pipeline.h"
+#include "diffusion/sampling_defaults.h"
 #include "diffusion/toy_sampling.h"
 #include "diffusion/unet_sampling.h"
 #include "io/canvas.h"
@@ -56,12 +57,16 @@ class SampleCommand : public Command {
   CLI::App* Register(CLI::App& app) override {
     auto* sub = app.add_subcommand("sample", "Generate images (noise -> x0) with a pipeline folder");
     sub->add_option("--model", model_, "diffusers pipeline folder (or UNet folder)")->required();
-    sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp")->default_val("ddim");
-    sub->add_option("--steps", steps_, "denoising steps (default: 1000 for ddpm, 50 for ddim, 20 for dpmpp)");
-    sub->add_option("--eta", eta_, "DDIM noise weight (0 = deterministic)")->default_val(0.0);
+    // Unset sampling options come from the model's sampling_defaults.json (else ddim, 50 steps, eta 0,
+    // guidance 1); what was taken from there is said on stderr.
+    scheduler_opt_ = sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp (default: the model's)");
+    steps_opt_ = sub->add_option("--steps", steps_,
+                                 "denoising steps (default: the model's, else 1000 ddpm, 50 ddim, 20 dpmpp)");
+    eta_opt_ = sub->add_option("--eta", eta_, "DDIM noise weight, 0 = deterministic (default: the model's, else 0)");
     sub->add_option("--num-images", num_images_, "images to generate")->default_val(8)->check(CLI::Range(1, 4096));
     sub->add_option("--class", class_, "class label for every image (class-conditional models)");
-    sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight (1 = off)")->default_val(1.0);
+    guidance_opt_ = sub->add_option("--guidance-scale", guidance_,
+                                    "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
     sub->add_option("--seed", seed_, "seed of the initial noise (same seed, same images, native or wasm)")
         ->default_val(0);
     sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
@@ -80,17 +85,27 @@ class SampleCommand : public Command {
       if (!s.ok()) return Fail("sample", s.status());
       sched = std::move(s).value();
     }
+    auto defaults = ReadSamplingDefaults(folder->root);
+    if (!defaults.ok()) return Fail("sample", defaults.status());
+    SamplingChoice given;
+    if (scheduler_opt_->count()) given.scheduler = scheduler_;
+    if (steps_opt_->count()) given.steps = steps_;
+    if (eta_opt_->count()) given.eta = eta_;
+    if (guidance_opt_->count()) given.guidance_scale = guidance_;
+    const SamplingDefaults use = ResolveSampling(*defaults, given);
+    if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
+      std::fprintf(stderr, "sampling defaults for what was not given: %s\n", defaults->Describe().c_str());
     SampleOptions so;
-    so.scheduler = scheduler_;
-    so.steps = steps_ > 0 ? steps_ : DefaultSampleSteps(scheduler_);
-    so.eta = eta_;
+    so.scheduler = use.scheduler;
+    so.steps = use.steps;
+    so.eta = use.eta;
     so.num_images = num_images_;
     so.seed = seed_;
-    so.guidance_scale = guidance_;
+    so.guidance_scale = use.guidance_scale;
     if (class_ >= 0) so.class_labels = {class_};
 
     ThreadPool pool(ResolveThreads(threads_));
-    ProgressBar bar("sample " + scheduler_, so.steps);
+    ProgressBar bar("sample " + so.scheduler, so.steps);
     so.on_step = [&](const StepProgress& p) {
       bar.Update(p.step);
       return true;
@@ -148,6 +163,7 @@ class SampleCommand : public Command {
   }
 
   std::string model_, scheduler_ = "ddim", output_;
+  CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
   int steps_ = 0, num_images_ = 8, threads_ = 1;
   int64_t class_ = -1;
   double eta_ = 0.0, guidance_ = 1.0;

@@ -52,7 +52,8 @@ async function showInfo() {
   const { heapBytes } = await gen.memoryUsage();
   $('gen-info').textContent = `Generator: build ${i.build}, ${i.threads} thread${i.threads > 1 ? 's' : ''} (${i.why}); ` +
     `cancel by ${i.cancel}. Model ${modelName}: ${m.numParameters.toLocaleString('en')} parameters, ${h}×${w}×${m.inChannels}, ` +
-    `${classes}. wasm heap ${MiB(heapBytes)}.`;
+    `${classes}. wasm heap ${MiB(heapBytes)}.` +
+    (gen.samplingDefaults ? ' The sampler settings start at the model\'s recommended ones (sampling_defaults.json).' : '');
 }
 
 function fillClasses() {
@@ -70,6 +71,19 @@ function fillClasses() {
   }
   select.disabled = n === 0;
   $('gen-guidance').disabled = m.nullClassIndex === null;
+}
+
+// The model's recommended settings (its pipeline's sampling_defaults.json) become the form's values when it
+// loads; the user can change them. Without the file the form keeps what it shows.
+function applySamplingDefaults() {
+  const d = gen.samplingDefaults;
+  if (!d) return;
+  if (d.scheduler) $('gen-scheduler').value = d.scheduler;
+  const steps = d.steps ?? { ddpm: 1000, ddim: 50, dpmpp: 20 }[$('gen-scheduler').value];
+  if (steps) $('gen-steps').value = String(steps);
+  if (d.eta !== undefined) $('gen-eta').value = String(d.eta);
+  if (d.guidance_scale !== undefined && !$('gen-guidance').disabled) $('gen-guidance').value = String(d.guidance_scale);
+  $('gen-eta').disabled = $('gen-scheduler').value !== 'ddim';
 }
 
 function setBusy(busy) {
@@ -110,6 +124,7 @@ async function load(model, name, key) {
     source = key;
     if (key === 'custom') customModel = { model, name };
     fillClasses();
+    applySamplingDefaults();
     await showInfo();
     showNotice($('gen-notice'), threadsNotice(gen.info.why));
     setStatus('Ready.', 'ready');

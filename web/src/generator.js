@@ -98,7 +98,8 @@ function modelMessage(model) {
     if (!(ArrayBuffer.isView(weights) || weights instanceof ArrayBuffer || isBlob(weights))) {
       throw new TypeError('Generator.create: model.weights must be the bytes of diffusion_pytorch_model.safetensors');
     }
-    return { kind: 'bytes', config: model.config, weights, schedulerConfig: model.schedulerConfig ?? null };
+    return { kind: 'bytes', config: model.config, weights, schedulerConfig: model.schedulerConfig ?? null,
+             samplingDefaults: model.samplingDefaults ?? null };
   }
   // A FileList or File[] (a dropped or picked folder), or a { path: contents } map (Trainer.exportPipeline()).
   let files = model;
@@ -210,6 +211,8 @@ export class Generator {
     this.config = null;
     /** The pipeline's scheduler_config.json, or null (a UNet folder: diffusers' DDPMScheduler defaults). */
     this.schedulerConfig = null;
+    /** The pipeline's sampling_defaults.json, or null: what generate() uses for settings it is not given. */
+    this.samplingDefaults = null;
   }
 
   /**
@@ -237,6 +240,7 @@ export class Generator {
       gen.modelInfo = r.modelInfo;
       gen.config = r.config;
       gen.schedulerConfig = r.schedulerConfig;
+      gen.samplingDefaults = r.samplingDefaults;
     } catch (e) {
       await gen.dispose();
       throw e;
@@ -356,9 +360,9 @@ export class Generator {
   }
 
   /**
-   * Generates images (requests run one at a time, in call order). Options as sample(): numImages (1), steps
-   * (50 ddim, 1000 ddpm, 20 dpmpp), scheduler ('ddim'), eta, seed (0), classLabels, guidanceScale (1; > 1 mixes
-   * in the model's null class, config null_class_index), latents. onProgress({ step, total, timestep, preview,
+   * Generates images (requests run one at a time, in call order). Options as sample(): numImages (1), scheduler,
+   * steps, eta and guidanceScale (> 1 mixes in the model's null class, config null_class_index; each one not given
+   * comes from the model's samplingDefaults, else ddim, 50 steps, eta 0, guidance 1), seed (0), classLabels, latents. onProgress({ step, total, timestep, preview,
    * latents, elapsedMs }) after each step (preview: the predicted x0; latents: x_{t-1}, the step's sample). signal: an AbortSignal; aborting stops the run
    * within one step and rejects with an AbortError.
    * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>} images: x0 NCHW in [-1, 1]

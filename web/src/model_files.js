@@ -5,6 +5,8 @@
 
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
 const WEIGHTS = ['diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.fp16.safetensors'];
+// A pipeline's recommended sampling settings beside model_index.json (src/diffusion/sampling_defaults.h).
+const SAMPLING_DEFAULTS = 'sampling_defaults.json';
 
 function isUrl(s) {
   return s instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(s) && !/^[a-z]:[\\/]/i.test(s);  // not a Windows drive
@@ -72,7 +74,8 @@ async function readerFor(dirOrUrl) {
 const text = (bytes) => new TextDecoder().decode(bytes);
 
 /**
- * @returns {Promise<{config: string, weights: Uint8Array, schedulerConfig: string | null, isPipeline: boolean}>}
+ * @returns {Promise<{config: string, weights: Uint8Array, schedulerConfig: string | null,
+ *                    samplingDefaults: string | null, isPipeline: boolean}>}
  */
 export async function readModelFiles(dirOrUrl) {
   const r = await readerFor(dirOrUrl);
@@ -93,7 +96,9 @@ export async function readModelFiles(dirOrUrl) {
     throw new Error(`${where}: no diffusion_pytorch_model.safetensors`);
   }
   const scheduler = index ? await r.read('scheduler/scheduler_config.json') : null;
-  return { config: text(config), weights, schedulerConfig: scheduler ? text(scheduler) : null, isPipeline: !!index };
+  const defaults = index ? await r.read(SAMPLING_DEFAULTS) : null;
+  return { config: text(config), weights, schedulerConfig: scheduler ? text(scheduler) : null,
+           samplingDefaults: defaults ? text(defaults) : null, isPipeline: !!index };
 }
 
 // ---- models in memory: Generator.create({ model }) with bytes, a files map, or a dropped folder ----
@@ -140,7 +145,8 @@ const dirOf = (path) => path.slice(0, path.lastIndexOf('/') + 1);
  * A diffusers folder given as files in memory (see fileMap), located by relative path as readModelFiles
  * locates it on disk: a pipeline (the shallowest model_index.json, with unet/ and scheduler/ beside it) or a
  * UNet folder (a config.json with diffusion_pytorch_model.safetensors beside it).
- * @returns {Promise<{config: string, weights: Uint8Array, schedulerConfig: string | null, isPipeline: boolean}>}
+ * @returns {Promise<{config: string, weights: Uint8Array, schedulerConfig: string | null,
+ *                    samplingDefaults: string | null, isPipeline: boolean}>}
  */
 export async function readModelFileMap(files) {
   const map = fileMap(files);
@@ -174,19 +180,26 @@ export async function readModelFileMap(files) {
   }
   const read = async (name) => contentBytes(map.get(name), name);
   const schedulerName = index === undefined ? null : `${dirOf(index)}scheduler/scheduler_config.json`;
+  const defaultsName = index === undefined ? null : dirOf(index) + SAMPLING_DEFAULTS;
   return {
     config: text(await read(`${prefix}config.json`)),
     weights: await read(prefix + weightsName),
     schedulerConfig: schedulerName && map.has(schedulerName) ? text(await read(schedulerName)) : null,
+    samplingDefaults: defaultsName && map.has(defaultsName) ? text(await read(defaultsName)) : null,
     isPipeline: index !== undefined,
   };
 }
 
-/** { config, weights, schedulerConfig? } given directly: config as an object or JSON text, weights as bytes. */
+const jsonText = (v) => (v === null || typeof v === 'string' ? v : JSON.stringify(v));
+
+/**
+ * { config, weights, schedulerConfig?, samplingDefaults? } given directly: config (and the optional JSON
+ * files) as objects or JSON text, weights as bytes.
+ */
 export async function readModelBytes(model) {
-  const config = typeof model.config === 'string' ? model.config : JSON.stringify(model.config);
+  const config = jsonText(model.config);
   if (typeof config !== 'string') throw new TypeError('model.config must be a config.json object or JSON text');
-  let schedulerConfig = model.schedulerConfig ?? null;
-  if (schedulerConfig !== null && typeof schedulerConfig !== 'string') schedulerConfig = JSON.stringify(schedulerConfig);
-  return { config, weights: await contentBytes(model.weights, 'model.weights'), schedulerConfig, isPipeline: false };
+  return { config, weights: await contentBytes(model.weights, 'model.weights'),
+           schedulerConfig: jsonText(model.schedulerConfig ?? null),
+           samplingDefaults: jsonText(model.samplingDefaults ?? null), isPipeline: false };
 }

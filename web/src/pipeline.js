@@ -22,9 +22,11 @@ function optionalNumber(value, name, valid = Number.isFinite) {
  * exception thrown by `onProgress` (which must not unwind through C++ frames) into the run's exception.
  * Shared by sample() and ToyMLPDenoiser.sample().
  */
-export function sampleRun(options, what = 'sample') {
-  const scheduler = options.scheduler ?? 'ddim';
-  if (typeof scheduler !== 'string') throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
+export function sampleRun(options, what = 'sample', samplingDefaults = null) {
+  const scheduler = options.scheduler;
+  if (scheduler !== undefined && typeof scheduler !== 'string') {
+    throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
+  }
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`${what}: seed must be a non-negative integer`);
   const onProgress = options.onProgress;
@@ -38,6 +40,8 @@ export function sampleRun(options, what = 'sample') {
     guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale'),
     seed,
     latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
+    // Unset scheduler, steps, eta and guidance come from here, by the core's rule (ResolveSampling).
+    samplingDefaults: samplingDefaults === null ? undefined : JSON.stringify(samplingDefaults),
   };
   // The callback runs inside the wasm call: an exception must not unwind through C++ frames (their
   // destructors would not run), so it is caught here, stops the run, and is rethrown afterwards.
@@ -66,8 +70,10 @@ export function sampleRun(options, what = 'sample') {
 /**
  * Generates images: x_T ~ N(0, I) (or `latents`) denoised in `steps` steps. `schedulerConfig` is the
  * pipeline's scheduler_config.json (object or JSON text; {} = diffusers' DDPM defaults), read by the
- * scheduler `options.scheduler` names. Returns x_0 NCHW [numImages, C, H, W] as the model produces it
- * (typically in [-1, 1]).
+ * scheduler `options.scheduler` names. Settings the caller leaves out (scheduler, steps, eta, guidanceScale)
+ * come from `unet.samplingDefaults` (the pipeline's sampling_defaults.json), else ddim, 50 steps, eta 0,
+ * guidance 1; naming a scheduler without steps gives that scheduler's own count (1000 ddpm, 50 ddim,
+ * 20 dpmpp). Returns x_0 NCHW [numImages, C, H, W] as the model produces it (typically in [-1, 1]).
  *
  * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
  * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it); returning `false` stops the
@@ -76,7 +82,7 @@ export function sampleRun(options, what = 'sample') {
  */
 export function sample(unet, schedulerConfig = {}, options = {}) {
   if (!(unet instanceof UNet2DModel)) throw new TypeError('sample: unet must be a UNet2DModel');
-  const run = sampleRun(options);
+  const run = sampleRun(options, 'sample', unet.samplingDefaults);
   const config = configText(schedulerConfig, 'scheduler config');
   return run((opts, onStep) => getNative().sample(unet.native, config, opts, onStep));
 }

@@ -67,12 +67,14 @@ export class UNet2DModel extends NativeObject {
 
   /**
    * From a UNet folder or a pipeline folder (model_index.json + unet/): a directory path or URL in Node,
-   * a URL in a browser. A pipeline's scheduler/scheduler_config.json becomes `schedulerConfig`.
+   * a URL in a browser. A pipeline's scheduler/scheduler_config.json becomes `schedulerConfig`, its
+   * sampling_defaults.json `samplingDefaults`.
    */
   static async fromPretrained(dirOrUrl, options = {}) {
     const files = await readModelFiles(dirOrUrl);
     const m = UNet2DModel.fromFiles(files.config, files.weights, options);
     m.schedulerConfig = files.schedulerConfig === null ? null : JSON.parse(files.schedulerConfig);
+    m.samplingDefaults = files.samplingDefaults === null ? null : JSON.parse(files.samplingDefaults);
     return m;
   }
 
@@ -80,6 +82,11 @@ export class UNet2DModel extends NativeObject {
     super('UNet2DModel');
     /** The pipeline folder's scheduler_config.json (fromPretrained of a pipeline), else null. */
     this.schedulerConfig = null;
+    /**
+     * The pipeline folder's sampling_defaults.json ({ scheduler, steps, eta, guidance_scale }, each optional),
+     * else null: sample() takes from it each setting its caller does not give.
+     */
+    this.samplingDefaults = null;
   }
 
   /** config.json as the model reads it: every diffusers key with its value, defaults filled in

@@ -3,7 +3,8 @@
 // Worker. The protocol lives here and in generator.js only:
 //
 //   page -> worker  { id, type, payload }
-//     init      { build, why, threads, wasmPaths, model, control? }  -> result { info, modelInfo, config, schedulerConfig }
+//     init      { build, why, threads, wasmPaths, model, control? }
+//               -> result { info, modelInfo, config, schedulerConfig, samplingDefaults }
 //     generate  { options, progress }                               -> progress* then result { images, steps, totalMs }
 //     memory    {}                                                   -> result { heapBytes, mallocBytes }
 //     trainer.create  { options }                                    -> result { handle }
@@ -131,6 +132,8 @@ const handlers = {
     poolThreads = actualThreads;
     const schedulerText = files?.schedulerConfig ?? null;
     schedulerConfig = schedulerText === null ? {} : JSON.parse(schedulerText);
+    const defaultsText = files?.samplingDefaults ?? null;
+    if (unet) unet.samplingDefaults = defaultsText === null ? null : JSON.parse(defaultsText);
     control = shared ? new Int32Array(shared) : null;
     return {
       info: { build: loadedInfo.build, threads: actualThreads, why: reason, simd: loadedInfo.simd, version: loadedInfo.version,
@@ -138,6 +141,7 @@ const handlers = {
       modelInfo: unet?.info ?? null,
       config: unet?.config ?? null,
       schedulerConfig: schedulerText === null ? null : schedulerConfig,
+      samplingDefaults: unet?.samplingDefaults ?? null,
     };
   },
 

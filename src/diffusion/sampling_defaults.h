@@ -1,0 +1,47 @@
+// sampling_defaults.json: a pipeline folder's recommended sampling settings, a small file beside
+// model_index.json that diffusers ignores (it loads only the files model_index.json names). Whoever
+// trained or studied the model writes it (models/README.md says how the shipped values were chosen);
+// `ddpm sample`, `ddpm info`, the JS API and the demo use each value wherever the caller gives none:
+//   {"scheduler": "dpmpp", "steps": 20, "eta": 0.0, "guidance_scale": 2.0}
+// Every key is optional; a folder without the file gets the built-in defaults below.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "base/status.h"
+
+namespace ddpm {
+
+inline constexpr const char* kSamplingDefaultsFile = "sampling_defaults.json";
+
+struct SamplingDefaults {
+  std::string scheduler = "ddim";  // ddpm | ddim | dpmpp
+  int steps = 50;                  // (the built-in default for the scheduler when the file names only that)
+  double eta = 0.0;
+  double guidance_scale = 1.0;
+  std::string source;              // the file the values came from; empty for the built-ins
+
+  // "dpmpp, 20 steps, eta 0, guidance scale 2 (from models/x/sampling_defaults.json)"
+  std::string Describe() const;
+  std::string ToJson() const;
+};
+
+// What a caller chose; unset = not said.
+struct SamplingChoice {
+  std::optional<std::string> scheduler;
+  std::optional<int> steps;
+  std::optional<double> eta, guidance_scale;
+};
+
+// The one rule for what a run uses (CLI, JS API, Generator): each value the caller gave, else the
+// model's. A caller who names a scheduler but no step count gets that scheduler's built-in count
+// (DefaultSampleSteps), not the model's, which was chosen for the model's own scheduler.
+SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingChoice& given);
+
+// Parses the file's text; a wrong type or value is an error naming the key and the valid range.
+Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const std::string& source);
+// `root`/sampling_defaults.json, or the built-in defaults when the folder has none.
+Expected<SamplingDefaults> ReadSamplingDefaults(const std::string& root);
+
+}  // namespace ddpm
