@@ -21,6 +21,7 @@ Status SampleOptionsFromJs(const val& options, const val& on_step, SampleOptions
   if (options["eta"].isNumber()) given.eta = options["eta"].as<double>();
   if (options["guidanceScale"].isNumber()) given.guidance_scale = options["guidanceScale"].as<double>();
   const SamplingDefaults use = ResolveSampling(defaults, given);
+  DDPM_RETURN_IF_ERROR(CheckSamplingSettings(use));
   so->scheduler = use.scheduler;
   so->steps = use.steps;
   so->eta = use.eta;

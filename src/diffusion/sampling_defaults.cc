@@ -35,6 +35,22 @@ SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingCh
   return r;
 }
 
+Status CheckSamplingSettings(const SamplingDefaults& s) {
+  bool known = false;
+  for (const std::string& name : kSamplerNames) known |= name == s.scheduler;
+  std::string list;
+  for (size_t i = 0; i < kSamplerNames.size(); ++i) list += (i ? ", " : "") + kSamplerNames[i];
+  char num[32];
+  std::snprintf(num, sizeof num, "%g", s.eta);
+  if (!known) return InvalidArgument("scheduler '" + s.scheduler + "' must be one of " + list);
+  if (s.steps < 1) return InvalidArgument("steps " + std::to_string(s.steps) + " must be at least 1");
+  if (!(s.eta >= 0 && s.eta <= 1)) return InvalidArgument(std::string("eta ") + num + " must be in [0, 1]");
+  std::snprintf(num, sizeof num, "%g", s.guidance_scale);
+  if (!std::isfinite(s.guidance_scale) || s.guidance_scale < 0)
+    return InvalidArgument(std::string("guidance scale ") + num + " must be a finite number >= 0 (1 = no guidance)");
+  return Status::Ok();
+}
+
 Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const std::string& source) {
   DDPM_ASSIGN_OR_RETURN(JsonConfig j, JsonConfig::Parse(text, source));
   if (!j.raw().is_object()) return ParseError(source + ": expected a JSON object");
@@ -45,12 +61,7 @@ Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const 
   DDPM_RETURN_IF_ERROR(j.GetInt("steps", &d.steps));
   DDPM_RETURN_IF_ERROR(j.GetDouble("eta", &d.eta));
   DDPM_RETURN_IF_ERROR(j.GetDouble("guidance_scale", &d.guidance_scale));
-  // The same ranges the samplers accept (the upper step bound is the model's num_train_timesteps,
-  // checked when sampling).
-  if (d.steps < 1) return j.Error("steps", "must be at least 1, got " + std::to_string(d.steps));
-  if (!(d.eta >= 0 && d.eta <= 1)) return j.Error("eta", "must be in [0, 1]");
-  if (!std::isfinite(d.guidance_scale) || d.guidance_scale < 0)
-    return j.Error("guidance_scale", "must be a finite number >= 0 (1 = no guidance)");
+  if (Status st = CheckSamplingSettings(d); !st.ok()) return ParseError(source + ": " + st.message());
   return d;
 }
 

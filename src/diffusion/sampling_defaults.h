@@ -39,6 +39,11 @@ struct SamplingChoice {
 // (DefaultSampleSteps), not the model's, which was chosen for the model's own scheduler.
 SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingChoice& given);
 
+// The ranges every sampler accepts, checked before any work starts (the file, the CLI's options and the JS
+// options alike): scheduler one of ddpm/ddim/dpmpp, steps >= 1 (the model's num_train_timesteps bounds it when
+// sampling), eta in [0, 1], guidance scale finite and >= 0.
+Status CheckSamplingSettings(const SamplingDefaults& s);
+
 // Parses the file's text; a wrong type or value is an error naming the key and the valid range.
 Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const std::string& source);
 // `root`/sampling_defaults.json, or the built-in defaults when the folder has none.

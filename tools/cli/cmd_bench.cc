@@ -38,7 +38,7 @@ class BenchCommand : public Command {
     auto* sub = app.add_subcommand("bench", "Time UNet forward passes; GFLOP/s against the measured peak");
     sub->add_option("--model", model_, "diffusers UNet folder or pipeline folder")->required();
     sub->add_option("--batch", batch_, "images per forward pass")->default_val(1)->check(CLI::Range(1, 4096));
-    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    AddThreadsOption(sub, &threads_);
     sub->add_option("--seconds", seconds_, "minimum timed duration")->default_val(3.0);
     sub->add_option("--backend", backend_, "conv backend: auto, ddpm, xnnpack")->default_val("auto");
     sub->add_flag("--profile", profile_, "time per layer kind");

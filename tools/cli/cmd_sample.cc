@@ -26,10 +26,6 @@
 namespace ddpm::cli {
 namespace {
 
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The model behind a folder: a UNet2DModel, or the toy MLP (model_index.json names ToyMLPDenoiser).
 struct LoadedModel {
   std::unique_ptr<nn::UNet2DModel> unet;
@@ -64,17 +60,18 @@ class SampleCommand : public Command {
                                  "denoising steps (default: the model's, else 1000 ddpm, 50 ddim, 20 dpmpp)");
     eta_opt_ = sub->add_option("--eta", eta_, "DDIM noise weight, 0 = deterministic (default: the model's, else 0)");
     sub->add_option("--num-images", num_images_, "images to generate")->default_val(8)->check(CLI::Range(1, 4096));
-    sub->add_option("--class", class_, "class label for every image (class-conditional models)");
+    class_opt_ = sub->add_option("--class", class_, "class label for every image (class-conditional models)");
     guidance_opt_ = sub->add_option("--guidance-scale", guidance_,
                                     "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
-    sub->add_option("--seed", seed_, "seed of the initial noise (same seed, same images, native or wasm)")
-        ->default_val(0);
-    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    AddSeedOption(sub, &seed_, "seed of the initial noise (same seed, same images, native or wasm)");
+    AddThreadsOption(sub, &threads_);
     sub->add_option("--output", output_, "*.png grid, *.safetensors, or a directory of PNGs")->required();
     return sub;
   }
 
   int Run() override {
+    if (Status st = CheckOutputPath(output_, {".png", ".safetensors"}, /*folder_ok=*/true); !st.ok())
+      return Fail("sample", st);
     auto folder = ResolveDiffusersFolder(model_);
     if (!folder.ok()) return Fail("sample", folder.status());
     auto model = Load(*folder);
@@ -93,8 +90,7 @@ class SampleCommand : public Command {
     if (eta_opt_->count()) given.eta = eta_;
     if (guidance_opt_->count()) given.guidance_scale = guidance_;
     const SamplingDefaults use = ResolveSampling(*defaults, given);
-    if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
-      std::fprintf(stderr, "sampling defaults for what was not given: %s\n", defaults->Describe().c_str());
+    if (Status st = CheckSamplingSettings(use); !st.ok()) return Fail("sample", st);
     SampleOptions so;
     so.scheduler = use.scheduler;
     so.steps = use.steps;
@@ -102,7 +98,13 @@ class SampleCommand : public Command {
     so.num_images = num_images_;
     so.seed = seed_;
     so.guidance_scale = use.guidance_scale;
-    if (class_ >= 0) so.class_labels = {class_};
+    if (class_opt_->count()) so.class_labels = {class_};  // a negative label is the core's range error
+    if (model->unet) {  // labels are checked before anything is said or run (SampleUNet checks them again)
+      if (Status st = CheckSampleLabels(model->classes, so.class_labels, so.guidance_scale); !st.ok())
+        return Fail("sample", st);
+    }
+    if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
+      std::fprintf(stderr, "sampling defaults for what was not given: %s\n", defaults->Describe().c_str());
 
     ThreadPool pool(ResolveThreads(threads_));
     ProgressBar bar("sample " + so.scheduler, so.steps);
@@ -126,13 +128,13 @@ class SampleCommand : public Command {
 
  private:
   Status WriteImages(const Tensor& x) const {
-    if (EndsWith(output_, ".png")) {
+    if (OutputExtension(output_) == ".png") {
       DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
       return WritePng(output_, grid);
     }
     Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)
     for (size_t i = 0; i < x.size(); ++i) unit[i] = std::min(1.0f, std::max(0.0f, x[i] / 2 + 0.5f));
-    if (EndsWith(output_, ".safetensors")) {
+    if (OutputExtension(output_) == ".safetensors") {
       SafeTensorsWriter w;
       w.AddFloat("images", unit);
       return w.WriteFile(output_);
@@ -153,16 +155,17 @@ class SampleCommand : public Command {
 
   Status WriteToy(const Tensor& x) const {
     const std::vector<float> pts(x.data(), x.data() + x.size());
-    if (EndsWith(output_, ".safetensors")) {
+    if (OutputExtension(output_) == ".safetensors") {
       SafeTensorsWriter w;
       w.AddFloat("points", Shape{x.dim(0), x.dim(1)}, x.data());
       return w.WriteFile(output_);
     }
-    if (!EndsWith(output_, ".png")) return InvalidArgument("--output for a toy 2-D model must be *.png or *.safetensors");
+    if (OutputExtension(output_) != ".png") return InvalidArgument("--output for a toy 2-D model must be *.png or *.safetensors");
     return WritePng(output_, PlotScatter({pts}, {{31, 119, 180}}, 3.0f, 400));
   }
 
   std::string model_, scheduler_ = "ddim", output_;
+  CLI::Option* class_opt_ = nullptr;
   CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
   int steps_ = 0, num_images_ = 8, threads_ = 1;
   int64_t class_ = -1;

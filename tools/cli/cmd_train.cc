@@ -35,8 +35,8 @@ class TrainCommand : public Command {
     sub->add_option("--ema-decay", o_.ema_decay, "EMA decay of the shipped weights")->default_val(0.999);
     sub->add_option("--label-dropout", o_.label_dropout, "probability of the null class (guidance)")->default_val(0.1);
     sub->add_flag("--resume", o_.resume, "continue from --out's checkpoint");
-    sub->add_option("--seed", o_.seed, "seed (the run is deterministic for seed and threads)")->default_val(0);
-    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    AddSeedOption(sub, &o_.seed, "seed (the run is deterministic for seed and threads)");
+    AddThreadsOption(sub, &threads_);
     sub->add_option("--checkpoint-every", o_.checkpoint_every, "steps between checkpoints")->default_val(1000);
     sub->add_option("--sample-every", o_.sample_every, "steps between sample grids")->default_val(1000);
     return sub;

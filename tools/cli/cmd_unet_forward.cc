@@ -20,7 +20,7 @@ class UNetForwardCommand : public Command {
     sub->add_option("--input", input_, "safetensors with input.sample, input.timestep[, input.class_labels]")
         ->required();
     sub->add_option("--output", output_, "safetensors to write output.sample to")->required();
-    sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    AddThreadsOption(sub, &threads_);
     sub->add_option("--backend", backend_, "conv backend: auto, ddpm, xnnpack (native builds with XNNPACK)")->default_val("auto");
     return sub;
   }

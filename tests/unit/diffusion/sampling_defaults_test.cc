@@ -41,7 +41,7 @@ TEST_CASE("ParseSamplingDefaults names the key of a bad value", "[diffusion][def
   };
   for (const Case& c : {Case{R"({"scheduler": "euler"})", "must be one of ddpm, ddim, dpmpp"},
                         Case{R"({"steps": 0})", "steps"}, Case{R"({"steps": "ten"})", "steps"},
-                        Case{R"({"eta": 2})", "eta"}, Case{R"({"guidance_scale": -1})", "guidance_scale"},
+                        Case{R"({"eta": 2})", "eta"}, Case{R"({"guidance_scale": -1})", "guidance scale -1"},
                         Case{R"([1, 2])", "JSON object"}, Case{R"({"steps": )", "x.json"}}) {
     INFO(c.text);
     auto d = ParseSamplingDefaults(c.text, "x.json");

@@ -1,0 +1,38 @@
+# ctest: every `ddpm sample` option is checked before any work starts: a bad value exits non-zero with
+# one stderr line naming it, and no output is written. RUN (optional, ','-separated) runs DDPM: node for
+# the wasm CLI. MODEL is a class-conditional pipeline folder (the shipped fashion-mnist).
+string(REPLACE "," ";" RUN "${RUN}")
+file(REMOVE_RECURSE ${OUT}/sample_options)
+file(MAKE_DIRECTORY ${OUT}/sample_options)
+set(dir ${OUT}/sample_options)
+
+function(expect_failure what expected_text output)
+  execute_process(COMMAND ${RUN} ${DDPM} sample --model ${MODEL} --num-images 1 ${ARGN} --output ${output}
+                  RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE stdout)
+  string(STRIP "${err}" err)
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines n)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${what}: exit code 0")
+  elseif(NOT n EQUAL 0 OR err STREQUAL "")
+    message(FATAL_ERROR "${what}: expected one line on stderr, got:\n${err}")
+  elseif(NOT err MATCHES "${expected_text}")
+    message(FATAL_ERROR "${what}: stderr does not mention '${expected_text}': ${err}")
+  elseif(EXISTS ${output})
+    message(FATAL_ERROR "${what}: ${output} was written")
+  endif()
+  message(STATUS "${what}: exit ${rc}: ${err}")
+endfunction()
+
+set(png ${dir}/out.png)
+expect_failure("steps 0" "steps 0 must be" ${png} --class 1 --steps 0)
+expect_failure("negative steps" "steps -5 must be" ${png} --class 1 --steps -5)
+expect_failure("eta above 1" "eta 2 must be in .0, 1." ${png} --class 1 --eta 2)
+expect_failure("guidance nan" "guidance scale nan must be a finite number" ${png} --class 1 --guidance-scale nan)
+expect_failure("negative threads" "--threads: must be a non-negative integer, got -3" ${png} --class 1 --threads -3)
+expect_failure("negative seed" "--seed: must be a non-negative integer, got -1" ${png} --class 1 --seed -1)
+expect_failure("negative class" "class label -1 is out of range: the model has 10 classes .0..9." ${png} --class -1)
+expect_failure("no class" "give a class label .0..9." ${png})
+expect_failure("unknown scheduler" "scheduler 'euler' must be one of ddpm, ddim, dpmpp" ${png} --class 1 --scheduler euler)
+expect_failure("jpeg output" "unknown extension .jpg" ${dir}/out.jpg --class 1)
+expect_failure("missing output folder" "folder .*no-such-folder does not exist" ${dir}/no-such-folder/out.png --class 1)
