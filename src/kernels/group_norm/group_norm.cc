@@ -219,6 +219,20 @@ using namespace group_norm_detail;
 
 size_t GroupNormScratchFloats(int batch, int channels) { return size_t(2) * batch * channels; }
 
+namespace {
+// y = (x·mul + add) per (sample, channel), then the modulation and SiLU of `a`, split over rows.
+void ApplyFolded(const GroupNormArgs& a, const float* x, const float* mul, const float* add, float* y,
+                 ThreadPool* pool) {
+  const size_t c = a.channels, hw = a.hw, rows = size_t(a.batch) * hw;
+  const auto apply_rows = HWY_DYNAMIC_DISPATCH(ApplyRows);
+  auto apply = [&](size_t begin, size_t end, int) {
+    apply_rows(x, y, c, hw, begin, end, mul, add, a.scale, a.shift, a.mod_stride, a.silu);
+  };
+  if (pool) pool->ParallelFor(rows, apply, 16);
+  else apply(0, rows, 0);
+}
+}  // namespace
+
 void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch, ThreadPool* pool) {
   assert(a.groups > 0 && a.channels % a.groups == 0);
   const size_t cg = a.channels / a.groups;
@@ -291,13 +305,7 @@ void GroupNorm(const GroupNormArgs& a, const float* x, float* y, float* scratch,
   if (pool) pool->ParallelFor(size_t(a.batch) * runs, stats);
   else stats(0, size_t(a.batch) * runs, 0);
 
-  const size_t rows = size_t(a.batch) * hw;
-  const auto apply_rows = HWY_DYNAMIC_DISPATCH(ApplyRows);
-  auto apply = [&](size_t begin, size_t end, int) {
-    apply_rows(x, y, c, hw, begin, end, mul, add, a.scale, a.shift, a.mod_stride, a.silu);
-  };
-  if (pool) pool->ParallelFor(rows, apply, 16);
-  else apply(0, rows, 0);
+  ApplyFolded(a, x, mul, add, y, pool);
 }
 
 void GroupNormApplySaved(const GroupNormArgs& a, const float* x, const float* mean, const float* rstd, float* y,
@@ -312,13 +320,7 @@ void GroupNormApplySaved(const GroupNormArgs& a, const float* x, const float* me
       mul[b * c + ch] = m;
       add[b * c + ch] = a.beta[ch] - mean[bg] * m;
     }
-  const size_t rows = size_t(a.batch) * hw;
-  const auto apply_rows = HWY_DYNAMIC_DISPATCH(ApplyRows);
-  auto apply = [&](size_t begin, size_t end, int) {
-    apply_rows(x, y, c, hw, begin, end, mul, add, a.scale, a.shift, a.mod_stride, a.silu);
-  };
-  if (pool) pool->ParallelFor(rows, apply, 16);
-  else apply(0, rows, 0);
+  ApplyFolded(a, x, mul, add, y, pool);
 }
 
 namespace {
