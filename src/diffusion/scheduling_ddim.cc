@@ -106,21 +106,9 @@ Status DDIMScheduler::StepInto(const Tensor& model_output, int64_t t, const Tens
   // 3. predicted original sample and epsilon, formula (12)
   const size_t n = sample.size();
   const float* x = sample.data();
-  const float* mo = model_output.data();
-  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->pred_original_sample, sample.shape()));
-  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->scratch.a, sample.shape()));
   Tensor& x0 = out->pred_original_sample;
   Tensor& eps = out->scratch.a;
-  if (config_.prediction_type == "epsilon") {
-    for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - sqrt_b * mo[i]) / sqrt_a;
-    std::copy(mo, mo + n, eps.data());
-  } else if (config_.prediction_type == "sample") {
-    std::copy(mo, mo + n, x0.data());
-    for (size_t i = 0; i < n; ++i) eps[i] = (x[i] - sqrt_a * x0[i]) / sqrt_b;  // from the unclipped x0
-  } else {  // v_prediction
-    for (size_t i = 0; i < n; ++i) x0[i] = sqrt_a * x[i] - sqrt_b * mo[i];
-    for (size_t i = 0; i < n; ++i) eps[i] = sqrt_a * mo[i] + sqrt_b * x[i];
-  }
+  DDPM_RETURN_IF_ERROR(PredictOriginalAndEpsilon(config_.prediction_type, alpha_prod_t, model_output, sample, &x0, &eps));
 
   // 4. clip or threshold "predicted x_0"
   if (config_.thresholding) {
