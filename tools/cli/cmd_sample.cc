@@ -9,6 +9,7 @@
 
 #include "base/thread_pool.h"
 #include "cli_common.h"
+#include "cli_unet.h"
 #include "commands.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/toy_sampling.h"
@@ -24,10 +25,6 @@
 
 namespace ddpm::cli {
 namespace {
-
-bool EndsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // The model behind a folder: a UNet2DModel, or the toy MLP (model_index.json names ToyMLPDenoiser).
 struct LoadedModel {
@@ -65,6 +62,7 @@ class SampleCommand : public Command {
     sub->add_option("--seed", seed_, "seed of the initial noise (same seed, same images, native or wasm)")
         ->default_val(0);
     sub->add_option("--threads", threads_, "worker threads (0 = all cores)")->default_val(1);
+    sub->add_option("--latents", latents_, "x_T to start from (`latents` F32 [N, C, H, W], as `ddpm invert` writes)");
     sub->add_option("--output", output_, "*.png grid, *.safetensors, or a directory of PNGs")->required();
     return sub;
   }
@@ -89,6 +87,15 @@ class SampleCommand : public Command {
     so.guidance_scale = guidance_;
     if (class_ >= 0) so.class_labels = {class_};
 
+    Tensor latents;
+    if (!latents_.empty()) {
+      if (model->toy) return Fail("sample", InvalidArgument("--latents is for UNet models, not the toy 2-D model"));
+      auto l = ReadLatents(latents_);
+      if (!l.ok()) return Fail("sample", l.status());
+      latents = std::move(l).value();
+      so.latents = &latents;
+      so.num_images = int(latents.dim(0));  // the latents decide how many images
+    }
     ThreadPool pool(ResolveThreads(threads_));
     ProgressBar bar("sample " + scheduler_, so.steps);
     so.on_step = [&](const StepProgress& p) {
@@ -103,39 +110,13 @@ class SampleCommand : public Command {
     }
     if (!images.ok()) return Fail("sample", images.status());
     bar.Finish();
-    Status st = model->toy ? WriteToy(*images) : WriteImages(*images);
+    Status st = model->toy ? WriteToy(*images) : WriteImagesOutput(output_, *images);
     if (!st.ok()) return Fail("sample", st);
     std::fprintf(stderr, "wrote %s\n", output_.c_str());
     return 0;
   }
 
  private:
-  Status WriteImages(const Tensor& x) const {
-    if (EndsWith(output_, ".png")) {
-      DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
-      return WritePng(output_, grid);
-    }
-    Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)
-    for (size_t i = 0; i < x.size(); ++i) unit[i] = std::min(1.0f, std::max(0.0f, x[i] / 2 + 0.5f));
-    if (EndsWith(output_, ".safetensors")) {
-      SafeTensorsWriter w;
-      w.AddFloat("images", unit);
-      return w.WriteFile(output_);
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(output_, ec);
-    if (ec) return IoError(output_ + ": cannot create directory (" + ec.message() + ")");
-    const int64_t n = x.dim(0), per = int64_t(x.size()) / n;
-    for (int64_t i = 0; i < n; ++i) {
-      Tensor one(Shape{1, x.dim(1), x.dim(2), x.dim(3)}, unit.data() + i * per);
-      DDPM_ASSIGN_OR_RETURN(ImageU8 img, MakeImageGrid(one, {}));
-      char name[32];
-      std::snprintf(name, sizeof name, "%05lld.png", static_cast<long long>(i));
-      DDPM_RETURN_IF_ERROR(WritePng(JoinPath(output_, name), img));
-    }
-    return Status::Ok();
-  }
-
   Status WriteToy(const Tensor& x) const {
     const std::vector<float> pts(x.data(), x.data() + x.size());
     if (EndsWith(output_, ".safetensors")) {
@@ -147,7 +128,14 @@ class SampleCommand : public Command {
     return WritePng(output_, PlotScatter({pts}, {{31, 119, 180}}, 3.0f, 400));
   }
 
-  std::string model_, scheduler_ = "ddim", output_;
+  static Expected<Tensor> ReadLatents(const std::string& path) {
+    DDPM_ASSIGN_OR_RETURN(SafeTensors st, SafeTensors::ReadFile(path));
+    DDPM_ASSIGN_OR_RETURN(Tensor x, st.GetFloat("latents"));
+    if (x.rank() != 4 || x.dim(0) < 1) return InvalidArgument(path + ": latents must be [N, C, H, W], got " + ShapeToString(x.shape()));
+    return x;
+  }
+
+  std::string model_, scheduler_ = "ddim", output_, latents_;
   int steps_ = 0, num_images_ = 8, threads_ = 1;
   int64_t class_ = -1;
   double eta_ = 0.0, guidance_ = 1.0;
