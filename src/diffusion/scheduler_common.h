@@ -126,6 +126,28 @@ void SharedKeysToJson(const Config& c, nlohmann::json* j) {
   (*j)["steps_offset"] = c.steps_offset;
 }
 
+// The keys DDIMScheduler and DDIMInverseScheduler add to the shared ones: clip_sample,
+// set_alpha_to_one, clip_sample_range.
+template <class Config>
+Status ParseDdimKeys(const JsonConfig& j, Config* c) {
+  DDPM_RETURN_IF_ERROR(j.GetBool("clip_sample", &c->clip_sample));
+  DDPM_RETURN_IF_ERROR(j.GetBool("set_alpha_to_one", &c->set_alpha_to_one));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("clip_sample_range", &c->clip_sample_range));
+  return CheckKeyRange(j, "clip_sample_range", c->clip_sample_range, 0.0, INFINITY);
+}
+
+template <class Config>
+nlohmann::json DdimConfigToJson(const Config& c, const char* class_name) {
+  nlohmann::json j;
+  j["_class_name"] = class_name;
+  j["_diffusers_version"] = "0.31.0";
+  SharedKeysToJson(c, &j);
+  j["clip_sample"] = c.clip_sample;
+  j["set_alpha_to_one"] = c.set_alpha_to_one;
+  j["clip_sample_range"] = c.clip_sample_range;
+  return j;
+}
+
 // ---- timesteps ----
 
 // DDPM / DDIM set_timesteps(n): leading, trailing or linspace spacing, as numpy computes them.

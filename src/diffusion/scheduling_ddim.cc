@@ -12,22 +12,12 @@ const std::vector<std::string> kDdimSchedules = {"linear", "scaled_linear", "squ
 Expected<DDIMSchedulerConfig> DDIMSchedulerConfig::FromJson(const JsonConfig& j) {
   DDIMSchedulerConfig c;
   DDPM_RETURN_IF_ERROR(ParseSharedKeys(j, kDdimSchedules, &c));
-  DDPM_RETURN_IF_ERROR(j.GetBool("clip_sample", &c.clip_sample));
-  DDPM_RETURN_IF_ERROR(j.GetBool("set_alpha_to_one", &c.set_alpha_to_one));
-  DDPM_RETURN_IF_ERROR(j.GetDouble("clip_sample_range", &c.clip_sample_range));
-  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "clip_sample_range", c.clip_sample_range, 0.0, INFINITY));
+  DDPM_RETURN_IF_ERROR(ParseDdimKeys(j, &c));
   return c;
 }
 
 nlohmann::json DDIMSchedulerConfig::ToJson() const {
-  nlohmann::json j;
-  j["_class_name"] = "DDIMScheduler";
-  j["_diffusers_version"] = "0.31.0";
-  SharedKeysToJson(*this, &j);
-  j["clip_sample"] = clip_sample;
-  j["set_alpha_to_one"] = set_alpha_to_one;
-  j["clip_sample_range"] = clip_sample_range;
-  return j;
+  return DdimConfigToJson(*this, "DDIMScheduler");
 }
 
 BetaScheduleSpec DDIMSchedulerConfig::beta_spec() const { return BetaSpecOf(*this); }

@@ -15,22 +15,12 @@ Expected<DDIMInverseSchedulerConfig> DDIMInverseSchedulerConfig::FromJson(const 
   DDPM_RETURN_IF_ERROR(ParseSharedKeys(j, kDdimInverseSchedules, &c));
   // diffusers' set_timesteps has no linspace spacing here; say so at construction.
   DDPM_RETURN_IF_ERROR(j.GetEnum("timestep_spacing", kDdimInverseSpacings, &c.timestep_spacing));
-  DDPM_RETURN_IF_ERROR(j.GetBool("clip_sample", &c.clip_sample));
-  DDPM_RETURN_IF_ERROR(j.GetBool("set_alpha_to_one", &c.set_alpha_to_one));
-  DDPM_RETURN_IF_ERROR(j.GetDouble("clip_sample_range", &c.clip_sample_range));
-  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "clip_sample_range", c.clip_sample_range, 0.0, INFINITY));
+  DDPM_RETURN_IF_ERROR(ParseDdimKeys(j, &c));
   return c;
 }
 
 nlohmann::json DDIMInverseSchedulerConfig::ToJson() const {
-  nlohmann::json j;
-  j["_class_name"] = "DDIMInverseScheduler";
-  j["_diffusers_version"] = "0.31.0";
-  SharedKeysToJson(*this, &j);
-  j["clip_sample"] = clip_sample;
-  j["set_alpha_to_one"] = set_alpha_to_one;
-  j["clip_sample_range"] = clip_sample_range;
-  return j;
+  return DdimConfigToJson(*this, "DDIMInverseScheduler");
 }
 
 DDIMInverseScheduler::DDIMInverseScheduler(DDIMInverseSchedulerConfig config, NoiseSchedule schedule)

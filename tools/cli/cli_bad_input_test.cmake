@@ -1,27 +1,13 @@
 # ctest: `ddpm unet-forward` on bad input exits non-zero with exactly one line on stderr naming the
 # problem, and writes no output file. RUN (optional, ','-separated) runs DDPM: node for the wasm CLI.
-string(REPLACE "," ";" RUN "${RUN}")
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_util.cmake)
 file(REMOVE_RECURSE ${OUT}/bad)
 file(MAKE_DIRECTORY ${OUT}/bad)
 file(WRITE ${OUT}/bad/not.safetensors "this is not a safetensors file")
 set(out ${OUT}/bad/out.safetensors)
 
 function(expect_failure what expected_text)
-  execute_process(COMMAND ${RUN} ${DDPM} unet-forward ${ARGN} --output ${out} RESULT_VARIABLE rc ERROR_VARIABLE err
-                  OUTPUT_VARIABLE stdout)
-  string(STRIP "${err}" err)
-  string(REGEX MATCHALL "\n" newlines "${err}")
-  list(LENGTH newlines n)
-  if(rc EQUAL 0)
-    message(FATAL_ERROR "${what}: exit code 0")
-  elseif(NOT n EQUAL 0 OR err STREQUAL "")
-    message(FATAL_ERROR "${what}: expected one line on stderr, got:\n${err}")
-  elseif(NOT err MATCHES "${expected_text}")
-    message(FATAL_ERROR "${what}: stderr does not mention '${expected_text}': ${err}")
-  elseif(EXISTS ${out})
-    message(FATAL_ERROR "${what}: an output file was written")
-  endif()
-  message(STATUS "${what}: exit ${rc}: ${err}")
+  expect_one_line_failure("${what}" "${expected_text}" ${out} unet-forward ${ARGN} --output ${out})
 endfunction()
 
 expect_failure("nonexistent model" "no-such-model"

@@ -1,7 +1,7 @@
 # ctest: the editing subcommands (inpaint, img2img, invert, interpolate, sample --latents) on unet_tiny.
 # Good runs exit 0 and write their output; bad input exits non-zero with exactly one line on stderr
 # naming the problem, and writes nothing. RUN (optional, ','-separated) runs DDPM: node for the wasm CLI.
-string(REPLACE "," ";" RUN "${RUN}")
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_util.cmake)
 set(dir ${OUT}/edit)
 file(REMOVE_RECURSE ${dir})
 file(MAKE_DIRECTORY ${dir})
@@ -25,21 +25,7 @@ function(expect_success what output expected_text)
 endfunction()
 
 function(expect_failure what expected_text)
-  set(out ${dir}/bad.png)
-  execute_process(COMMAND ${RUN} ${DDPM} ${ARGN} RESULT_VARIABLE rc ERROR_VARIABLE err OUTPUT_VARIABLE stdout)
-  string(STRIP "${err}" err)
-  string(REGEX MATCHALL "\n" newlines "${err}")
-  list(LENGTH newlines n)
-  if(rc EQUAL 0)
-    message(FATAL_ERROR "${what}: exit code 0")
-  elseif(NOT n EQUAL 0 OR err STREQUAL "")
-    message(FATAL_ERROR "${what}: expected one line on stderr, got:\n${err}")
-  elseif(NOT err MATCHES "${expected_text}")
-    message(FATAL_ERROR "${what}: stderr does not mention '${expected_text}': ${err}")
-  elseif(EXISTS ${out} OR EXISTS ${dir}/bad.safetensors)
-    message(FATAL_ERROR "${what}: an output file was written")
-  endif()
-  message(STATUS "${what}: exit ${rc}: ${err}")
+  expect_one_line_failure("${what}" "${expected_text}" "${dir}/bad.png;${dir}/bad.safetensors" ${ARGN})
 endfunction()
 
 # The mask: the same grid, fitted and split at 0.5 (some pixels keep, some fill).

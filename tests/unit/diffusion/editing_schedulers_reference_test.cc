@@ -17,14 +17,6 @@ namespace {
 // atol 1e-6; the relative part covers pred_original_sample near t = T, where x0 = (x - ...)/sqrt(a)
 // reaches hundreds and one float32 ulp alone is ~1e-5 (and a fused multiply-add may round once less).
 constexpr double kAtol = 1e-6, kRtol = 1e-6;
-
-template <class Scheduler>
-Scheduler Build(const nlohmann::json& config, const std::string& id) {
-  auto s = Scheduler::FromConfig(ConfigOf(config, id));
-  INFO(id << ": " << s.status().message());
-  REQUIRE(s.ok());
-  return std::move(s).value();
-}
 }  // namespace
 
 TEST_CASE("RePaintScheduler jump schedules equal diffusers'", "[diffusion][repaint][reference]") {
@@ -32,7 +24,7 @@ TEST_CASE("RePaintScheduler jump schedules equal diffusers'", "[diffusion][repai
   int cases = 0;
   for (const auto& c : ref["timesteps"]) {
     nlohmann::json config = {{"num_train_timesteps", c["num_train_timesteps"]}};
-    RePaintScheduler s = Build<RePaintScheduler>(config, "repaint timesteps");
+    RePaintScheduler s = BuildScheduler<RePaintScheduler>(config, "repaint timesteps");
     const int n = c["num_inference_steps"], jl = c["jump_length"], jn = c["jump_n_sample"];
     INFO("n=" << n << " jump_length=" << jl << " jump_n_sample=" << jn);
     REQUIRE(s.SetTimesteps(n, jl, jn).ok());
@@ -48,7 +40,7 @@ TEST_CASE("RePaintScheduler.step matches diffusers on every repaint step case", 
   ErrorRecord prev_err, x0_err;
   for (const auto& c : ref["step_cases"]) {
     const std::string id = c["key"];
-    RePaintScheduler s = Build<RePaintScheduler>(c["config"], id);
+    RePaintScheduler s = BuildScheduler<RePaintScheduler>(c["config"], id);
     REQUIRE(s.SetTimesteps(c["num_inference_steps"], c["jump_length"], c["jump_n_sample"]).ok());
     const Tensor noise = Get(st, id + ".noise");
     StepOptions opt;
@@ -72,7 +64,7 @@ TEST_CASE("RePaintScheduler.undo_step matches diffusers", "[diffusion][repaint][
   ErrorRecord err;
   for (const auto& c : ref["undo_cases"]) {
     const std::string id = c["key"];
-    RePaintScheduler s = Build<RePaintScheduler>(c["config"], id);
+    RePaintScheduler s = BuildScheduler<RePaintScheduler>(c["config"], id);
     REQUIRE(s.SetTimesteps(c["num_inference_steps"]).ok());
     CHECK(s.undo_draws() == c["noise_draws"].get<int64_t>());
     const Tensor noise = Get(st, id + ".noise");
@@ -87,7 +79,7 @@ TEST_CASE("RePaintScheduler.undo_step matches diffusers", "[diffusion][repaint][
 }
 
 TEST_CASE("RePaintScheduler refuses bad calls with messages", "[diffusion][repaint]") {
-  RePaintScheduler s = Build<RePaintScheduler>({{"eta", 0.5}}, "repaint");
+  RePaintScheduler s = BuildScheduler<RePaintScheduler>({{"eta", 0.5}}, "repaint");
   Tensor x({1, 3, 4, 4}), mask({1, 1, 4, 4});
   StepOptions none;
   CHECK(s.Step(x, 10, x, x, mask, none).status().message().find("SetTimesteps") != std::string::npos);
@@ -98,7 +90,7 @@ TEST_CASE("RePaintScheduler refuses bad calls with messages", "[diffusion][repai
   CHECK(s.UndoStep(x, 980, none).status().message().find("needs noise") != std::string::npos);
   CHECK(s.UndoStep(x, 990, none).status().message().find("leaves") != std::string::npos);
   CHECK(s.SetTimesteps(50, 0, 2).message().find("jump_length") != std::string::npos);
-  CHECK(Build<RePaintScheduler>({}, "r").SetTimesteps(50, 5, 0).message().find("jump_n_sample") != std::string::npos);
+  CHECK(BuildScheduler<RePaintScheduler>({}, "r").SetTimesteps(50, 5, 0).message().find("jump_n_sample") != std::string::npos);
   CHECK(RePaintScheduler::FromConfig(ConfigOf({{"eta", 2.0}}, "r")).status().message().find("eta") !=
         std::string::npos);
   // Drawn noise replays: the same seed gives the same undo.
@@ -116,7 +108,7 @@ TEST_CASE("DDIMInverseScheduler timesteps equal diffusers'", "[diffusion][ddim_i
   const nlohmann::json ref = LoadReferenceJson("ddim_inverse.json");
   int cases = 0;
   for (const auto& c : ref["timesteps"]) {
-    DDIMInverseScheduler s = Build<DDIMInverseScheduler>(c["config"], "ddim_inverse timesteps");
+    DDIMInverseScheduler s = BuildScheduler<DDIMInverseScheduler>(c["config"], "ddim_inverse timesteps");
     INFO(c["config"].dump());
     REQUIRE(s.SetTimesteps(c["num_inference_steps"]).ok());
     CHECK(s.timesteps() == c["timesteps"].get<std::vector<int64_t>>());  // integers: exact
@@ -132,7 +124,7 @@ TEST_CASE("DDIMInverseScheduler.step matches diffusers on every ddim_inverse cas
   ErrorRecord prev_err, x0_err;
   for (const auto& c : ref["step_cases"]) {
     const std::string id = c["key"];
-    DDIMInverseScheduler s = Build<DDIMInverseScheduler>(c["config"], id);
+    DDIMInverseScheduler s = BuildScheduler<DDIMInverseScheduler>(c["config"], id);
     REQUIRE(s.SetTimesteps(c["num_inference_steps"]).ok());
     auto out = s.Step(Get(st, id + ".model_output"), c["timestep"].get<int64_t>(), Get(st, id + ".sample"));
     INFO(id << ": " << out.status().message());
@@ -149,7 +141,7 @@ TEST_CASE("DDIMInverseScheduler.step matches diffusers on every ddim_inverse cas
 TEST_CASE("DDIMInverseScheduler refuses what diffusers cannot compute", "[diffusion][ddim_inverse]") {
   // prediction_type sample with set_alpha_to_one: alpha = 1 at the first step, epsilon = (x - x0)/0.
   DDIMInverseScheduler s =
-      Build<DDIMInverseScheduler>({{"prediction_type", "sample"}, {"set_alpha_to_one", true}}, "inverse");
+      BuildScheduler<DDIMInverseScheduler>({{"prediction_type", "sample"}, {"set_alpha_to_one", true}}, "inverse");
   REQUIRE(s.SetTimesteps(10).ok());
   Tensor x({1, 1, 2, 2});
   auto first = s.Step(x, s.timesteps().front(), x);
