@@ -10,21 +10,11 @@
 
 #include "base/status.h"
 #include "base/tensor.h"
+#include "diffusion/denoising_loop.h"
+#include "diffusion/pipeline_types.h"
 #include "io/json_config.h"
 
 namespace ddpm {
-
-// model(x_t [B, C, H, W], t, class labels (empty, or one per row)) -> prediction of x_t's shape.
-using NoisePredictor =
-    std::function<Status(const Tensor& x_t, int64_t t, const std::vector<int64_t>& class_labels, Tensor* out)>;
-
-struct StepProgress {
-  int step = 0;   // 1-based
-  int total = 0;
-  int64_t timestep = 0;
-  const Tensor* sample = nullptr;            // x_{t-1}
-  const Tensor* pred_original = nullptr;     // the predicted x0 at this step (a preview)
-};
 
 struct SampleOptions {
   std::string scheduler = "ddim";           // ddpm | ddim | dpmpp (DPM-Solver++)
@@ -36,11 +26,8 @@ struct SampleOptions {
   int64_t null_class = -1;                  // the unconditional label (needed for guidance)
   uint64_t seed = 0;
   const Tensor* latents = nullptr;          // caller-supplied x_T [N, C, H, W]
-  // Called after every step; returning false cancels the run (the result is then a kCancelled error).
-  std::function<bool(const StepProgress&)> on_step;
+  StepCallback on_step;                     // after every step; false cancels (a kCancelled error)
 };
-
-extern const std::vector<std::string> kSamplerNames;  // ddpm, ddim, dpmpp
 
 // Steps when the caller gives none: 1000 for ddpm (every training timestep), 50 for ddim, 20 for dpmpp.
 int DefaultSampleSteps(const std::string& scheduler);

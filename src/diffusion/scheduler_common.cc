@@ -107,6 +107,30 @@ Status CheckNoAlias(const char* who, const Tensor& model_output, const Tensor& s
   return Status::Ok();
 }
 
+Status PredictOriginalAndEpsilon(const std::string& prediction_type, float alpha_prod_t, const Tensor& model_output,
+                                 const Tensor& sample, Tensor* x0_out, Tensor* eps_out) {
+  const float beta_prod_t = 1.0f - alpha_prod_t;
+  const float sqrt_a = std::sqrt(alpha_prod_t), sqrt_b = std::sqrt(beta_prod_t);
+  const size_t n = sample.size();
+  const float* x = sample.data();
+  const float* mo = model_output.data();
+  DDPM_RETURN_IF_ERROR(ReuseTensor(x0_out, sample.shape()));
+  if (eps_out != nullptr) DDPM_RETURN_IF_ERROR(ReuseTensor(eps_out, sample.shape()));
+  float* x0 = x0_out->data();
+  float* eps = eps_out != nullptr ? eps_out->data() : nullptr;
+  if (prediction_type == "epsilon") {
+    for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - sqrt_b * mo[i]) / sqrt_a;
+    if (eps) std::copy(mo, mo + n, eps);
+  } else if (prediction_type == "sample") {
+    std::copy(mo, mo + n, x0);
+    if (eps) for (size_t i = 0; i < n; ++i) eps[i] = (x[i] - sqrt_a * x0[i]) / sqrt_b;
+  } else {  // v_prediction
+    for (size_t i = 0; i < n; ++i) x0[i] = sqrt_a * x[i] - sqrt_b * mo[i];
+    if (eps) for (size_t i = 0; i < n; ++i) eps[i] = sqrt_a * mo[i] + sqrt_b * x[i];
+  }
+  return Status::Ok();
+}
+
 void ClampInPlace(Tensor* x, float range) {
   float* p = x->data();
   for (size_t i = 0; i < x->size(); ++i) p[i] = std::min(std::max(p[i], -range), range);

@@ -48,24 +48,15 @@ extern const std::vector<std::string> kTimestepSpacings;  // leading, trailing, 
 // An error naming `key` unless lo < value <= hi.
 Status CheckKeyRange(const JsonConfig& j, const std::string& key, double value, double lo, double hi);
 
-// The keys all three schedulers share, read into any config struct with diffusers' field names:
-// num_train_timesteps, beta_start, beta_end, beta_schedule (one of `schedules`), trained_betas,
-// rescale_betas_zero_snr, prediction_type, thresholding, dynamic_thresholding_ratio,
-// sample_max_value, timestep_spacing, steps_offset.
+// The beta-table keys every scheduler has: num_train_timesteps, beta_start, beta_end, beta_schedule
+// (one of `schedules`), trained_betas.
 template <class Config>
-Status ParseSharedKeys(const JsonConfig& j, const std::vector<std::string>& schedules, Config* c) {
+Status ParseBetaKeys(const JsonConfig& j, const std::vector<std::string>& schedules, Config* c) {
   DDPM_RETURN_IF_ERROR(j.GetInt("num_train_timesteps", &c->num_train_timesteps));
   DDPM_RETURN_IF_ERROR(j.GetDouble("beta_start", &c->beta_start));
   DDPM_RETURN_IF_ERROR(j.GetDouble("beta_end", &c->beta_end));
   DDPM_RETURN_IF_ERROR(j.GetEnum("beta_schedule", schedules, &c->beta_schedule));
   DDPM_RETURN_IF_ERROR(j.GetDoubleList("trained_betas", &c->trained_betas));
-  DDPM_RETURN_IF_ERROR(j.GetBool("rescale_betas_zero_snr", &c->rescale_betas_zero_snr));
-  DDPM_RETURN_IF_ERROR(j.GetEnum("prediction_type", kPredictionTypes, &c->prediction_type));
-  DDPM_RETURN_IF_ERROR(j.GetBool("thresholding", &c->thresholding));
-  DDPM_RETURN_IF_ERROR(j.GetDouble("dynamic_thresholding_ratio", &c->dynamic_thresholding_ratio));
-  DDPM_RETURN_IF_ERROR(j.GetDouble("sample_max_value", &c->sample_max_value));
-  DDPM_RETURN_IF_ERROR(j.GetEnum("timestep_spacing", kTimestepSpacings, &c->timestep_spacing));
-  DDPM_RETURN_IF_ERROR(j.GetInt("steps_offset", &c->steps_offset));
   // The bound keeps a hostile config from allocating gigabytes; real models use 1000 or 4000.
   if (c->num_train_timesteps < 1 || c->num_train_timesteps > 1000000) {
     return j.Error("num_train_timesteps", "must be in [1, 1000000], got " + std::to_string(c->num_train_timesteps));
@@ -75,8 +66,30 @@ Status ParseSharedKeys(const JsonConfig& j, const std::vector<std::string>& sche
                                         " entries but num_train_timesteps is " +
                                         std::to_string(c->num_train_timesteps));
   }
-  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "dynamic_thresholding_ratio", c->dynamic_thresholding_ratio, 0.0, 1.0));
-  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "sample_max_value", c->sample_max_value, 0.0, INFINITY));
+  return Status::Ok();
+}
+
+// Whether a config struct has the dynamic-thresholding keys (DDIMInverseScheduler has not).
+template <class Config>
+concept HasThresholdingKeys = requires(Config c) { c.thresholding; c.dynamic_thresholding_ratio; c.sample_max_value; };
+
+// The keys the DDPM, DDIM, DDIM-inverse and DPM-Solver++ schedulers share, read into any config struct
+// with diffusers' field names: the beta keys, rescale_betas_zero_snr, prediction_type, thresholding,
+// dynamic_thresholding_ratio, sample_max_value (when the struct has them), timestep_spacing, steps_offset.
+template <class Config>
+Status ParseSharedKeys(const JsonConfig& j, const std::vector<std::string>& schedules, Config* c) {
+  DDPM_RETURN_IF_ERROR(ParseBetaKeys(j, schedules, c));
+  DDPM_RETURN_IF_ERROR(j.GetBool("rescale_betas_zero_snr", &c->rescale_betas_zero_snr));
+  DDPM_RETURN_IF_ERROR(j.GetEnum("prediction_type", kPredictionTypes, &c->prediction_type));
+  if constexpr (HasThresholdingKeys<Config>) {
+    DDPM_RETURN_IF_ERROR(j.GetBool("thresholding", &c->thresholding));
+    DDPM_RETURN_IF_ERROR(j.GetDouble("dynamic_thresholding_ratio", &c->dynamic_thresholding_ratio));
+    DDPM_RETURN_IF_ERROR(j.GetDouble("sample_max_value", &c->sample_max_value));
+    DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "dynamic_thresholding_ratio", c->dynamic_thresholding_ratio, 0.0, 1.0));
+    DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "sample_max_value", c->sample_max_value, 0.0, INFINITY));
+  }
+  DDPM_RETURN_IF_ERROR(j.GetEnum("timestep_spacing", kTimestepSpacings, &c->timestep_spacing));
+  DDPM_RETURN_IF_ERROR(j.GetInt("steps_offset", &c->steps_offset));
   if (c->steps_offset < 0 || c->steps_offset >= c->num_train_timesteps) {
     return j.Error("steps_offset", "must be in [0, num_train_timesteps), got " + std::to_string(c->steps_offset));
   }
@@ -85,24 +98,54 @@ Status ParseSharedKeys(const JsonConfig& j, const std::vector<std::string>& sche
 
 template <class Config>
 BetaScheduleSpec BetaSpecOf(const Config& c) {
-  return {c.num_train_timesteps, c.beta_start,    c.beta_end,
-          c.beta_schedule,       c.trained_betas, c.rescale_betas_zero_snr};
+  bool rescale = false;  // RePaintScheduler has no rescale_betas_zero_snr key
+  if constexpr (requires { c.rescale_betas_zero_snr; }) rescale = c.rescale_betas_zero_snr;
+  return {c.num_train_timesteps, c.beta_start, c.beta_end, c.beta_schedule, c.trained_betas, rescale};
 }
 
 template <class Config>
-void SharedKeysToJson(const Config& c, nlohmann::json* j) {
+void BetaKeysToJson(const Config& c, nlohmann::json* j) {
   (*j)["num_train_timesteps"] = c.num_train_timesteps;
   (*j)["beta_start"] = c.beta_start;
   (*j)["beta_end"] = c.beta_end;
   (*j)["beta_schedule"] = c.beta_schedule;
   (*j)["trained_betas"] = c.trained_betas.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.trained_betas);
+}
+
+template <class Config>
+void SharedKeysToJson(const Config& c, nlohmann::json* j) {
+  BetaKeysToJson(c, j);
   (*j)["rescale_betas_zero_snr"] = c.rescale_betas_zero_snr;
   (*j)["prediction_type"] = c.prediction_type;
-  (*j)["thresholding"] = c.thresholding;
-  (*j)["dynamic_thresholding_ratio"] = c.dynamic_thresholding_ratio;
-  (*j)["sample_max_value"] = c.sample_max_value;
+  if constexpr (HasThresholdingKeys<Config>) {
+    (*j)["thresholding"] = c.thresholding;
+    (*j)["dynamic_thresholding_ratio"] = c.dynamic_thresholding_ratio;
+    (*j)["sample_max_value"] = c.sample_max_value;
+  }
   (*j)["timestep_spacing"] = c.timestep_spacing;
   (*j)["steps_offset"] = c.steps_offset;
+}
+
+// The keys DDIMScheduler and DDIMInverseScheduler add to the shared ones: clip_sample,
+// set_alpha_to_one, clip_sample_range.
+template <class Config>
+Status ParseDdimKeys(const JsonConfig& j, Config* c) {
+  DDPM_RETURN_IF_ERROR(j.GetBool("clip_sample", &c->clip_sample));
+  DDPM_RETURN_IF_ERROR(j.GetBool("set_alpha_to_one", &c->set_alpha_to_one));
+  DDPM_RETURN_IF_ERROR(j.GetDouble("clip_sample_range", &c->clip_sample_range));
+  return CheckKeyRange(j, "clip_sample_range", c->clip_sample_range, 0.0, INFINITY);
+}
+
+template <class Config>
+nlohmann::json DdimConfigToJson(const Config& c, const char* class_name) {
+  nlohmann::json j;
+  j["_class_name"] = class_name;
+  j["_diffusers_version"] = "0.31.0";
+  SharedKeysToJson(c, &j);
+  j["clip_sample"] = c.clip_sample;
+  j["set_alpha_to_one"] = c.set_alpha_to_one;
+  j["clip_sample_range"] = c.clip_sample_range;
+  return j;
 }
 
 // ---- timesteps ----
@@ -131,6 +174,12 @@ Status CheckNoAlias(const char* who, const Tensor& model_output, const Tensor& s
 // correctly rounded in practice. torch uses SLEEF, within 1 ulp; double keeps native == wasm.
 inline float LogF32(float x) { return static_cast<float>(std::log(static_cast<double>(x))); }
 inline float ExpF32(float x) { return static_cast<float>(std::exp(static_cast<double>(x))); }
+
+// The predicted x_0 (and, when eps is not null, epsilon) from a model output of `prediction_type`, in
+// diffusers' float32 order (DDIM's step, step 3). Epsilon of a `sample` prediction comes from the
+// unclipped x_0. x0 and eps are (re)shaped like sample.
+Status PredictOriginalAndEpsilon(const std::string& prediction_type, float alpha_prod_t, const Tensor& model_output,
+                                 const Tensor& sample, Tensor* x0, Tensor* eps);
 
 // pred_original_sample post-processing: clamp to [-range, range] in place.
 void ClampInPlace(Tensor* x, float range);

@@ -12,22 +12,12 @@ const std::vector<std::string> kDdimSchedules = {"linear", "scaled_linear", "squ
 Expected<DDIMSchedulerConfig> DDIMSchedulerConfig::FromJson(const JsonConfig& j) {
   DDIMSchedulerConfig c;
   DDPM_RETURN_IF_ERROR(ParseSharedKeys(j, kDdimSchedules, &c));
-  DDPM_RETURN_IF_ERROR(j.GetBool("clip_sample", &c.clip_sample));
-  DDPM_RETURN_IF_ERROR(j.GetBool("set_alpha_to_one", &c.set_alpha_to_one));
-  DDPM_RETURN_IF_ERROR(j.GetDouble("clip_sample_range", &c.clip_sample_range));
-  DDPM_RETURN_IF_ERROR(CheckKeyRange(j, "clip_sample_range", c.clip_sample_range, 0.0, INFINITY));
+  DDPM_RETURN_IF_ERROR(ParseDdimKeys(j, &c));
   return c;
 }
 
 nlohmann::json DDIMSchedulerConfig::ToJson() const {
-  nlohmann::json j;
-  j["_class_name"] = "DDIMScheduler";
-  j["_diffusers_version"] = "0.31.0";
-  SharedKeysToJson(*this, &j);
-  j["clip_sample"] = clip_sample;
-  j["set_alpha_to_one"] = set_alpha_to_one;
-  j["clip_sample_range"] = clip_sample_range;
-  return j;
+  return DdimConfigToJson(*this, "DDIMScheduler");
 }
 
 BetaScheduleSpec DDIMSchedulerConfig::beta_spec() const { return BetaSpecOf(*this); }
@@ -106,21 +96,9 @@ Status DDIMScheduler::StepInto(const Tensor& model_output, int64_t t, const Tens
   // 3. predicted original sample and epsilon, formula (12)
   const size_t n = sample.size();
   const float* x = sample.data();
-  const float* mo = model_output.data();
-  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->pred_original_sample, sample.shape()));
-  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->scratch.a, sample.shape()));
   Tensor& x0 = out->pred_original_sample;
   Tensor& eps = out->scratch.a;
-  if (config_.prediction_type == "epsilon") {
-    for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - sqrt_b * mo[i]) / sqrt_a;
-    std::copy(mo, mo + n, eps.data());
-  } else if (config_.prediction_type == "sample") {
-    std::copy(mo, mo + n, x0.data());
-    for (size_t i = 0; i < n; ++i) eps[i] = (x[i] - sqrt_a * x0[i]) / sqrt_b;  // from the unclipped x0
-  } else {  // v_prediction
-    for (size_t i = 0; i < n; ++i) x0[i] = sqrt_a * x[i] - sqrt_b * mo[i];
-    for (size_t i = 0; i < n; ++i) eps[i] = sqrt_a * mo[i] + sqrt_b * x[i];
-  }
+  DDPM_RETURN_IF_ERROR(PredictOriginalAndEpsilon(config_.prediction_type, alpha_prod_t, model_output, sample, &x0, &eps));
 
   // 4. clip or threshold "predicted x_0"
   if (config_.thresholding) {

@@ -146,19 +146,11 @@ Status DDPMScheduler::StepInto(const Tensor& model_output_in, int64_t t, const T
   const float current_beta_t = 1.0f - current_alpha_t;
 
   // 2. predicted original sample, formula (15) of https://arxiv.org/pdf/2006.11239.pdf
-  DDPM_RETURN_IF_ERROR(ReuseTensor(&out->pred_original_sample, sample.shape()));
   Tensor& x0 = out->pred_original_sample;
+  DDPM_RETURN_IF_ERROR(
+      PredictOriginalAndEpsilon(config_.prediction_type, alpha_prod_t, *model_output, sample, &x0, /*eps=*/nullptr));
   const size_t n = sample.size();
   const float* x = sample.data();
-  const float* mo = model_output->data();
-  const float sqrt_a = std::sqrt(alpha_prod_t), sqrt_b = std::sqrt(beta_prod_t);
-  if (config_.prediction_type == "epsilon") {
-    for (size_t i = 0; i < n; ++i) x0[i] = (x[i] - sqrt_b * mo[i]) / sqrt_a;
-  } else if (config_.prediction_type == "sample") {
-    std::copy(mo, mo + n, x0.data());
-  } else {  // v_prediction
-    for (size_t i = 0; i < n; ++i) x0[i] = sqrt_a * x[i] - sqrt_b * mo[i];
-  }
 
   // 3. clip or threshold "predicted x_0"
   if (config_.thresholding) {

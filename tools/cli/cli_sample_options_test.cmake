@@ -1,14 +1,13 @@
 # ctest: every `ddpm sample` option is checked before any work starts: a bad value exits non-zero with
 # one stderr line naming it, and no output is written. RUN (optional, ','-separated) runs DDPM: node for
 # the wasm CLI. MODEL is a class-conditional pipeline folder (the shipped fashion-mnist).
-string(REPLACE "," ";" RUN "${RUN}")
 file(REMOVE_RECURSE ${OUT}/sample_options)
 file(MAKE_DIRECTORY ${OUT}/sample_options)
 set(dir ${OUT}/sample_options)
 
-include(${CMAKE_CURRENT_LIST_DIR}/cli_expect_failure.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_util.cmake)
 function(bad_sample what expected_text output)
-  expect_failure("${what}" "${expected_text}" ${output} sample --model ${MODEL} --num-images 1 ${ARGN} --output ${output})
+  expect_one_line_failure("${what}" "${expected_text}" ${output} sample --model ${MODEL} --num-images 1 ${ARGN} --output ${output})
 endfunction()
 
 set(png ${dir}/out.png)

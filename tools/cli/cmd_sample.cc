@@ -9,6 +9,7 @@
 
 #include "base/thread_pool.h"
 #include "cli_common.h"
+#include "cli_unet.h"
 #include "commands.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/sampling_defaults.h"
@@ -65,6 +66,7 @@ class SampleCommand : public Command {
                                     "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
     AddSeedOption(sub, &seed_, "seed of the initial noise (same seed, same images, native or wasm)");
     AddThreadsOption(sub, &threads_);
+    sub->add_option("--latents", latents_, "x_T to start from (`latents` F32 [N, C, H, W], as `ddpm invert` writes)");
     sub->add_option("--output", output_, "*.png grid, *.safetensors, or a directory of PNGs")->required();
     return sub;
   }
@@ -106,6 +108,15 @@ class SampleCommand : public Command {
     if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
       std::fprintf(stderr, "sampling defaults for what was not given: %s\n", defaults->Describe().c_str());
 
+    Tensor latents;
+    if (!latents_.empty()) {
+      if (model->toy) return Fail("sample", InvalidArgument("--latents is for UNet models, not the toy 2-D model"));
+      auto l = ReadLatents(latents_);
+      if (!l.ok()) return Fail("sample", l.status());
+      latents = std::move(l).value();
+      so.latents = &latents;
+      so.num_images = int(latents.dim(0));  // the latents decide how many images
+    }
     ThreadPool pool(ResolveThreads(threads_));
     ProgressBar bar("sample " + so.scheduler, so.steps);
     so.on_step = [&](const StepProgress& p) {
@@ -120,39 +131,13 @@ class SampleCommand : public Command {
     }
     if (!images.ok()) return Fail("sample", images.status());
     bar.Finish();
-    Status st = model->toy ? WriteToy(*images) : WriteImages(*images);
+    Status st = model->toy ? WriteToy(*images) : WriteImagesOutput(output_, *images);
     if (!st.ok()) return Fail("sample", st);
     std::fprintf(stderr, "wrote %s\n", output_.c_str());
     return 0;
   }
 
  private:
-  Status WriteImages(const Tensor& x) const {
-    if (OutputExtension(output_) == ".png") {
-      DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
-      return WritePng(output_, grid);
-    }
-    Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)
-    for (size_t i = 0; i < x.size(); ++i) unit[i] = std::min(1.0f, std::max(0.0f, x[i] / 2 + 0.5f));
-    if (OutputExtension(output_) == ".safetensors") {
-      SafeTensorsWriter w;
-      w.AddFloat("images", unit);
-      return w.WriteFile(output_);
-    }
-    std::error_code ec;
-    std::filesystem::create_directories(output_, ec);
-    if (ec) return IoError(output_ + ": cannot create directory (" + ec.message() + ")");
-    const int64_t n = x.dim(0), per = int64_t(x.size()) / n;
-    for (int64_t i = 0; i < n; ++i) {
-      Tensor one(Shape{1, x.dim(1), x.dim(2), x.dim(3)}, unit.data() + i * per);
-      DDPM_ASSIGN_OR_RETURN(ImageU8 img, MakeImageGrid(one, {}));
-      char name[32];
-      std::snprintf(name, sizeof name, "%05lld.png", static_cast<long long>(i));
-      DDPM_RETURN_IF_ERROR(WritePng(JoinPath(output_, name), img));
-    }
-    return Status::Ok();
-  }
-
   Status WriteToy(const Tensor& x) const {
     const std::vector<float> pts(x.data(), x.data() + x.size());
     if (OutputExtension(output_) == ".safetensors") {
@@ -164,7 +149,14 @@ class SampleCommand : public Command {
     return WritePng(output_, PlotScatter({pts}, {{31, 119, 180}}, 3.0f, 400));
   }
 
-  std::string model_, scheduler_ = "ddim", output_;
+  static Expected<Tensor> ReadLatents(const std::string& path) {
+    DDPM_ASSIGN_OR_RETURN(SafeTensors st, SafeTensors::ReadFile(path));
+    DDPM_ASSIGN_OR_RETURN(Tensor x, st.GetFloat("latents"));
+    if (x.rank() != 4 || x.dim(0) < 1) return InvalidArgument(path + ": latents must be [N, C, H, W], got " + ShapeToString(x.shape()));
+    return x;
+  }
+
+  std::string model_, scheduler_ = "ddim", output_, latents_;
   CLI::Option* class_opt_ = nullptr;
   CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
   int steps_ = 0, num_images_ = 8, threads_ = 1;

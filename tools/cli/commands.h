@@ -17,5 +17,9 @@ std::unique_ptr<Command> MakeUNetForwardCommand();
 std::unique_ptr<Command> MakeBenchCommand();
 std::unique_ptr<Command> MakeSampleCommand();
 std::unique_ptr<Command> MakeTrainCommand();
+std::unique_ptr<Command> MakeInpaintCommand();
+std::unique_ptr<Command> MakeImageToImageCommand();
+std::unique_ptr<Command> MakeInvertCommand();
+std::unique_ptr<Command> MakeInterpolateCommand();
 
 }  // namespace ddpm::cli

@@ -17,14 +17,6 @@ namespace {
 // |a-b| <= 5e-4 + 1e-4|b|. Code that mirrors diffusers' float32 order should be far tighter; the
 // summary lines report how tight.
 constexpr double kAtol = 5e-4, kRtol = 1e-4;
-
-template <class Scheduler>
-Scheduler Build(const nlohmann::json& config, const std::string& id) {
-  auto s = Scheduler::FromConfig(ConfigOf(config, id));
-  INFO(id << ": " << s.status().message());
-  REQUIRE(s.ok());
-  return std::move(s).value();
-}
 }  // namespace
 
 namespace {
@@ -42,7 +34,7 @@ void CheckStepCases(const std::string& name, const std::string& noise_key, Confi
   ErrorRecord prev_err, x0_err;
   for (const auto& c : ref["cases"]) {
     const std::string id = c["id"];
-    Scheduler s = Build<Scheduler>(c["config"], id);
+    Scheduler s = BuildScheduler<Scheduler>(c["config"], id);
     REQUIRE(s.SetTimesteps(c["num_inference_steps"].get<int64_t>()).ok());
     const int64_t t = c["timestep"];
     CHECK(PrevOf(s.PreviousTimestep(t)) == c["prev_timestep"].get<int64_t>());
@@ -84,12 +76,12 @@ TEST_CASE("DDPM and DDIM timesteps equal diffusers' for every spacing", "[diffus
     INFO(who << " " << c["config"].dump() << " n=" << n);
     std::vector<int64_t> got;
     if (who == "DDIMScheduler") {
-      DDIMScheduler s = Build<DDIMScheduler>(c["config"], who);
+      DDIMScheduler s = BuildScheduler<DDIMScheduler>(c["config"], who);
       REQUIRE(s.SetTimesteps(n).ok());
       got = s.timesteps();
     } else {
       REQUIRE(who == "DDPMScheduler");
-      DDPMScheduler s = Build<DDPMScheduler>(c["config"], who);
+      DDPMScheduler s = BuildScheduler<DDPMScheduler>(c["config"], who);
       REQUIRE(s.SetTimesteps(n).ok());
       got = s.timesteps();
     }
@@ -107,7 +99,7 @@ TEST_CASE("add_noise and get_velocity match diffusers", "[diffusion][ddpm][refer
     ErrorRecord err;
     for (const auto& c : ref["cases"]) {
       const std::string id = c["id"];
-      DDPMScheduler s = Build<DDPMScheduler>(c["config"], id);
+      DDPMScheduler s = BuildScheduler<DDPMScheduler>(c["config"], id);
       auto ts = st.GetInt(id + "/timesteps");
       REQUIRE(ts.ok());
       CHECK(*ts == c["timesteps"].get<std::vector<int64_t>>());
@@ -117,7 +109,7 @@ TEST_CASE("add_noise and get_velocity match diffusers", "[diffusion][ddpm][refer
       INFO(id << ": " << out.status().message());
       REQUIRE(out.ok());
       // DDIMScheduler shares the code and the table; check it gives the same tensor.
-      DDIMScheduler d = Build<DDIMScheduler>(c["config"], id);
+      DDIMScheduler d = BuildScheduler<DDIMScheduler>(c["config"], id);
       auto out_ddim = velocity ? d.GetVelocity(Get(st, id + "/sample"), noise, *ts)
                                : d.AddNoise(Get(st, id + "/original_samples"), noise, *ts);
       REQUIRE(out_ddim.ok());

@@ -36,6 +36,15 @@ inline JsonConfig ConfigOf(const nlohmann::json& config, const std::string& sour
   return JsonConfig(config, source);
 }
 
+// A scheduler from a reference case's config; the test stops with the message if it is refused.
+template <class Scheduler>
+Scheduler BuildScheduler(const nlohmann::json& config, const std::string& id) {
+  auto s = Scheduler::FromConfig(ConfigOf(config, id));
+  INFO(id << ": " << s.status().message());
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
 // Accumulates |a - b| over many tensors of one reference file.
 struct ErrorRecord {
   double max_abs = 0.0;

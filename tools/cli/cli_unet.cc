@@ -1,0 +1,109 @@
+#include "cli_unet.h"
+
+#include "cli_common.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "io/diffusers_folder.h"
+#include "io/file_util.h"
+#include "io/image_fit.h"
+#include "io/image_grid.h"
+#include "io/png.h"
+#include "io/safetensors.h"
+
+namespace ddpm::cli {
+
+Expected<UNetPipeline> LoadUNetPipeline(const std::string& path) {
+  DDPM_ASSIGN_OR_RETURN(DiffusersFolder folder, ResolveDiffusersFolder(path));
+  UNetPipeline p;
+  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(folder.unet_config));
+  std::string cls;
+  DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
+  if (cls == "ToyMLPDenoiser") return InvalidArgument(path + " is a toy 2-D model: editing needs a UNet2DModel");
+  DDPM_ASSIGN_OR_RETURN(p.unet, nn::UNet2DModel::FromPretrained(folder.root));
+  DDPM_ASSIGN_OR_RETURN(p.classes, ReadUNetClasses(cfg));
+  if (p.unet->config().sample_height <= 0)
+    return InvalidArgument("the UNet config has no sample_size: the image size is unknown");
+  if (!folder.scheduler_config.empty()) {
+    DDPM_ASSIGN_OR_RETURN(p.scheduler_config, JsonConfig::ReadFile(folder.scheduler_config));
+  }
+  return p;
+}
+
+namespace {
+
+Expected<Tensor> ReadFitted(const std::string& path, int channels, const nn::UNet2DConfig& c, const std::string& flag,
+                            std::vector<std::string>* notes) {
+  DDPM_ASSIGN_OR_RETURN(Tensor nhwc, ReadPng(path, channels));
+  std::string note;
+  DDPM_ASSIGN_OR_RETURN(Tensor x, FitImage(nhwc, int(c.sample_height), int(c.sample_width), &note));
+  if (!note.empty()) notes->push_back(flag + " " + path + ": " + note + " (the model's size)");
+  return x;
+}
+
+}  // namespace
+
+void PrintNotes(const std::vector<std::string>& notes) {
+  for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
+}
+
+Expected<Tensor> ReadModelImage(const std::string& path, const nn::UNet2DConfig& c, const std::string& flag,
+                                std::vector<std::string>* notes) {
+  if (c.in_channels != 1 && c.in_channels != 3)
+    return Unsupported("images can be read for models with 1 or 3 channels; this one has " +
+                       std::to_string(c.in_channels));
+  DDPM_ASSIGN_OR_RETURN(Tensor x, ReadFitted(path, int(c.in_channels), c, flag, notes));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = x[i] * 2.0f - 1.0f;  // [0, 1] -> the model's [-1, 1]
+  return x;
+}
+
+Expected<Tensor> ReadMaskImage(const std::string& path, const nn::UNet2DConfig& c, std::vector<std::string>* notes) {
+  DDPM_ASSIGN_OR_RETURN(Tensor m, ReadFitted(path, 1, c, "--mask", notes));
+  for (size_t i = 0; i < m.size(); ++i) m[i] = m[i] >= 0.5f ? 1.0f : 0.0f;
+  return m;
+}
+
+Status SetEditClass(const UNetPipeline& model, int64_t class_label, double guidance_scale, EditOptions* o) {
+  if (class_label >= 0) o->class_labels = {class_label};
+  DDPM_RETURN_IF_ERROR(CheckSampleLabels(model.classes, o->class_labels, guidance_scale));
+  o->guidance_scale = guidance_scale;
+  o->null_class = model.classes.null_class;
+  return Status::Ok();
+}
+
+StepCallback ProgressCallback(ProgressBar* bar) {
+  return [bar](const StepProgress& p) {
+    bar->Update(p.step);
+    return true;
+  };
+}
+
+Status WriteImagesOutput(const std::string& output, const Tensor& x) {
+  if (OutputExtension(output) == ".png") {
+    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
+    return WritePng(output, grid);
+  }
+  Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)
+  for (size_t i = 0; i < x.size(); ++i) unit[i] = std::min(1.0f, std::max(0.0f, x[i] / 2 + 0.5f));
+  if (OutputExtension(output) == ".safetensors") {
+    SafeTensorsWriter w;
+    w.AddFloat("images", unit);
+    return w.WriteFile(output);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(output, ec);
+  if (ec) return IoError(output + ": cannot create directory (" + ec.message() + ")");
+  const int64_t n = x.dim(0), per = int64_t(x.size()) / n;
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor one(Shape{1, x.dim(1), x.dim(2), x.dim(3)}, unit.data() + i * per);
+    DDPM_ASSIGN_OR_RETURN(ImageU8 img, MakeImageGrid(one, {}));
+    char name[32];
+    std::snprintf(name, sizeof name, "%05lld.png", static_cast<long long>(i));
+    DDPM_RETURN_IF_ERROR(WritePng(JoinPath(output, name), img));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ddpm::cli
