@@ -27,7 +27,9 @@ verdict on samples means, so it is as strong as a CPU allows in well under an ho
   * seeded and run on one thread, so a machine gets the same weights on every run; cached in
     --cache as CLASSIFIER (a new file name whenever the recipe changes, so an old cache is never
     taken for the new judge); an interrupted training resumes from its last finished epoch.
-Its accuracy on the real test set is printed with every report (the v2 recipe: see CLASSIFIER below).
+Its accuracy on the real test set is printed with every report. fashion_classifier_v2.pt: 93.61% on
+the 10,000 test images (v1, 4 epochs of a plain 3-conv CNN: 90.6%), after 12 epochs in about 48
+minutes of one core shared with a training run (170-306 s an epoch).
 
 The Fréchet features are the 128-d feature layer after its BatchNorm and before the ReLU: unit-scale,
 roughly Gaussian (the assumption behind a Fréchet distance) and not half zeros. 128 rather than 256
