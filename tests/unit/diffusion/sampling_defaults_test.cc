@@ -46,6 +46,7 @@ TEST_CASE("ParseSamplingDefaults names the key of a bad value", "[diffusion][def
     INFO(c.text);
     auto d = ParseSamplingDefaults(c.text, "x.json");
     REQUIRE_FALSE(d.ok());
+    INFO(d.status().message());
     CHECK(Mentions(d.status(), c.mentions));
   }
 }
