@@ -43,7 +43,6 @@ Status CheckSamplingSettings(const SamplingDefaults& s) {
   char num[32];
   std::snprintf(num, sizeof num, "%g", s.eta);
   if (!known) return InvalidArgument("scheduler '" + s.scheduler + "' must be one of " + list);
-  if (s.steps < 1) return InvalidArgument("steps " + std::to_string(s.steps) + " must be at least 1");
   if (!(s.eta >= 0 && s.eta <= 1)) return InvalidArgument(std::string("eta ") + num + " must be in [0, 1]");
   std::snprintf(num, sizeof num, "%g", s.guidance_scale);
   if (!std::isfinite(s.guidance_scale) || s.guidance_scale < 0)
@@ -62,6 +61,7 @@ Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const 
   DDPM_RETURN_IF_ERROR(j.GetDouble("eta", &d.eta));
   DDPM_RETURN_IF_ERROR(j.GetDouble("guidance_scale", &d.guidance_scale));
   if (Status st = CheckSamplingSettings(d); !st.ok()) return ParseError(source + ": " + st.message());
+  if (d.steps < 1) return ParseError(source + ": steps " + std::to_string(d.steps) + " must be at least 1");
   return d;
 }
 

@@ -40,8 +40,8 @@ struct SamplingChoice {
 SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingChoice& given);
 
 // The ranges every sampler accepts, checked before any work starts (the file, the CLI's options and the JS
-// options alike): scheduler one of ddpm/ddim/dpmpp, steps >= 1 (the model's num_train_timesteps bounds it when
-// sampling), eta in [0, 1], guidance scale finite and >= 0.
+// options alike): scheduler one of ddpm/ddim/dpmpp, eta in [0, 1], guidance scale finite and >= 0. Steps are
+// checked by Sample(), which knows the model's num_train_timesteps (the file's own check is steps >= 1).
 Status CheckSamplingSettings(const SamplingDefaults& s);
 
 // Parses the file's text; a wrong type or value is an error naming the key and the valid range.

@@ -75,7 +75,7 @@ test('a first visit (as after npm start) generates garments on its own within se
   await waitState(page, ['done', 'error'], 60000);
   const seconds = (Date.now() - t0) / 1000;
   assert.equal(await state(page), 'done', await page.textContent('#gen-error'));
-  assert.match(await page.textContent('#gen-status'), /^Done: 8 images, 20 ddim steps/);
+  assert.match(await page.textContent('#gen-status'), /^Done: 8 images, 50 ddim steps/);
   const stats = await gridStats(page);
   assert.equal(stats.length, 8);
   for (const s of stats) assert.ok(s.std > 20 && s.mean > 5 && s.mean < 200, `an image-like picture: ${JSON.stringify(s)}`);

@@ -105,8 +105,10 @@ class SampleCommand : public Command {
       if (Status st = CheckSampleLabels(model->classes, so.class_labels, so.guidance_scale); !st.ok())
         return Fail("sample", st);
     }
+    // Said once the run has started, i.e. once every input has passed the core's checks (an error stays one line).
+    std::string note;
     if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
-      std::fprintf(stderr, "sampling defaults for what was not given: %s\n", defaults->Describe().c_str());
+      note = "sampling defaults for what was not given: " + defaults->Describe();
 
     Tensor latents;
     if (!latents_.empty()) {
@@ -120,6 +122,10 @@ class SampleCommand : public Command {
     ThreadPool pool(ResolveThreads(threads_));
     ProgressBar bar("sample " + so.scheduler, so.steps);
     so.on_step = [&](const StepProgress& p) {
+      if (!note.empty()) {
+        std::fprintf(stderr, "%s\n", note.c_str());
+        note.clear();
+      }
       bar.Update(p.step);
       return true;
     };
