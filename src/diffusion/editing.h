@@ -61,9 +61,10 @@ struct InvertOptions : EditOptions {
   int steps = 50;
 };
 
-// DDIM inversion x_0 -> x_T with diffusers' DDIMInverseScheduler built from scheduler_config (as in
-// diffusers' inversion loops, the model is evaluated at each target timestep). Sampling from the
-// result with DDIM, eta 0, the same steps and config gives the image back (closely, for a trained model).
+// DDIM inversion x_0 -> x_T with diffusers' DDIMInverseScheduler built from scheduler_config with
+// clip_sample false (as in diffusers' inversion loops, the model is evaluated at each target timestep).
+// Sampling from the result with DDIM, eta 0, the same steps and config, clip_sample false
+// (SampleOptions::clip_sample) gives the image back (closely, for a trained model).
 Expected<Tensor> Invert(const NoisePredictor& model, const Tensor& image, const JsonConfig& scheduler_config,
                         const InvertOptions& options);
 

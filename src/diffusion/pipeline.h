@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,9 @@ struct SampleOptions {
   int64_t null_class = -1;                  // the unconditional label (needed for guidance)
   uint64_t seed = 0;
   const Tensor* latents = nullptr;          // caller-supplied x_T [N, C, H, W]
+  // Overrides the scheduler config's clip_sample (x0 clipped to [-1, 1] at each step). Sampling back from
+  // Invert()'s x_T needs false, as the inversion ran unclipped.
+  std::optional<bool> clip_sample;
   StepCallback on_step;                     // after every step; false cancels (a kCancelled error)
 };
 

@@ -36,6 +36,12 @@ Status CheckSampleLabels(const UNetClasses& classes, const std::vector<int64_t>&
   return Status::Ok();
 }
 
+Status CheckEditClasses(const UNetClasses& classes, EditOptions* o) {
+  DDPM_RETURN_IF_ERROR(CheckSampleLabels(classes, o->class_labels, o->guidance_scale));
+  o->null_class = classes.null_class;
+  return Status::Ok();
+}
+
 NoisePredictor UNetNoisePredictor(nn::UNet2DModel* unet, ThreadPool* pool) {
   // The timesteps live in a buffer kept between calls, so a step allocates nothing once the UNet's
   // arena is planned. std::function copies its target: the buffer is shared, not held by value.

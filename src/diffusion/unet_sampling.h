@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "base/tensor.h"
 #include "base/thread_pool.h"
+#include "diffusion/editing.h"
 #include "diffusion/pipeline.h"
 #include "io/json_config.h"
 #include "nn/unet2d_model.h"
@@ -29,6 +30,10 @@ Expected<UNetClasses> ReadUNetClasses(const JsonConfig& unet_config);
 // Labels for a run: one for all images or one per image, each in [0, usable()), required by a
 // class-conditional model and refused by another; guidance (scale != 1) needs labels.
 Status CheckSampleLabels(const UNetClasses& classes, const std::vector<int64_t>& labels, double guidance_scale);
+
+// An editing run's labels and guidance (already in *options) checked as CheckSampleLabels does, and the
+// model's null class filled in for guidance: what `ddpm inpaint`, img2img, invert and the JS editing calls share.
+Status CheckEditClasses(const UNetClasses& classes, EditOptions* options);
 
 // The UNet as Sample()'s model: every image of the batch at the same timestep.
 NoisePredictor UNetNoisePredictor(nn::UNet2DModel* unet, ThreadPool* pool);

@@ -68,4 +68,22 @@ Expected<Tensor> FitImage(const Tensor& nhwc, int height, int width, std::string
   return out;
 }
 
+Expected<Tensor> FitModelImage(const Tensor& nhwc, int64_t channels, int height, int width, std::string* note) {
+  if (channels != 1 && channels != 3)
+    return Unsupported("pictures can be given to models with 1 or 3 channels; this one has " + std::to_string(channels));
+  if (nhwc.rank() != 4 || nhwc.dim(3) != channels)
+    return InvalidArgument("picture must be [1, H, W, " + std::to_string(channels) + "], got " + ShapeToString(nhwc.shape()));
+  DDPM_ASSIGN_OR_RETURN(Tensor x, FitImage(nhwc, height, width, note));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = x[i] * 2.0f - 1.0f;
+  return x;
+}
+
+Expected<Tensor> FitMask(const Tensor& nhwc_grey, int height, int width, std::string* note) {
+  if (nhwc_grey.rank() != 4 || nhwc_grey.dim(3) != 1)
+    return InvalidArgument("mask must be a grey picture [1, H, W, 1], got " + ShapeToString(nhwc_grey.shape()));
+  DDPM_ASSIGN_OR_RETURN(Tensor m, FitImage(nhwc_grey, height, width, note));
+  for (size_t i = 0; i < m.size(); ++i) m[i] = m[i] >= 0.5f ? 1.0f : 0.0f;
+  return m;
+}
+
 }  // namespace ddpm

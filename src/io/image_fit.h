@@ -14,4 +14,12 @@ namespace ddpm {
 // resized to 28x28").
 Expected<Tensor> FitImage(const Tensor& nhwc, int height, int width, std::string* note);
 
+// A decoded picture (DecodePng / DecodeRgba8 with the model's 1 or 3 channels) as a model's input:
+// fitted as FitImage does, then mapped from [0, 1] to the model's [-1, 1]. `channels` is the model's.
+Expected<Tensor> FitModelImage(const Tensor& nhwc, int64_t channels, int height, int width, std::string* note);
+
+// A decoded grey mask picture fitted as FitImage does, then split at 0.5 as diffusers' RePaint
+// preprocessing does: white = 1 = keep the original, black = 0 = fill in. [1, 1, height, width].
+Expected<Tensor> FitMask(const Tensor& nhwc_grey, int height, int width, std::string* note);
+
 }  // namespace ddpm

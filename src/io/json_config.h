@@ -24,6 +24,12 @@ class JsonConfig {
   const nlohmann::json& raw() const { return j_; }
   const std::string& source() const { return source_; }
   bool Has(const std::string& key) const { return j_.contains(key) && !j_[key].is_null(); }
+  // A copy with `key` set to `value` (a caller's override of one key, as diffusers' from_config(config, key=value)).
+  JsonConfig With(const std::string& key, nlohmann::json value) const {
+    nlohmann::json j = j_;
+    j[key] = std::move(value);
+    return JsonConfig(std::move(j), source_);
+  }
 
   // Each Get* leaves *out unchanged (the default) when the key is absent or null.
   Status GetBool(const std::string& key, bool* out) const;

@@ -148,6 +148,33 @@ Expected<Tensor> DecodePng(const uint8_t* data, size_t size, const std::string& 
   return out;
 }
 
+Expected<Tensor> DecodeRgba8(const uint8_t* rgba, size_t size, int width, int height, const std::string& source,
+                             int desired_channels) {
+  const int channels = desired_channels ? desired_channels : 4;
+  if (desired_channels < 0 || desired_channels > 4)
+    return InvalidArgument(source + ": desired channels " + std::to_string(desired_channels) + ", expected 0 to 4");
+  if (std::string p = CheckDims(width, height, channels); !p.empty()) return InvalidArgument(source + ": " + p);
+  const size_t pixels = size_t(width) * size_t(height);
+  if (size != pixels * 4)
+    return InvalidArgument(source + ": " + std::to_string(size) + " bytes, but " + std::to_string(width) + "x" +
+                           std::to_string(height) + " RGBA pixels need " + std::to_string(pixels * 4));
+  Tensor out({1, height, width, channels});
+  if (!out.ok()) return OutOfMemory(source + ": out of memory for a " + std::to_string(width) + "x" + std::to_string(height) + " image");
+  for (size_t i = 0; i < pixels; ++i) {
+    const uint8_t* px = rgba + 4 * i;
+    // stb_image's stbi__compute_y, the grey it gives for an RGB(A) PNG read with 1 or 2 channels.
+    const uint8_t grey = uint8_t((px[0] * 77 + px[1] * 150 + px[2] * 29) >> 8);
+    float* o = out.data() + i * channels;
+    switch (channels) {
+      case 1: o[0] = grey / 255.0f; break;
+      case 2: o[0] = grey / 255.0f; o[1] = px[3] / 255.0f; break;
+      default:
+        for (int c = 0; c < channels; ++c) o[c] = px[c] / 255.0f;
+    }
+  }
+  return out;
+}
+
 Expected<Tensor> ReadPng(const std::string& path, int desired_channels) {
   DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadFileBytes(path));
   return DecodePng(bytes.data(), bytes.size(), path, desired_channels);

@@ -31,6 +31,13 @@ Status WritePng(const std::string& path, const ImageU8& image);
 Expected<Tensor> DecodePng(const uint8_t* data, size_t size, const std::string& source, int desired_channels = 0);
 Expected<Tensor> ReadPng(const std::string& path, int desired_channels = 0);
 
+// Canvas pixels (a browser's ImageData: RGBA, 8 bits, not premultiplied, rows top to bottom) as
+// DecodePng gives a PNG of the same pixels: [1, height, width, C] in [0, 1], converted to
+// desired_channels (0 keeps 4) by stb's rules (grey = (77 r + 150 g + 29 b) >> 8, alpha dropped or kept),
+// so that a picture reaches the model the same whether it came as a file or from a canvas.
+Expected<Tensor> DecodeRgba8(const uint8_t* rgba, size_t size, int width, int height, const std::string& source,
+                             int desired_channels = 0);
+
 // [0, 1] -> 0..255 as diffusers' numpy_to_pil does: clamp, then round(x * 255) half to even (numpy).
 // NaN becomes 0.
 uint8_t UnitFloatToU8(float x);

@@ -1,5 +1,6 @@
 // ddpm invert: DDIM inversion of --image to its x_T (with its --class), written as `latents`
-// F32 [1, C, H, W]; `ddpm sample --latents` with DDIM (eta 0, the same steps) gives the image back.
+// F32 [1, C, H, W]; `ddpm sample --latents` with DDIM (eta 0, the same steps, --clip-sample false) gives
+// the image back (it prints that command).
 #include <cstdio>
 #include <string>
 
@@ -48,6 +49,11 @@ class InvertCommand : public Command {
     st = w.WriteFile(output_);
     if (!st.ok()) return Fail("invert", st);
     std::fprintf(stderr, "wrote %s\n", output_.c_str());
+    // The inversion ran unclipped (Invert): sampling back must too.
+    std::string back = "ddpm sample --model " + model_ + " --latents " + output_ + " --scheduler ddim --eta 0 --steps " +
+                       std::to_string(o_.steps) + " --guidance-scale 1 --clip-sample false";
+    if (class_ >= 0) back += " --class " + std::to_string(class_);
+    std::fprintf(stderr, "sample it back: %s --output OUT.png\n", back.c_str());
     return 0;
   }
 

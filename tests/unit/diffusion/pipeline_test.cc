@@ -119,3 +119,24 @@ TEST_CASE("the same seed gives the same samples", "[diffusion][pipeline]") {
   REQUIRE(b.ok());
   CHECK(std::memcmp(a->data(), b->data(), a->size() * sizeof(float)) == 0);
 }
+
+TEST_CASE("clip_sample in SampleOptions overrides the scheduler config's", "[diffusion][pipeline]") {
+  // A model that predicts no noise at all makes x0 = x_t / sqrt(alpha_bar): far outside [-1, 1] early on,
+  // so clipping changes the result.
+  NoisePredictor zero = [](const Tensor& x, int64_t, const std::vector<int64_t>&, Tensor* out) {
+    *out = Tensor(x.shape());
+    return Status::Ok();
+  };
+  const JsonConfig clipped = JsonConfig::Parse(R"({"clip_sample": true})", "clipped").value();
+  const JsonConfig unclipped = JsonConfig::Parse(R"({"clip_sample": false})", "unclipped").value();
+  SampleOptions so;
+  so.steps = 10;
+  so.num_images = 2;
+  const Tensor with_clip = Sample(zero, {1, 4, 4}, clipped, so).value();
+  const Tensor without = Sample(zero, {1, 4, 4}, unclipped, so).value();
+  so.clip_sample = false;
+  const Tensor overridden = Sample(zero, {1, 4, 4}, clipped, so).value();
+  REQUIRE(overridden.shape() == without.shape());
+  CHECK(std::memcmp(overridden.data(), without.data(), without.size() * sizeof(float)) == 0);
+  CHECK(std::memcmp(with_clip.data(), without.data(), without.size() * sizeof(float)) != 0);
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -140,4 +141,27 @@ TEST_CASE("UnitFloatToU8 follows diffusers' numpy_to_pil", "[io][png]") {
   CHECK(UnitFloatToU8(0.5f) == 128);  // 127.5 rounds half to even: 128
   CHECK(UnitFloatToU8(2.5f / 255) == 2);  // 2.5 -> 2 (half to even), where round() would give 3
   CHECK(UnitFloatToU8(100.4f / 255) == 100);
+}
+
+TEST_CASE("PNG: canvas pixels (RGBA8) decode as a PNG of them does, for every channel count", "[io][png]") {
+  // A browser's ImageData and an uploaded PNG must reach the model as the same tensor.
+  ImageU8 rgba;
+  rgba.width = 7;
+  rgba.height = 5;
+  rgba.channels = 4;
+  for (int i = 0; i < 7 * 5 * 4; ++i) rgba.pixels.push_back(uint8_t((i * 37 + 11) % 256));
+  auto png = EncodePng(rgba);
+  REQUIRE(png.ok());
+  for (int channels : {0, 1, 2, 3, 4}) {
+    auto from_png = DecodePng(png->data(), png->size(), "png", channels);
+    auto from_canvas = DecodeRgba8(rgba.pixels.data(), rgba.pixels.size(), 7, 5, "canvas", channels);
+    REQUIRE(from_png.ok());
+    REQUIRE(from_canvas.ok());
+    INFO("channels " << channels);
+    REQUIRE(from_canvas->shape() == from_png->shape());
+    CHECK(std::memcmp(from_canvas->data(), from_png->data(), from_png->size() * sizeof(float)) == 0);
+  }
+  auto short_buffer = DecodeRgba8(rgba.pixels.data(), 10, 7, 5, "canvas");
+  CHECK_THAT(short_buffer.status().message(), Catch::Contains("canvas: 10 bytes, but 7x5 RGBA pixels need 140"));
+  CHECK_THAT(DecodeRgba8(rgba.pixels.data(), 0, 0, 5, "canvas").status().message(), Catch::Contains("empty image"));
 }
