@@ -77,3 +77,72 @@ test("sample takes the model's sampling_defaults.json for what is not given, and
   assert.doesNotMatch(b.stderr, /sampling defaults/);
   assert.deepEqual(readFileSync(byDefaults), readFileSync(explicit));
 });
+
+// The bin alone, as installed in a package whose version is not ours and that has no dist/: --version and
+// --help answer from the package without loading any wasm.
+function barePackage(version) {
+  const dir = join(work, `bare-${version}`);
+  cpSync(join(ROOT, 'web', 'bin'), join(dir, 'web', 'bin'), { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'ddpm-wasm', version, type: 'module' }));
+  return join(dir, 'web', 'bin', 'ddpm-wasm.js');
+}
+const runBin = (bin, args) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60000 });
+
+test("ddpm-wasm --version prints package.json's version and exits 0, without the wasm", () => {
+  const bin = barePackage('9.8.7-test');
+  for (const args of [['--version'], ['--build', 'simd', '--version']]) {
+    const r = runBin(bin, args);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ddpm-wasm 9.8.7-test\n');
+    assert.equal(r.stderr, '');
+  }
+  const ours = run(['--version']);
+  assert.equal(ours.status, 0, ours.stderr);
+  assert.equal(ours.stdout, `ddpm-wasm ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}\n`);
+});
+
+test('ddpm-wasm --help names the program and describes --build and DDPM_WASM_BUILD, even without a build', () => {
+  const r = runBin(barePackage('0.0.0-help'), ['--help']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: ddpm-wasm \[--build simd\|simd-threads\] SUBCOMMAND/m);
+  assert.match(r.stdout, /^ {2}--build simd\|simd-threads +\S/m);
+  assert.match(r.stdout, /DDPM_WASM_BUILD=simd\|simd-threads/);
+  assert.match(r.stderr, /ddpm-cli\.js is missing \(build it with: npm run build\)/);
+  assert.doesNotMatch(r.stdout, /ddpm-cli\.js|this\.program|web\/bin/);
+});
+
+test('ddpm-wasm --build without a value is refused, naming the choices', () => {
+  const r = runBin(barePackage('0.0.0-build'), ['--build']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^ddpm-wasm: error: --build needs a value: simd-threads or simd/);
+});
+
+// With the builds (dist/): the CLI's own help and version speak as ddpm-wasm, never as its file.
+test("ddpm-wasm --help is the CLI's help under the name ddpm-wasm, then the launcher's options", () => {
+  assert.ok(existsSync(join(ROOT, 'dist', 'simd', 'ddpm-cli.js')), 'dist/simd/ddpm-cli.js (npm run build)');
+  const r = run(['--help']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^Usage: ddpm-wasm \[OPTIONS\] SUBCOMMAND$/m);
+  assert.match(r.stdout, /^ {2}sample\b/m);
+  assert.match(r.stdout, /^ {2}--build simd\|simd-threads +\S/m);
+  assert.match(r.stdout, /DDPM_WASM_BUILD/);
+  const sub = run(['--build', 'simd', 'sample', '--help']);
+  assert.equal(sub.status, 0, sub.stderr);
+  assert.match(sub.stdout, /^Usage: ddpm-wasm sample \[OPTIONS\]$/m);
+  for (const out of [r.stdout, sub.stdout]) assert.doesNotMatch(out, /ddpm-cli\.js|this\.program/);
+  // The wasm CLI's own --version: the same package.json version, built in by CMake.
+  for (const build of ['simd', 'simd-threads']) {
+    const v = spawnSync(process.execPath, [join(ROOT, 'dist', build, 'ddpm-cli.js'), '--version'], { encoding: 'utf8' });
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(v.stdout, run(['--version']).stdout);
+  }
+});
+
+test('ddpm-wasm info takes the toy 2-D model, as sample does', () => {
+  const r = run(['info', '--model', join(ROOT, 'models', 'toy2d')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^model: +ToyMLPDenoiser, 2-D points/m);
+  assert.match(r.stdout, /^parameters: +54274 /m);
+  assert.match(r.stdout, /^scheduler: +DDPMScheduler/m);
+  assert.match(r.stdout, /^sampling defaults: +ddim, 50 steps/m);
+});

@@ -15,19 +15,32 @@
 
 namespace ddpm::cli {
 
-Expected<UNetPipeline> LoadUNetPipeline(const std::string& path) {
-  DDPM_ASSIGN_OR_RETURN(DiffusersFolder folder, ResolveDiffusersFolder(path));
-  UNetPipeline p;
-  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(folder.unet_config));
+Expected<FolderModel> LoadFolderModel(const std::string& path) {
+  FolderModel m;
+  DDPM_ASSIGN_OR_RETURN(m.folder, ResolveDiffusersFolder(path));
+  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(m.folder.unet_config));
   std::string cls;
   DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
-  if (cls == "ToyMLPDenoiser") return InvalidArgument(path + " is a toy 2-D model: editing needs a UNet2DModel");
-  DDPM_ASSIGN_OR_RETURN(p.unet, nn::UNet2DModel::FromPretrained(folder.root));
-  DDPM_ASSIGN_OR_RETURN(p.classes, ReadUNetClasses(cfg));
+  if (cls == "ToyMLPDenoiser") {
+    DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::Load(std::filesystem::path(m.folder.unet_config).parent_path().string()));
+    m.toy = std::make_unique<ToyMlp>(std::move(toy));
+    return m;
+  }
+  DDPM_ASSIGN_OR_RETURN(m.unet, nn::UNet2DModel::FromPretrained(m.folder.root));
+  DDPM_ASSIGN_OR_RETURN(m.classes, ReadUNetClasses(cfg));
+  return m;
+}
+
+Expected<UNetPipeline> LoadUNetPipeline(const std::string& path) {
+  DDPM_ASSIGN_OR_RETURN(FolderModel m, LoadFolderModel(path));
+  if (m.toy) return InvalidArgument(path + " is a toy 2-D model: editing needs a UNet2DModel");
+  UNetPipeline p;
+  p.unet = std::move(m.unet);
+  p.classes = m.classes;
   if (p.unet->config().sample_height <= 0)
     return InvalidArgument("the UNet config has no sample_size: the image size is unknown");
-  if (!folder.scheduler_config.empty()) {
-    DDPM_ASSIGN_OR_RETURN(p.scheduler_config, JsonConfig::ReadFile(folder.scheduler_config));
+  if (!m.folder.scheduler_config.empty()) {
+    DDPM_ASSIGN_OR_RETURN(p.scheduler_config, JsonConfig::ReadFile(m.folder.scheduler_config));
   }
   return p;
 }

@@ -11,10 +11,23 @@
 #include "progress.h"
 #include "diffusion/editing.h"
 #include "diffusion/unet_sampling.h"
+#include "io/diffusers_folder.h"
 #include "io/json_config.h"
+#include "nn/toy_mlp.h"
 #include "nn/unet2d_model.h"
 
 namespace ddpm::cli {
+
+// The model behind a UNet or pipeline folder, for every command that takes either kind (`ddpm sample`,
+// `ddpm info`): a UNet2DModel, or the toy 2-D MLP when config.json's _class_name is ToyMLPDenoiser.
+// Exactly one of unet and toy is set; any other class is UNet2DModel's error, which names it.
+struct FolderModel {
+  DiffusersFolder folder;
+  std::unique_ptr<nn::UNet2DModel> unet;
+  std::unique_ptr<ToyMlp> toy;
+  UNetClasses classes;  // the UNet's class labels (none for the toy model)
+};
+Expected<FolderModel> LoadFolderModel(const std::string& path);
 
 struct UNetPipeline {
   std::unique_ptr<nn::UNet2DModel> unet;
@@ -22,8 +35,8 @@ struct UNetPipeline {
   JsonConfig scheduler_config{nlohmann::json::object(), "default DDPM scheduler"};
 };
 
-// A diffusers pipeline folder (or UNet folder) with a UNet2DModel; the scheduler config is the
-// folder's, or diffusers' DDPM defaults.
+// A diffusers pipeline folder (or UNet folder) with a UNet2DModel (the toy model is refused, saying so);
+// the scheduler config is the folder's, or diffusers' DDPM defaults.
 Expected<UNetPipeline> LoadUNetPipeline(const std::string& path);
 
 // A PNG as the model's input [1, C, H, W] in [-1, 1]: grey or RGB converted to the model's channels,

@@ -1,8 +1,10 @@
-// ddpm info --model DIR: what the folder holds, the UNet's shape, parameter count and FLOPs per image.
+// ddpm info --model DIR: what the folder holds, the model's shape, parameter count and FLOPs per image
+// (or per point for the toy 2-D model), its scheduler and its sampling defaults.
 #include <cstdio>
 #include <string>
 
 #include "cli_common.h"
+#include "cli_unet.h"
 #include "commands.h"
 #include "diffusion/sampling_defaults.h"
 #include "io/json_config.h"
@@ -31,13 +33,43 @@ class InfoCommand : public Command {
   }
 
   int Run() override {
-    auto folder = ResolveDiffusersFolder(model_);
-    if (!folder.ok()) return Fail("info", folder.status());
-    auto model = nn::UNet2DModel::FromPretrained(model_);
+    auto model = LoadFolderModel(model_);  // a UNet2DModel or the toy MLP, as `ddpm sample` takes them
     if (!model.ok()) return Fail("info", model.status());
-    const nn::UNet2DConfig& c = (*model)->config();
+    const DiffusersFolder& folder = model->folder;
     std::printf("folder:             %s (%s)\n", model_.c_str(),
-                folder->is_pipeline ? ("pipeline " + folder->pipeline_class).c_str() : "UNet folder");
+                folder.is_pipeline ? ("pipeline " + folder.pipeline_class).c_str() : "UNet folder");
+    if (model->toy) {
+      PrintToy(*model->toy);
+    } else {
+      PrintUNet(*model->unet);
+    }
+    if (!folder.scheduler_config.empty()) {
+      auto sc = JsonConfig::ReadFile(folder.scheduler_config);
+      if (!sc.ok()) return Fail("info", sc.status());
+      std::string cls = "?", schedule = "?";
+      int64_t steps = 0;
+      (void)sc->GetString("_class_name", &cls);
+      (void)sc->GetString("beta_schedule", &schedule);
+      (void)sc->GetInt("num_train_timesteps", &steps);
+      std::printf("scheduler:          %s, %s betas, %lld train timesteps\n", cls.c_str(), schedule.c_str(),
+                  (long long)steps);
+    } else {
+      std::printf("scheduler:          none in the folder (diffusers' DDPMScheduler defaults)\n");
+    }
+    auto defaults = ReadSamplingDefaults(folder.root);
+    if (!defaults.ok()) return Fail("info", defaults.status());
+    std::printf("sampling defaults:  %s\n", defaults->Describe().c_str());
+    return 0;
+  }
+
+ private:
+  static void PrintParameters(int64_t params) {
+    std::printf("parameters:         %lld (%s, %.1f MB as F32)\n", (long long)params, HumanCount(params).c_str(),
+                params * 4.0 / 1e6);
+  }
+
+  static void PrintUNet(const nn::UNet2DModel& model) {
+    const nn::UNet2DConfig& c = model.config();
     std::printf("model:              UNet2DModel, %d -> %d channels, sample size %dx%d\n", c.in_channels,
                 c.out_channels, c.sample_height, c.sample_width);
     std::printf("down blocks:        %s\n", Join(c.down_block_types).c_str());
@@ -56,32 +88,38 @@ class InfoCommand : public Command {
     std::printf("class embedding:    %s\n",
                 c.num_class_embeds ? (std::to_string(*c.num_class_embeds) + " classes").c_str() : "none");
     std::printf("downsample_padding: %d\n", c.downsample_padding);
-    const int64_t params = (*model)->num_parameters();
-    std::printf("parameters:         %lld (%s, %.1f MB as F32)\n", (long long)params, HumanCount(params).c_str(),
-                params * 4.0 / 1e6);
+    PrintParameters(model.num_parameters());
     if (c.sample_height > 0) {
-      const double flops = (*model)->FlopsPerImage(c.sample_height, c.sample_width);
+      const double flops = model.FlopsPerImage(c.sample_height, c.sample_width);
       std::printf("FLOPs per image:    %s (%dx%d, multiply-add = 2)\n", (HumanCount(flops) + "FLOP").c_str(),
                   c.sample_height, c.sample_width);
     }
-    if (!folder->scheduler_config.empty()) {
-      auto sc = JsonConfig::ReadFile(folder->scheduler_config);
-      if (!sc.ok()) return Fail("info", sc.status());
-      std::string cls = "?", schedule = "?";
-      int64_t steps = 0;
-      (void)sc->GetString("_class_name", &cls);
-      (void)sc->GetString("beta_schedule", &schedule);
-      (void)sc->GetInt("num_train_timesteps", &steps);
-      std::printf("scheduler:          %s, %s betas, %lld train timesteps\n", cls.c_str(), schedule.c_str(),
-                  (long long)steps);
-    }
-    auto defaults = ReadSamplingDefaults(folder->root);
-    if (!defaults.ok()) return Fail("info", defaults.status());
-    std::printf("sampling defaults:  %s\n", defaults->Describe().c_str());
-    return 0;
   }
 
- private:
+  // The toy 2-D model: an MLP on [x, emb(t)] predicting ε for points (`ddpm train --data toy2d:NAME`).
+  static void PrintToy(ToyMlp& toy) {
+    const ToyMlpConfig& c = toy.config();
+    std::printf("model:              ToyMLPDenoiser, %d-D points, MLP on [x, emb(t)] with SiLU, predicts noise\n",
+                c.data_dim);
+    // Widths from the loaded weights ([out, in] per Linear): what the model really is.
+    std::vector<int> widths;
+    int64_t params = 0, macs = 0;
+    for (const ParamRef& p : toy.Parameters()) {
+      params += int64_t(p.size);
+      if (p.shape.size() == 2) {
+        if (widths.empty()) widths.push_back(int(p.shape[1]));
+        widths.push_back(int(p.shape[0]));
+        macs += p.shape[0] * p.shape[1];
+      }
+    }
+    std::string w;
+    for (size_t i = 0; i < widths.size(); ++i) w += (i ? " -> " : "") + std::to_string(widths[i]);
+    std::printf("layers:             %s (Linear; num_hidden_layers %d)\n", w.c_str(), c.num_hidden_layers);
+    std::printf("time embedding:     sinusoidal, dim %d\n", c.time_embed_dim);
+    PrintParameters(params);
+    std::printf("FLOPs per point:    %s (multiply-add = 2)\n", (HumanCount(2.0 * double(macs)) + "FLOP").c_str());
+  }
+
   std::string model_;
 };
 

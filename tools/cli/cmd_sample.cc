@@ -27,28 +27,6 @@
 namespace ddpm::cli {
 namespace {
 
-// The model behind a folder: a UNet2DModel, or the toy MLP (model_index.json names ToyMLPDenoiser).
-struct LoadedModel {
-  std::unique_ptr<nn::UNet2DModel> unet;
-  std::unique_ptr<ToyMlp> toy;
-  UNetClasses classes;
-};
-
-Expected<LoadedModel> Load(const DiffusersFolder& folder) {
-  LoadedModel m;
-  DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(folder.unet_config));
-  std::string cls;
-  DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
-  if (cls == "ToyMLPDenoiser") {
-    DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::Load(std::filesystem::path(folder.unet_config).parent_path().string()));
-    m.toy = std::make_unique<ToyMlp>(std::move(toy));
-    return m;
-  }
-  DDPM_ASSIGN_OR_RETURN(m.unet, nn::UNet2DModel::FromPretrained(folder.root));
-  DDPM_ASSIGN_OR_RETURN(m.classes, ReadUNetClasses(cfg));
-  return m;
-}
-
 class SampleCommand : public Command {
  public:
   CLI::App* Register(CLI::App& app) override {
@@ -74,10 +52,9 @@ class SampleCommand : public Command {
   int Run() override {
     if (Status st = CheckOutputPath(output_, {".png", ".safetensors"}, /*folder_ok=*/true); !st.ok())
       return Fail("sample", st);
-    auto folder = ResolveDiffusersFolder(model_);
-    if (!folder.ok()) return Fail("sample", folder.status());
-    auto model = Load(*folder);
+    auto model = LoadFolderModel(model_);
     if (!model.ok()) return Fail("sample", model.status());
+    const DiffusersFolder* folder = &model->folder;
     JsonConfig sched = JsonConfig::Parse("{}", "default DDPM scheduler").value();
     if (!folder->scheduler_config.empty()) {
       auto s = JsonConfig::ReadFile(folder->scheduler_config);

@@ -49,13 +49,17 @@ class TrainCommand : public Command {
     std::signal(SIGTERM, OnInterrupt);
     ProgressBar bar("train", o_.steps);
     bool started = false;
-    char extra[160] = "";  // stays empty when no step runs (a finished run resumed)
+    // The last step's figures for the bar. A std::string, not a char buffer: it is text from the start,
+    // also when no step runs at all (a finished run resumed).
+    std::string extra;
     o_.on_progress = [&](const TrainProgress& p) {
       if (!started) {
         bar = ProgressBar("train", p.total, p.step - 1);
         started = true;
       }
-      std::snprintf(extra, sizeof extra, "loss %.4f  %.0f ex/s  lr %.2e", p.loss, p.examples_per_second, p.lr);
+      char line[160];
+      std::snprintf(line, sizeof line, "loss %.4f  %.0f ex/s  lr %.2e", p.loss, p.examples_per_second, p.lr);
+      extra = line;
       if (p.event) std::fprintf(stderr, "\n%s at step %lld\n", p.event, static_cast<long long>(p.step));
       bar.Update(p.step, extra);
     };
@@ -65,6 +69,11 @@ class TrainCommand : public Command {
       return 130;
     }
     if (!st.ok()) return Fail("train", st);
+    if (!started) {  // a resumed run already at --steps: no step ran and nothing was written
+      std::fprintf(stderr, "ddpm train: %s: the checkpoint has reached --steps %lld; nothing to train\n",
+                   o_.out_dir.c_str(), static_cast<long long>(o_.steps));
+      return 0;
+    }
     bar.Finish(extra);
     std::fprintf(stderr, "wrote %s\n", o_.out_dir.c_str());
     return 0;

@@ -5,22 +5,45 @@
 // child's exit code and output are the command's.
 //
 //   ddpm-wasm [--build simd|simd-threads] <subcommand> [options]     (or DDPM_WASM_BUILD=simd ...)
+//   ddpm-wasm --version | --help
 //
 // The build defaults to simd-threads (wasm SIMD + pthreads; Node always has SharedArrayBuffer and
 // worker_threads) when it is in dist/, else simd (one thread). `--threads N` is the subcommands' own.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DIST = join(PACKAGE, 'dist');
 const BUILDS = ['simd-threads', 'simd'];
+
+// What this launcher adds to the CLI's own options (printed with `--help`, after the CLI's help).
+const LAUNCHER_HELP = `
+ddpm-wasm options (before the subcommand):
+  --build simd|simd-threads   the WebAssembly build that runs the command (default: simd-threads when
+                              built, else simd); the environment variable DDPM_WASM_BUILD=simd|simd-threads
+                              chooses too, --build wins
+  --version                   print the package version and exit (without loading the wasm)
+`;
+
+const fail = (message, code) => {
+  console.error(`ddpm-wasm: error: ${message} (see ddpm-wasm --help)`);
+  process.exit(code);
+};
 
 const args = process.argv.slice(2);
 let build = process.env.DDPM_WASM_BUILD || 'auto';
 if (args[0] === '--build' || args[0]?.startsWith('--build=')) {
   build = args[0] === '--build' ? args[1] : args[0].slice('--build='.length);
+  if (!build || build.startsWith('-')) fail(`--build needs a value: ${BUILDS.join(' or ')}`, 2);
   args.splice(0, args[0] === '--build' ? 2 : 1);
+}
+
+// --version: package.json's, the version the CLI itself reports (CMake builds it in from the same file).
+if (args[0] === '--version') {
+  console.log(`ddpm-wasm ${JSON.parse(readFileSync(join(PACKAGE, 'package.json'), 'utf8')).version}`);
+  process.exit(0);
 }
 
 const cliOf = (b) => join(DIST, b, 'ddpm-cli.js');
@@ -31,7 +54,25 @@ if (build !== 'auto' && !BUILDS.includes(build)) {
 }
 const chosen = build !== 'auto' ? build
   : BUILDS.find((b) => existsSync(cliOf(b)) && (b !== 'simd-threads' || threadsUsable));
-if (!chosen || !existsSync(cliOf(chosen))) {
+const missing = !chosen || !existsSync(cliOf(chosen));
+
+// --help (the program's, not a subcommand's): the CLI's help, then this launcher's options. Without a
+// build there is no CLI to list the subcommands, and the launcher's part still answers.
+if (args[0] === '--help' || args[0] === '-h') {
+  if (missing) {
+    process.stdout.write('ddpm-wasm: the ddpm CLI (info, sample, train, ...) on the WebAssembly build, under Node\n' +
+                         'Usage: ddpm-wasm [--build simd|simd-threads] SUBCOMMAND [OPTIONS]\n' + LAUNCHER_HELP);
+    console.error(`ddpm-wasm: note: ${cliOf(chosen ?? 'simd')} is missing (build it with: npm run build), ` +
+                  'so the subcommands are not listed');
+    process.exit(0);
+  }
+  const r = spawnSync(process.execPath, ['--no-experimental-fetch', cliOf(chosen), ...args],
+                      { stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' });
+  process.stdout.write((r.stdout ?? '') + LAUNCHER_HELP);
+  process.exit(r.status ?? 1);
+}
+
+if (missing) {
   console.error(`ddpm-wasm: error: ${cliOf(chosen ?? 'simd')} is missing (build it with: npm run build)`);
   process.exit(1);
 }
