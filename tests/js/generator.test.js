@@ -162,7 +162,7 @@ test('models from bytes and from a files map give the same images as from the fo
 test('a bad model rejects create with a clear Error and leaves no worker behind', async () => {
   await assert.rejects(Generator.create({ model: 'http://127.0.0.1:9/no-model/' }),
                        (e) => e instanceof Error && /^http:\/\/127\.0\.0\.1:9\/no-model\/model_index\.json: /.test(e.message));
-  await assert.rejects(Generator.create({ model: join(ROOT, 'no/such/dir') }), /no such\/dir: no config\.json \(not a diffusers UNet folder\)|no config\.json/);
+  await assert.rejects(Generator.create({ model: join(ROOT, 'no/such/dir') }), /no\/such\/dir: not a directory/);
   await assert.rejects(Generator.create({ model: join(ROOT, 'models/toy2d') }), /'ToyMLPDenoiser'; only UNet2DModel is supported/);
   await assert.rejects(Generator.create({ model: { 'a/readme.txt': 'hi' } }), /no model_index\.json, and no config\.json/);
   await assert.rejects(Generator.create({ model: { 'unet/config.json': '{}', 'model_index.json': '{}' } }),

@@ -14,9 +14,16 @@ function isUrl(s) {
 
 // read(name) -> Uint8Array, or null when the file does not exist; other failures throw.
 // exists(name) -> boolean, without reading the file.
+// A path that is not a directory (missing, or a file) is refused first with the CLI's words
+// (src/io/diffusers_folder.cc), "<path>: not a directory", rather than as a folder without config.json.
 async function nodeDirReader(dir) {
   const { readFile, stat } = await import('node:fs/promises');
   const { join } = await import('node:path');
+  const st = await stat(dir).catch((e) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return null;
+    throw new Error(`${dir}: ${e.message}`);
+  });
+  if (!st?.isDirectory()) throw new Error(`${dir}: not a directory`);
   return {
     where: dir,
     async exists(name) {
