@@ -126,7 +126,9 @@ struct LossLog {
         smooth.push_back(sum / double(window));
       }
     }
-    return WritePng(JoinPath(dir, "loss.png"), PlotCurve(xs, smooth, 640, 320, /*log_y=*/true));
+    PlotLabels labels{"training loss", "step", "loss"};
+    if (window > 1) labels.title += ", running mean of " + std::to_string(window) + " steps";
+    return WritePng(JoinPath(dir, "loss.png"), PlotCurve(xs, smooth, labels, 640, 400, /*log_y=*/true));
   }
 };
 
@@ -244,7 +246,8 @@ Status RunTraining(const TrainRunOptions& o) {
     if (data.is_toy()) {
       const std::vector<float> shown(data.toy_points().begin(), data.toy_points().begin() + 2000);
       std::vector<float> pts(samples->data(), samples->data() + samples->size());
-      return WritePng(path, PlotScatter({shown, pts}, {{190, 190, 190}, {31, 119, 180}}, 3.0f, 400));
+      const std::string title = "step " + std::to_string(trainer.step()) + ": samples (blue), the data (grey)";
+      return WritePng(path, PlotScatter({shown, pts}, {{190, 190, 190}, {31, 119, 180}}, 3.0f, 400, title));
     }
     DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(*samples, {.cols = 8, .padding = 2, .minus_one_to_one = true}));
     return WritePng(path, grid);
