@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -19,7 +20,10 @@ std::string SamplingDefaults::Describe() const {
 }
 
 std::string SamplingDefaults::ToJson() const {
-  return nlohmann::json{{"scheduler", scheduler}, {"steps", steps}, {"eta", eta}, {"guidance_scale", guidance_scale}}
+  const nlohmann::json repaint{
+      {"steps", inpaint.steps}, {"jump_length", inpaint.jump_length}, {"jump_n_sample", inpaint.jump_n_sample}};
+  return nlohmann::json{{"scheduler", scheduler}, {"steps", steps}, {"eta", eta}, {"guidance_scale", guidance_scale},
+                        {"inpaint", repaint}}
       .dump();
 }
 
@@ -32,6 +36,15 @@ SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingCh
   if (given.steps) r.steps = *given.steps;
   if (given.eta) r.eta = *given.eta;
   if (given.guidance_scale) r.guidance_scale = *given.guidance_scale;
+  return r;
+}
+
+InpaintSchedule ResolveInpaint(const SamplingDefaults& model, std::optional<int> steps, std::optional<int> jump_length,
+                               std::optional<int> jump_n_sample) {
+  InpaintSchedule r = model.inpaint;
+  if (steps) r.steps = *steps;
+  if (jump_length) r.jump_length = *jump_length;
+  if (jump_n_sample) r.jump_n_sample = *jump_n_sample;
   return r;
 }
 
@@ -62,6 +75,15 @@ Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const 
   DDPM_RETURN_IF_ERROR(j.GetDouble("guidance_scale", &d.guidance_scale));
   if (Status st = CheckSamplingSettings(d); !st.ok()) return ParseError(source + ": " + st.message());
   if (d.steps < 1) return ParseError(source + ": steps " + std::to_string(d.steps) + " must be at least 1");
+  if (j.Has("inpaint")) {
+    if (!j.raw()["inpaint"].is_object()) return ParseError(source + ": inpaint must be an object of RePaint's steps, jump_length, jump_n_sample");
+    const JsonConfig repaint(j.raw()["inpaint"], source + " inpaint");
+    for (auto [key, value] : {std::pair{"steps", &d.inpaint.steps}, {"jump_length", &d.inpaint.jump_length},
+                              {"jump_n_sample", &d.inpaint.jump_n_sample}}) {
+      DDPM_RETURN_IF_ERROR(repaint.GetInt(key, value));
+      if (*value < 1) return ParseError(source + ": inpaint " + key + " " + std::to_string(*value) + " must be at least 1");
+    }
+  }
   return d;
 }
 

@@ -2,8 +2,10 @@
 // model_index.json that diffusers ignores (it loads only the files model_index.json names). Whoever
 // trained or studied the model writes it (models/README.md says how the shipped values were chosen);
 // `ddpm sample`, `ddpm info`, the JS API and the demo use each value wherever the caller gives none:
-//   {"scheduler": "dpmpp", "steps": 20, "eta": 0.0, "guidance_scale": 2.0}
-// Every key is optional; a folder without the file gets the built-in defaults below.
+//   {"scheduler": "dpmpp", "steps": 20, "eta": 0.0, "guidance_scale": 2.0,
+//    "inpaint": {"steps": 50, "jump_length": 10, "jump_n_sample": 5}}
+// Every key is optional; a folder without the file gets the built-in defaults below. "inpaint" is RePaint's
+// schedule for `ddpm inpaint` and the JS inpaint calls (diffusers' RePaintPipeline defaults when absent).
 #pragma once
 
 #include <optional>
@@ -15,11 +17,19 @@ namespace ddpm {
 
 inline constexpr const char* kSamplingDefaultsFile = "sampling_defaults.json";
 
+// RePaint's schedule: denoising steps, steps per jump back up, times each jump is taken.
+struct InpaintSchedule {
+  int steps = 250;
+  int jump_length = 10;
+  int jump_n_sample = 10;
+};
+
 struct SamplingDefaults {
   std::string scheduler = "ddim";  // ddpm | ddim | dpmpp
   int steps = 50;                  // (the built-in default for the scheduler when the file names only that)
   double eta = 0.0;
   double guidance_scale = 1.0;
+  InpaintSchedule inpaint;
   std::string source;              // the file the values came from; empty for the built-ins
 
   // "dpmpp, 20 steps, eta 0, guidance scale 2 (from models/x/sampling_defaults.json)"
@@ -38,6 +48,10 @@ struct SamplingChoice {
 // model's. A caller who names a scheduler but no step count gets that scheduler's built-in count
 // (DefaultSampleSteps), not the model's, which was chosen for the model's own scheduler.
 SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingChoice& given);
+
+// RePaint's schedule for a run: each value the caller gave (unset = not said), else the model's.
+InpaintSchedule ResolveInpaint(const SamplingDefaults& model, std::optional<int> steps, std::optional<int> jump_length,
+                               std::optional<int> jump_n_sample);
 
 // The ranges every sampler accepts, checked before any work starts (the file, the CLI's options and the JS
 // options alike): scheduler one of ddpm/ddim/dpmpp, eta in [0, 1], guidance scale finite and >= 0. Steps are

@@ -42,48 +42,45 @@ Expected<UNetPipeline> LoadUNetPipeline(const std::string& path) {
   if (!m.folder.scheduler_config.empty()) {
     DDPM_ASSIGN_OR_RETURN(p.scheduler_config, JsonConfig::ReadFile(m.folder.scheduler_config));
   }
+  DDPM_ASSIGN_OR_RETURN(p.defaults, ReadSamplingDefaults(m.folder.root));
   return p;
 }
-
-namespace {
-
-Expected<Tensor> ReadFitted(const std::string& path, int channels, const nn::UNet2DConfig& c, const std::string& flag,
-                            std::vector<std::string>* notes) {
-  DDPM_ASSIGN_OR_RETURN(Tensor nhwc, ReadPng(path, channels));
-  std::string note;
-  DDPM_ASSIGN_OR_RETURN(Tensor x, FitImage(nhwc, int(c.sample_height), int(c.sample_width), &note));
-  if (!note.empty()) notes->push_back(flag + " " + path + ": " + note + " (the model's size)");
-  return x;
-}
-
-}  // namespace
 
 void PrintNotes(const std::vector<std::string>& notes) {
   for (const std::string& n : notes) std::fprintf(stderr, "%s\n", n.c_str());
 }
 
+namespace {
+
+// The fitting's note, if any, as "--image IN.png: resized ... (the model's size)".
+void AddNote(const std::string& flag, const std::string& path, const std::string& note, std::vector<std::string>* notes) {
+  if (!note.empty()) notes->push_back(flag + " " + path + ": " + note + " (the model's size)");
+}
+
+}  // namespace
+
 Expected<Tensor> ReadModelImage(const std::string& path, const nn::UNet2DConfig& c, const std::string& flag,
                                 std::vector<std::string>* notes) {
-  if (c.in_channels != 1 && c.in_channels != 3)
-    return Unsupported("images can be read for models with 1 or 3 channels; this one has " +
-                       std::to_string(c.in_channels));
-  DDPM_ASSIGN_OR_RETURN(Tensor x, ReadFitted(path, int(c.in_channels), c, flag, notes));
-  for (size_t i = 0; i < x.size(); ++i) x[i] = x[i] * 2.0f - 1.0f;  // [0, 1] -> the model's [-1, 1]
+  const int channels = c.in_channels == 1 || c.in_channels == 3 ? int(c.in_channels) : 0;
+  DDPM_ASSIGN_OR_RETURN(Tensor nhwc, ReadPng(path, channels));
+  std::string note;
+  DDPM_ASSIGN_OR_RETURN(Tensor x, FitModelImage(nhwc, c.in_channels, int(c.sample_height), int(c.sample_width), &note));
+  AddNote(flag, path, note, notes);
   return x;
 }
 
 Expected<Tensor> ReadMaskImage(const std::string& path, const nn::UNet2DConfig& c, std::vector<std::string>* notes) {
-  DDPM_ASSIGN_OR_RETURN(Tensor m, ReadFitted(path, 1, c, "--mask", notes));
-  for (size_t i = 0; i < m.size(); ++i) m[i] = m[i] >= 0.5f ? 1.0f : 0.0f;
+  DDPM_ASSIGN_OR_RETURN(Tensor nhwc, ReadPng(path, 1));
+  std::string note;
+  DDPM_ASSIGN_OR_RETURN(Tensor m, FitMask(nhwc, int(c.sample_height), int(c.sample_width), &note));
+  AddNote("--mask", path, note, notes);
   return m;
 }
 
 Status SetEditClass(const UNetPipeline& model, int64_t class_label, double guidance_scale, EditOptions* o) {
   if (class_label >= 0) o->class_labels = {class_label};
-  DDPM_RETURN_IF_ERROR(CheckSampleLabels(model.classes, o->class_labels, guidance_scale));
   o->guidance_scale = guidance_scale;
-  o->null_class = model.classes.null_class;
-  return Status::Ok();
+  return CheckEditClasses(model.classes, o);
 }
 
 StepCallback ProgressCallback(ProgressBar* bar) {

@@ -10,6 +10,7 @@
 #include "base/tensor.h"
 #include "progress.h"
 #include "diffusion/editing.h"
+#include "diffusion/sampling_defaults.h"
 #include "diffusion/unet_sampling.h"
 #include "io/diffusers_folder.h"
 #include "io/json_config.h"
@@ -33,6 +34,7 @@ struct UNetPipeline {
   std::unique_ptr<nn::UNet2DModel> unet;
   UNetClasses classes;
   JsonConfig scheduler_config{nlohmann::json::object(), "default DDPM scheduler"};
+  SamplingDefaults defaults;  // the folder's sampling_defaults.json, else the built-ins
 };
 
 // A diffusers pipeline folder (or UNet folder) with a UNet2DModel (the toy model is refused, saying so);

@@ -22,10 +22,11 @@ class ImageToImageCommand : public Command {
     sub->add_option("--image", image_, "the picture, PNG (grey or RGB; fitted to the model's size)")->required();
     sub->add_option("--strength", o_.strength, "in (0, 1]: how much noise to add first (1 = pure noise)")->required();
     sub->add_option("--class", class_, "class label to steer towards (class-conditional models)");
-    sub->add_option("--scheduler", o_.scheduler, "ddpm | ddim | dpmpp")->default_val("ddim");
-    sub->add_option("--steps", steps_, "steps of the full schedule (default: 1000 ddpm, 50 ddim, 20 dpmpp)");
-    sub->add_option("--eta", o_.eta, "DDIM noise weight (0 = deterministic)")->default_val(0.0);
-    sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight (1 = off)")->default_val(1.0);
+    // Unset, the sampler settings come from the model's sampling_defaults.json, as in `ddpm sample`.
+    scheduler_opt_ = sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp (default: the model's)");
+    steps_opt_ = sub->add_option("--steps", steps_, "steps of the full schedule (default: the model's, else 1000 ddpm, 50 ddim, 20 dpmpp)");
+    eta_opt_ = sub->add_option("--eta", eta_, "DDIM noise weight, 0 = deterministic (default: the model's, else 0)");
+    guidance_opt_ = sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
     AddSeedOption(sub, &o_.seed, "seed of the added noise");
     AddThreadsOption(sub, &threads_);
     sub->add_option("--output", output_, "*.png, *.safetensors, or a directory of PNGs")->required();
@@ -35,13 +36,22 @@ class ImageToImageCommand : public Command {
   int Run() override {
     if (Status st = CheckOutputPath(output_, {".png", ".safetensors"}, /*folder_ok=*/true); !st.ok())
       return Fail("img2img", st);
-    o_.steps = steps_ > 0 ? steps_ : DefaultSampleSteps(o_.scheduler);
     auto model = LoadUNetPipeline(model_);
     if (!model.ok()) return Fail("img2img", model.status());
+    SamplingChoice given;
+    if (scheduler_opt_->count()) given.scheduler = scheduler_;
+    if (steps_opt_->count()) given.steps = steps_;
+    if (eta_opt_->count()) given.eta = eta_;
+    if (guidance_opt_->count()) given.guidance_scale = guidance_;
+    const SamplingDefaults use = ResolveSampling(model->defaults, given);
+    if (Status st = CheckSamplingSettings(use); !st.ok()) return Fail("img2img", st);
+    o_.scheduler = use.scheduler;
+    o_.steps = use.steps;
+    o_.eta = use.eta;
     std::vector<std::string> notes;
     auto image = ReadModelImage(image_, model->unet->config(), "--image", &notes);
     if (!image.ok()) return Fail("img2img", image.status());
-    Status st = SetEditClass(*model, class_, guidance_, &o_);
+    Status st = SetEditClass(*model, class_, use.guidance_scale, &o_);
     if (!st.ok()) return Fail("img2img", st);
     auto start = ImageToImageStartTimestep(model->scheduler_config, o_.scheduler, o_.steps, o_.strength);
     if (!start.ok()) return Fail("img2img", start.status());
@@ -63,8 +73,10 @@ class ImageToImageCommand : public Command {
   std::string model_, image_, output_;
   ImageToImageOptions o_;
   int64_t class_ = -1;
-  double guidance_ = 1.0;
+  std::string scheduler_;
+  double guidance_ = 1.0, eta_ = 0.0;
   int steps_ = 0, threads_ = 1;
+  CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // ddpm inpaint: fill the black part of --mask in --image with RePaint (diffusers' RePaintPipeline:
 // jumps back and forth along the schedule so the filled region agrees with the kept one).
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "base/thread_pool.h"
@@ -21,9 +22,13 @@ class InpaintCommand : public Command {
     sub->add_option("--image", image_, "the picture, PNG (grey or RGB; fitted to the model's size)")->required();
     sub->add_option("--mask", mask_, "PNG: white = keep, black = fill in")->required();
     sub->add_option("--class", class_, "class label (class-conditional models)");
-    sub->add_option("--steps", o_.steps, "denoising steps (RePaint's default 250)")->default_val(250)->check(CLI::Range(1, 100000));
-    sub->add_option("--jump-length", o_.jump_length, "steps per jump back up the schedule")->default_val(10)->check(CLI::Range(1, 100000));
-    sub->add_option("--jump-n-sample", o_.jump_n_sample, "times each jump is taken")->default_val(10)->check(CLI::Range(1, 1000));
+    // Unset, they come from the model's sampling_defaults.json ("inpaint"), else diffusers' 250 / 10 / 10.
+    steps_opt_ = sub->add_option("--steps", steps_, "denoising steps (default: the model's, else RePaint's 250)")
+                     ->check(CLI::Range(1, 100000));
+    jump_length_opt_ = sub->add_option("--jump-length", jump_length_, "steps per jump back up the schedule (default: the model's, else 10)")
+                           ->check(CLI::Range(1, 100000));
+    jump_n_sample_opt_ = sub->add_option("--jump-n-sample", jump_n_sample_, "times each jump is taken (default: the model's, else 10)")
+                             ->check(CLI::Range(1, 1000));
     sub->add_option("--eta", o_.eta, "noise weight in the filled region (0 DDIM-like, 1 DDPM-like)")->default_val(0.0);
     sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight (1 = off)")->default_val(1.0);
     AddSeedOption(sub, &o_.seed, "seed of every random draw");
@@ -44,6 +49,12 @@ class InpaintCommand : public Command {
     if (!mask.ok()) return Fail("inpaint", mask.status());
     Status st = SetEditClass(*model, class_, guidance_, &o_);
     if (!st.ok()) return Fail("inpaint", st);
+    auto given = [](CLI::Option* opt, int value) { return opt->count() ? std::optional<int>(value) : std::nullopt; };
+    const InpaintSchedule schedule = ResolveInpaint(model->defaults, given(steps_opt_, steps_),
+                                                    given(jump_length_opt_, jump_length_), given(jump_n_sample_opt_, jump_n_sample_));
+    o_.steps = schedule.steps;
+    o_.jump_length = schedule.jump_length;
+    o_.jump_n_sample = schedule.jump_n_sample;
     PrintNotes(notes);
     ThreadPool pool(ResolveThreads(threads_));
     // The progress total is the jump schedule's length; it is known once the pipeline starts.
@@ -68,6 +79,8 @@ class InpaintCommand : public Command {
   InpaintOptions o_;
   int64_t class_ = -1;
   double guidance_ = 1.0;
+  int steps_ = 0, jump_length_ = 0, jump_n_sample_ = 0;
+  CLI::Option *steps_opt_ = nullptr, *jump_length_opt_ = nullptr, *jump_n_sample_opt_ = nullptr;
   int threads_ = 1;
 };
 

@@ -45,6 +45,9 @@ class SampleCommand : public Command {
     AddSeedOption(sub, &seed_, "seed of the initial noise (same seed, same images, native or wasm)");
     AddThreadsOption(sub, &threads_);
     sub->add_option("--latents", latents_, "x_T to start from (`latents` F32 [N, C, H, W], as `ddpm invert` writes)");
+    clip_opt_ = sub->add_option("--clip-sample", clip_sample_,
+                                "true | false: clip x0 to [-1, 1] at each step (default: the scheduler config's; "
+                                "false to sample back from `ddpm invert`'s latents)");
     sub->add_option("--output", output_, "*.png grid, *.safetensors, or a directory of PNGs")->required();
     return sub;
   }
@@ -77,6 +80,7 @@ class SampleCommand : public Command {
     so.num_images = num_images_;
     so.seed = seed_;
     so.guidance_scale = use.guidance_scale;
+    if (clip_opt_->count()) so.clip_sample = clip_sample_;
     if (class_opt_->count()) so.class_labels = {class_};  // a negative label is the core's range error
     if (model->unet) {  // labels are checked before anything is said or run (SampleUNet checks them again)
       if (Status st = CheckSampleLabels(model->classes, so.class_labels, so.guidance_scale); !st.ok())
@@ -140,6 +144,8 @@ class SampleCommand : public Command {
   }
 
   std::string model_, scheduler_ = "ddim", output_, latents_;
+  bool clip_sample_ = true;
+  CLI::Option* clip_opt_ = nullptr;
   CLI::Option* class_opt_ = nullptr;
   CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
   int steps_ = 0, num_images_ = 8, threads_ = 1;

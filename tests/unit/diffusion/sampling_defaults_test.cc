@@ -95,3 +95,27 @@ TEST_CASE("ResolveSampling: the caller's values, else the model's; a named sched
   CHECK(b.eta == 1.0);
   CHECK(b.guidance_scale == 1.0);
 }
+
+TEST_CASE("sampling_defaults.json's inpaint schedule: read, defaulted to diffusers', checked, overridden by the caller",
+          "[diffusion][defaults]") {
+  auto none = ParseSamplingDefaults(R"({"scheduler": "ddim"})", "x.json");
+  REQUIRE(none.ok());
+  CHECK(none->inpaint.steps == 250);  // RePaintPipeline's defaults
+  CHECK(none->inpaint.jump_length == 10);
+  CHECK(none->inpaint.jump_n_sample == 10);
+  auto d = ParseSamplingDefaults(R"({"inpaint": {"steps": 50, "jump_length": 5, "jump_n_sample": 4}})", "x.json");
+  REQUIRE(d.ok());
+  CHECK(d->inpaint.steps == 50);
+  CHECK(d->inpaint.jump_length == 5);
+  CHECK(d->inpaint.jump_n_sample == 4);
+  auto again = ParseSamplingDefaults(d->ToJson(), "y.json");  // ToJson keeps it
+  REQUIRE(again.ok());
+  CHECK(again->inpaint.jump_n_sample == 4);
+  const InpaintSchedule r = ResolveInpaint(*d, 80, std::nullopt, 2);
+  CHECK(r.steps == 80);
+  CHECK(r.jump_length == 5);
+  CHECK(r.jump_n_sample == 2);
+  CHECK(Mentions(ParseSamplingDefaults(R"({"inpaint": {"jump_length": 0}})", "x.json").status(), "inpaint jump_length 0 must be at least 1"));
+  CHECK(Mentions(ParseSamplingDefaults(R"({"inpaint": 5})", "x.json").status(), "inpaint must be an object"));
+  CHECK(Mentions(ParseSamplingDefaults(R"({"inpaint": {"steps": "many"}})", "x.json").status(), "steps"));
+}
