@@ -1,4 +1,5 @@
-// Embind glue shared by the three schedulers, whose C++ APIs have the same shape (src/diffusion/).
+// Embind glue shared by the schedulers (src/diffusion/): the sampling three, whose C++ APIs have the same
+// shape, and the editing two (RePaint, DDIM inverse), whose step differs; each binds the step its core has.
 // SchedulerHandle<S> holds one scheduler and converts arguments and results; it has no maths. Every
 // method that can fail returns {error: message} or "" / an error string, never throws (the JS wrapper
 // in web/src/schedulers.js turns them into Error).
@@ -40,31 +41,94 @@ class SchedulerHandle {
   void ManualSeed(double seed) { rng_ = PhiloxRng(static_cast<uint64_t>(seed)); }
 
   // options: {eta: number, useClippedModelOutput: boolean, noise: Tensor | undefined}.
-  val Step(const val& model_output, int timestep, const val& sample, const val& options) {
+  // (DPM-Solver++'s step is not const: it keeps a history.)
+  static constexpr bool kHasStandardStep = requires(S& s, const Tensor& t, const StepOptions& o) {
+    s.Step(t, int64_t{0}, t, o);
+  };
+  val Step(const val& model_output, int timestep, const val& sample, const val& options)
+    requires kHasStandardStep
+  {
     if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
     Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
     if (!mo.ok()) return ErrorValue(mo.status());
     Expected<Tensor> x = TensorFromJs(sample, "sample");
     if (!x.ok()) return ErrorValue(x.status());
     StepOptions opts;
-    opts.rng = &rng_;
+    Tensor noise;
+    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
     opts.eta = options["eta"].isNumber() ? options["eta"].as<double>() : 0.0;
     opts.use_clipped_model_output = options["useClippedModelOutput"].isTrue();
-    Expected<Tensor> noise = Tensor();
-    if (!options["noise"].isUndefined()) {
-      noise = TensorFromJs(options["noise"], "noise");
-      if (!noise.ok()) return ErrorValue(noise.status());
-      opts.noise = &noise.value();
-    }
-    Expected<StepOutput> out = s_->Step(*mo, timestep, *x, opts);
-    if (!out.ok()) return ErrorValue(out.status());
-    val result = val::object();
-    result.set("prevSample", TensorToJs(out->prev_sample));
-    result.set("predOriginalSample", TensorToJs(out->pred_original_sample));
-    return result;
+    return StepResult(s_->Step(*mo, timestep, *x, opts));
   }
 
-  val AddNoise(const val& original_samples, const val& noise, const val& timesteps) const {
+  // RePaint: step(modelOutput, t, sample, originalImage, mask, {noise}) and undoStep(sample, t, {noise}).
+  static constexpr bool kIsRePaint = requires(const S& s, const Tensor& t, const StepOptions& o) {
+    s.Step(t, int64_t{0}, t, t, t, o);
+    s.UndoStep(t, int64_t{0}, o);
+  };
+  val RePaintStep(const val& model_output, int timestep, const val& sample, const val& original_image,
+                  const val& mask, const val& options)
+    requires kIsRePaint
+  {
+    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
+    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
+    if (!mo.ok()) return ErrorValue(mo.status());
+    Expected<Tensor> x = TensorFromJs(sample, "sample");
+    if (!x.ok()) return ErrorValue(x.status());
+    Expected<Tensor> original = TensorFromJs(original_image, "originalImage");
+    if (!original.ok()) return ErrorValue(original.status());
+    Expected<Tensor> m = TensorFromJs(mask, "mask");
+    if (!m.ok()) return ErrorValue(m.status());
+    StepOptions opts;
+    Tensor noise;
+    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
+    return StepResult(s_->Step(*mo, timestep, *x, *original, *m, opts));
+  }
+  val UndoStep(const val& sample, int timestep, const val& options)
+    requires kIsRePaint
+  {
+    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
+    Expected<Tensor> x = TensorFromJs(sample, "sample");
+    if (!x.ok()) return ErrorValue(x.status());
+    StepOptions opts;
+    Tensor noise;
+    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
+    Expected<Tensor> out = s_->UndoStep(*x, timestep, opts);
+    if (!out.ok()) return ErrorValue(out.status());
+    return TensorToJs(*out);
+  }
+  std::string SetTimestepsJumps(int n, int jump_length, int jump_n_sample)
+    requires kIsRePaint
+  {
+    return Configured() ? s_->SetTimesteps(n, jump_length, jump_n_sample).message() : NotConfigured();
+  }
+  double UndoDraws() const
+    requires kIsRePaint
+  {
+    return s_ ? static_cast<double>(s_->undo_draws()) : 0.0;
+  }
+
+  // DDIMInverseScheduler: step(modelOutput, t, sample), no noise.
+  // (The sampling schedulers' step takes three arguments too, with default options: they are not this.)
+  static constexpr bool kIsInverse =
+      !kHasStandardStep && !kIsRePaint && requires(const S& s, const Tensor& t) { s.Step(t, int64_t{0}, t); };
+  val InverseStep(const val& model_output, int timestep, const val& sample)
+    requires kIsInverse
+  {
+    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
+    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
+    if (!mo.ok()) return ErrorValue(mo.status());
+    Expected<Tensor> x = TensorFromJs(sample, "sample");
+    if (!x.ok()) return ErrorValue(x.status());
+    return StepResult(s_->Step(*mo, timestep, *x));
+  }
+
+  static constexpr bool kHasAddNoise = requires(const S& s, const Tensor& t, const std::vector<int64_t>& ts) {
+    s.AddNoise(t, t, ts);
+  };
+  val AddNoise(const val& original_samples, const val& noise, const val& timesteps) const
+    requires kHasAddNoise
+  {
     return TableOp(original_samples, "originalSamples", noise, timesteps, &S::AddNoise);
   }
   static constexpr bool kHasGetVelocity = requires(const S& s, const Tensor& t, const std::vector<int64_t>& ts) {
@@ -93,9 +157,17 @@ class SchedulerHandle {
         .function("alphasCumprod", &SchedulerHandle<S>::AlphasCumprod)
         .function("timesteps", &SchedulerHandle<S>::Timesteps)
         .function("setTimesteps", &SchedulerHandle<S>::SetTimesteps)
-        .function("manualSeed", &SchedulerHandle<S>::ManualSeed)
-        .function("step", &SchedulerHandle<S>::Step)
-        .function("addNoise", &SchedulerHandle<S>::AddNoise);
+        .function("manualSeed", &SchedulerHandle<S>::ManualSeed);
+    // Each scheduler's step as its core has it; add_noise only where diffusers has one (RePaint has none).
+    if constexpr (kHasStandardStep) cls.function("step", &SchedulerHandle<S>::Step);
+    if constexpr (kIsRePaint) {
+      cls.function("step", &SchedulerHandle<S>::RePaintStep)
+          .function("undoStep", &SchedulerHandle<S>::UndoStep)
+          .function("setTimestepsJumps", &SchedulerHandle<S>::SetTimestepsJumps)
+          .function("undoDraws", &SchedulerHandle<S>::UndoDraws);
+    }
+    if constexpr (kIsInverse) cls.function("step", &SchedulerHandle<S>::InverseStep);
+    if constexpr (kHasAddNoise) cls.function("addNoise", &SchedulerHandle<S>::AddNoise);
     // diffusers' DPMSolverMultistepScheduler has no get_velocity; bind it where the core has it.
     if constexpr (kHasGetVelocity) cls.function("getVelocity", &SchedulerHandle<S>::GetVelocity);
     if constexpr (kHasSigmas) cls.function("sigmas", &SchedulerHandle<S>::Sigmas);
@@ -105,6 +177,24 @@ class SchedulerHandle {
   using TableFn = Expected<Tensor> (S::*)(const Tensor&, const Tensor&, const std::vector<int64_t>&) const;
 
   bool Configured() const { return s_.has_value(); }
+
+  // options.noise (a Tensor, copied into *noise) or, when absent, this handle's seeded stream.
+  Status ReadStepOptions(const val& options, StepOptions* opts, Tensor* noise) {
+    opts->rng = &rng_;
+    if (options.isUndefined() || options.isNull() || options["noise"].isUndefined() || options["noise"].isNull())
+      return Status::Ok();
+    DDPM_ASSIGN_OR_RETURN(*noise, TensorFromJs(options["noise"], "noise"));
+    opts->noise = noise;
+    return Status::Ok();
+  }
+
+  static val StepResult(const Expected<StepOutput>& out) {
+    if (!out.ok()) return ErrorValue(out.status());
+    val result = val::object();
+    result.set("prevSample", TensorToJs(out->prev_sample));
+    result.set("predOriginalSample", TensorToJs(out->pred_original_sample));
+    return result;
+  }
   static std::string NotConfigured() { return "scheduler is not configured"; }
 
   val TableOp(const val& a, const char* a_name, const val& noise, const val& timesteps, TableFn fn) const {

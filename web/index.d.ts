@@ -105,10 +105,11 @@ export interface StepResult {
   predOriginalSample: Tensor;
 }
 
-declare class Scheduler {
+/** What every scheduler has; the step differs between the sampling schedulers and the editing ones. */
+declare class SchedulerBase {
   /** From a scheduler_config.json (object or JSON text); `overrides` win, as diffusers' from_config(config, **kwargs).
    *  Throws an Error naming the key for a bad value. */
-  static fromConfig<T extends Scheduler>(this: new () => T, config?: SchedulerConfig | string,
+  static fromConfig<T extends SchedulerBase>(this: new () => T, config?: SchedulerConfig | string,
                                          overrides?: SchedulerConfig): T;
   /** Every key with its effective value, as diffusers' `scheduler.config`. */
   readonly config: SchedulerConfig;
@@ -120,18 +121,42 @@ declare class Scheduler {
   setTimesteps(numInferenceSteps: number): void;
   /** Seeds the stream that noise is drawn from when step() is given none. */
   manualSeed(seed: number): void;
+  /** Frees the wasm memory now (a FinalizationRegistry also frees forgotten schedulers, eventually). */
+  dispose(): void;
+}
+
+declare class Scheduler extends SchedulerBase {
   step(modelOutput: TensorLike, timestep: number, sample: TensorLike, options?: StepOptions): StepResult;
   /** sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·noise; one timestep per batch element (or one for all). */
   addNoise(originalSamples: TensorLike, noise: TensorLike, timesteps: number | ArrayLike<number>): Tensor;
   /** sqrt(ᾱ_t)·noise - sqrt(1-ᾱ_t)·sample. */
   getVelocity(sample: TensorLike, noise: TensorLike, timesteps: number | ArrayLike<number>): Tensor;
-  /** Frees the wasm memory now (a FinalizationRegistry also frees forgotten schedulers, eventually). */
-  dispose(): void;
 }
 
 export declare class DDPMScheduler extends Scheduler {}
 export declare class DDIMScheduler extends Scheduler {}
 export declare class DPMSolverMultistepScheduler extends Scheduler {}
+
+/**
+ * diffusers' RePaintScheduler (inpainting). setTimesteps(n, { jumpLength, jumpNSample }) makes the jump schedule,
+ * which goes down and, at each jump, up again by jumpLength: step() where t goes down, undoStep() where it goes up.
+ * Masks are [N or 1, 1, H, W]: 1 keeps the original, 0 is filled in. eta and clip_sample come from the config.
+ */
+export declare class RePaintScheduler extends SchedulerBase {
+  setTimesteps(numInferenceSteps: number, options?: { jumpLength?: number; jumpNSample?: number }): void;
+  /** One reverse step; `noise` (sample's shape) replays its single draw, else the seeded stream draws it. */
+  step(modelOutput: TensorLike, timestep: number, sample: TensorLike, originalImage: TensorLike, mask: TensorLike,
+       options?: { noise?: TensorLike }): StepResult;
+  /** undoDraws forward steps from timestep t; `noise` is [undoDraws, ...sample.shape]. */
+  undoStep(sample: TensorLike, timestep: number, options?: { noise?: TensorLike }): Tensor;
+  /** num_train_timesteps / n. */
+  readonly undoDraws: number;
+}
+
+/** diffusers' DDIMInverseScheduler: timesteps go up; step() takes the sample to timestep t (prevSample is noisier). */
+export declare class DDIMInverseScheduler extends SchedulerBase {
+  step(modelOutput: TensorLike, timestep: number, sample: TensorLike): StepResult;
+}
 
 /** Keys of diffusers' UNet2DModel config.json (snake_case); unknown keys are ignored. */
 export interface UNet2DConfig {
@@ -228,6 +253,8 @@ export interface SamplingDefaults {
   steps?: number;
   eta?: number;
   guidance_scale?: number;
+  /** RePaint's schedule for inpaint() when the caller gives none (else diffusers' 250, 10, 10). */
+  inpaint?: { steps?: number; jump_length?: number; jump_n_sample?: number };
 }
 
 /** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, else the defaults below. */
@@ -249,6 +276,8 @@ export interface SampleOptions {
   seed?: number;
   /** x_T [numImages, C, H, W] instead of seeded noise. */
   latents?: TensorLike;
+  /** Overrides the scheduler config's clip_sample (x0 clipped to [-1, 1]); false to sample back from invert(). */
+  clipSample?: boolean;
   /** After every step; returning false stops the run, which then throws an Error named 'AbortError'. */
   onProgress?: (progress: SampleProgress) => boolean | void;
 }
@@ -261,6 +290,95 @@ export interface SampleOptions {
  */
 export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string,
                                options?: SampleOptions): Tensor;
+
+// ---- Editing: inpainting (RePaint), image-to-image (SDEdit), DDIM inversion, interpolation ----
+
+/** A canvas's pixels: an ImageData, or anything with its RGBA `data`, `width` and `height`. */
+export interface ImageDataSource {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+/**
+ * A picture for the editing calls: a Tensor already in the model's layout ([N, C, H, W] in [-1, 1]; a mask
+ * [N or 1, 1, H, W] of 1 = keep, 0 = fill in), or an ImageData or PNG bytes, which are fitted to the model as
+ * `ddpm inpaint --image` fits a PNG (grey or RGB to its channels, centre crop and resize to its size; a mask is read
+ * as grey and split at 0.5: white keeps, black fills in).
+ */
+export type Picture = TensorLike | ImageDataSource | Uint8Array | ArrayBuffer;
+
+/** What every editing call takes. */
+export interface EditOptions {
+  /** The class (one for all images, or one per image); required by class-conditional models. */
+  classLabels?: number | ArrayLike<number>;
+  /** Classifier-free guidance weight (1 = off). */
+  guidanceScale?: number;
+  /** Seed of every random draw. Default 0. */
+  seed?: number;
+  /** After every step (undo steps included); returning false stops the run with an 'AbortError'. */
+  onProgress?: (progress: SampleProgress) => boolean | void;
+}
+
+export interface InpaintOptions extends EditOptions {
+  image: Picture;
+  /** White (1) keeps the image, black (0) is filled in. */
+  mask: Picture;
+  /** RePaint's denoising steps. Default 250 (diffusers'). */
+  steps?: number;
+  /** Steps per jump back up the schedule. Default 10. */
+  jumpLength?: number;
+  /** Times each jump is taken. Default 10. */
+  jumpNSample?: number;
+  /** Noise weight in the filled region (0: DDIM-like, 1: DDPM-like). Default 0. */
+  eta?: number;
+  /** Every random draw [D, N, C, H, W] in RePaintPipeline's order, for exact replay. */
+  noiseDraws?: TensorLike;
+}
+
+export interface ImageToImageOptions extends EditOptions {
+  image: Picture;
+  /** In (0, 1]: how far along the noise schedule to start (1 = from pure noise). */
+  strength: number;
+  /** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, as in sample(). */
+  scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
+  steps?: number;
+  eta?: number;
+}
+
+export interface InvertOptions extends Omit<EditOptions, 'guidanceScale' | 'seed'> {
+  image: Picture;
+  /** DDIM steps (sample back with the same number). Default 50. */
+  steps?: number;
+}
+
+/** RePaint inpainting: regenerates where the mask is 0 and keeps the image where it is 1. x0 [N, C, H, W]. */
+export declare function inpaint(unet: UNet2DModel, schedulerConfig: SchedulerConfig | string | null | undefined,
+                                options: InpaintOptions): Tensor;
+/** SDEdit: the image noised to where strength puts it, then denoised (to another class with classLabels). */
+export declare function imageToImage(unet: UNet2DModel, schedulerConfig: SchedulerConfig | string | null | undefined,
+                                     options: ImageToImageOptions): Tensor;
+/** The timestep imageToImage with these options starts from (e.g. 480 of 1000). */
+export declare function imageToImageStartTimestep(unet: UNet2DModel, schedulerConfig: SchedulerConfig | string | null | undefined,
+                                                  options: Pick<ImageToImageOptions, 'strength' | 'scheduler' | 'steps'>): number;
+/** DDIM inversion: the x_T from which sampling with invertedSampling({ steps }) gives the image back. */
+export declare function invert(unet: UNet2DModel, schedulerConfig: SchedulerConfig | string | null | undefined,
+                               options: InvertOptions): Tensor;
+
+/** The sample()/generate() options that turn invert()'s x_T back into its image (DDIM, eta 0, unclipped). */
+export interface InvertedSampling {
+  scheduler: 'ddim';
+  eta: 0;
+  steps: number;
+  guidanceScale: 1;
+  clipSample: false;
+  classLabels?: number | ArrayLike<number>;
+}
+export declare function invertedSampling(options?: { steps?: number; classLabels?: number | ArrayLike<number> }): InvertedSampling;
+/** Spherical interpolation between two x_T of the same shape: t = 0 gives a, t = 1 gives b. */
+export declare function slerp(a: TensorLike, b: TensorLike, t: number): Tensor;
+/** A picture fitted to the model's input; `note` says what the fitting did ('' when the size already fit). */
+export declare function imageToTensor(picture: Picture, unet: UNet2DModel, options?: { mask?: boolean }): { tensor: Tensor; note: string };
 
 // ---- The toy 2-D denoiser (ddpm train --data toy2d:NAME) ----
 
@@ -484,11 +602,19 @@ export interface GenerateOptions {
   guidanceScale?: number;
   /** x_T [numImages, C, H, W] instead of seeded noise (copied). */
   latents?: TensorLike;
+  /** Overrides the scheduler config's clip_sample; false to sample back from invert() (see its sampleBack). */
+  clipSample?: boolean;
   /** After every step, on the calling thread. An exception stops the run and rejects generate() with it. */
   onProgress?: (progress: GenerateProgress) => void;
   /** Aborting stops the run within one step; generate() then rejects with an AbortError (a DOMException). */
   signal?: AbortSignal;
 }
+
+/** An editing call's options in a Generator: pictures may be Blobs too, progress comes as generate()'s, and a
+ *  signal aborts the run within one step. */
+export type GeneratorEditOptions<T extends object> = Omit<T, 'image' | 'mask' | 'onProgress'> &
+  { onProgress?: (progress: GenerateProgress) => void; signal?: AbortSignal } &
+  ('image' extends keyof T ? { image: Picture | Blob } : unknown) & ('mask' extends keyof T ? { mask: Picture | Blob } : unknown);
 
 export interface GenerateResult {
   /** x0 [numImages, C, H, W], typically in [-1, 1]: see toImageData, toCanvas, toPNG. */
@@ -516,6 +642,16 @@ export declare class Generator {
   generate(options?: GenerateOptions): Promise<GenerateResult>;
   /** The worker's wasm memory, after the requests before it. */
   memoryUsage(): Promise<{ heapBytes: number; mallocBytes: number }>;
+  /** Inpainting (RePaint) in the worker; pictures may also be Blobs. Options as inpaint(), plus signal. */
+  inpaint(options: GeneratorEditOptions<InpaintOptions>): Promise<GenerateResult>;
+  /** Image-to-image (SDEdit) in the worker; `startTimestep` is where strength put the run. */
+  imageToImage(options: GeneratorEditOptions<ImageToImageOptions>): Promise<GenerateResult & { startTimestep: number }>;
+  imageToImageStartTimestep(options: Pick<ImageToImageOptions, 'strength' | 'scheduler' | 'steps'>): Promise<number>;
+  /** DDIM inversion in the worker: `generate({ ...sampleBack, latents })` gives the image back. */
+  invert(options: GeneratorEditOptions<InvertOptions>): Promise<{ latents: Tensor; sampleBack: InvertedSampling; steps: number;
+                                                                  totalMs: number; msPerStep: number }>;
+  slerp(a: TensorLike, b: TensorLike, t: number): Promise<Tensor>;
+  imageToTensor(picture: Picture | Blob, options?: { mask?: boolean }): Promise<{ tensor: Tensor; note: string }>;
   /** A trainer in the worker: a fresh UNet from `unetConfig`, or (without one) this Generator's model, fine-tuned. */
   createTrainer(options?: GeneratorTrainerOptions): Promise<GeneratorTrainer>;
   /** Terminates the worker (freeing its memory); running and queued requests reject with an AbortError. */

@@ -119,7 +119,8 @@ test('bad requests throw Errors with the core message', () => {
 
 test("a pipeline's sampling_defaults.json fills the settings a caller leaves out, by the core's rule", () => {
   // The shipped pipeline's file is read by fromPretrained.
-  assert.deepEqual(guided.samplingDefaults, { scheduler: 'ddim', steps: 50, eta: 0, guidance_scale: 1 });
+  assert.deepEqual(guided.samplingDefaults, { scheduler: 'ddim', steps: 50, eta: 0, guidance_scale: 1,
+                                              inpaint: { steps: 50, jump_length: 10, jump_n_sample: 5 } });
   const keep = guided.samplingDefaults;
   try {
     guided.samplingDefaults = { scheduler: 'dpmpp', steps: 3, guidance_scale: 2 };

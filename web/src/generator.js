@@ -2,6 +2,7 @@
 // (worker.js: a module Worker in browsers, a worker_threads Worker in Node) so that sampling never blocks
 // the caller; requests go one at a time in call order, progress comes back with a preview of x0 each step,
 // and an AbortSignal stops a run within one step.
+import { invertedSampling } from './sampling_back.js';
 import { Tensor } from './tensor.js';
 
 const IS_NODE = typeof process === 'object' && typeof process.versions?.node === 'string';
@@ -112,22 +113,55 @@ function modelMessage(model) {
   return { kind: 'files', files };
 }
 
-function checkGenerateOptions(o) {
-  if (o === null || typeof o !== 'object') throw new TypeError('generate: options must be an object');
-  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError('generate: onProgress must be a function');
+/** The options every cancellable run takes: an options object with onProgress and signal of the right kinds. */
+function checkRunOptions(o, what) {
+  if (o === null || typeof o !== 'object') throw new TypeError(`${what}: options must be an object`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') throw new TypeError(`${what}: onProgress must be a function`);
   if (o.signal !== undefined && o.signal !== null && (typeof o.signal.aborted !== 'boolean' || typeof o.signal.addEventListener !== 'function')) {
-    throw new TypeError('generate: signal must be an AbortSignal');
+    throw new TypeError(`${what}: signal must be an AbortSignal`);
   }
+}
+
+const labelsMessage = (labels) => (typeof labels === 'number' ? [labels] : Array.from(labels, Number));
+
+/** A picture as a message can carry it (the worker fits it to the model): a Blob is read, a Tensor copied. */
+async function pictureMessage(picture, what) {
+  if (picture === undefined || picture === null) return picture;
+  if (isBlob(picture)) return new Uint8Array(await picture.arrayBuffer());
+  if (picture instanceof ArrayBuffer) return picture.slice(0);
+  if (ArrayBuffer.isView(picture)) return new Uint8Array(picture.buffer.slice(picture.byteOffset, picture.byteOffset + picture.byteLength));
+  if (typeof picture === 'object' && 'shape' in picture && !('width' in picture)) {
+    const t = Tensor.from(picture, what);
+    return { data: t.data.slice(), shape: t.shape };  // a copy: the caller's buffer stays theirs
+  }
+  return picture;  // ImageData (structured-cloneable), or whatever the worker will name as wrong
+}
+
+/** A progress payload with Tensors for the caller's onProgress. */
+const progressWith = (onProgress) => onProgress && ((p) => onProgress({
+  step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
+  preview: new Tensor(p.preview.data, p.preview.shape), latents: new Tensor(p.latents.data, p.latents.shape) }));
+
+const imagesResult = (r) => ({ images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
+                               msPerStep: r.totalMs / r.steps });
+
+// The options each editing request passes on (pictures apart); the core checks their values.
+const EDIT_OPTIONS = {
+  inpaint: ['classLabels', 'guidanceScale', 'steps', 'jumpLength', 'jumpNSample', 'eta', 'seed'],
+  imageToImage: ['strength', 'scheduler', 'steps', 'eta', 'guidanceScale', 'classLabels', 'seed'],
+  invert: ['classLabels', 'steps'],
+};
+
+function checkGenerateOptions(o) {
+  checkRunOptions(o, 'generate');
   if (o.scheduler !== undefined && !SCHEDULERS.includes(o.scheduler)) {
     throw new Error(`generate: scheduler '${o.scheduler}' must be one of ${SCHEDULERS.join(', ')}`);
   }
   const options = {};
-  for (const key of ['numImages', 'steps', 'scheduler', 'eta', 'seed', 'guidanceScale']) {
+  for (const key of ['numImages', 'steps', 'scheduler', 'eta', 'seed', 'guidanceScale', 'clipSample']) {
     if (o[key] !== undefined) options[key] = o[key];
   }
-  if (o.classLabels !== undefined && o.classLabels !== null) {
-    options.classLabels = typeof o.classLabels === 'number' ? [o.classLabels] : Array.from(o.classLabels, Number);
-  }
+  if (o.classLabels !== undefined && o.classLabels !== null) options.classLabels = labelsMessage(o.classLabels);
   if (o.latents !== undefined && o.latents !== null) {
     const t = Tensor.from(o.latents, 'generate: latents');
     options.latents = { data: t.data.slice(), shape: t.shape };  // a copy: the caller's buffer stays theirs
@@ -375,14 +409,70 @@ export class Generator {
       return Promise.reject(e);
     }
     const { signal, onProgress } = options;
-    return this.#run('generate', { options: opts, progress: !!onProgress }, {
-      what: 'generate',
-      signal,
-      progress: onProgress && ((p) => onProgress({ step: p.step, total: p.total, timestep: p.timestep, elapsedMs: p.elapsedMs,
-                                                   preview: new Tensor(p.preview.data, p.preview.shape),
-                                                   latents: new Tensor(p.latents.data, p.latents.shape) })),
-    }).then((r) => ({ images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
-                      msPerStep: r.totalMs / r.steps }));
+    return this.#run('generate', { options: opts, progress: !!onProgress }, { what: 'generate', signal, progress: progressWith(onProgress) })
+      .then(imagesResult);
+  }
+
+  /** An editing request: options as the synchronous call takes them, pictures read or copied for the worker. */
+  async #edit(type, o, pictures) {
+    checkRunOptions(o, type);
+    const options = {};
+    for (const key of EDIT_OPTIONS[type]) {
+      if (o[key] !== undefined && o[key] !== null) options[key] = key === 'classLabels' ? labelsMessage(o[key]) : o[key];
+    }
+    for (const key of pictures) options[key] = await pictureMessage(o[key], `${type}: ${key}`);
+    return this.#run(type, { options, progress: !!o.onProgress }, { what: type, signal: o.signal, progress: progressWith(o.onProgress) });
+  }
+
+  /**
+   * Inpainting (RePaint) in the worker: regenerates where `mask` is black (0) and keeps `image` where it is white (1).
+   * image and mask: Tensors in the model's layout, ImageData, PNG bytes or a Blob (fitted to the model as
+   * `ddpm inpaint` fits them). Options as inpaint() (classLabels, guidanceScale, steps, jumpLength, jumpNSample, eta,
+   * seed) plus onProgress and signal, as generate().
+   * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>}
+   */
+  async inpaint(options = {}) {
+    return imagesResult(await this.#edit('inpaint', options, ['image', 'mask']));
+  }
+
+  /**
+   * Image-to-image (SDEdit) in the worker: `image` noised to where `strength` (0, 1] puts it on the schedule, then
+   * denoised (to another class with classLabels). Options as imageToImage() plus onProgress and signal.
+   * @returns {Promise<{images: Tensor, startTimestep: number, steps: number, totalMs: number, msPerStep: number}>}
+   */
+  async imageToImage(options = {}) {
+    const r = await this.#edit('imageToImage', options, ['image']);
+    return { ...imagesResult(r), startTimestep: r.startTimestep };
+  }
+
+  /** The timestep imageToImage({ strength, scheduler?, steps? }) starts from (e.g. 480 of 1000). */
+  imageToImageStartTimestep(options = {}) {
+    return this.#enqueue(() => this.#request('imageToImageStartTimestep', { options: { ...options } }).promise);
+  }
+
+  /**
+   * DDIM inversion in the worker: the x_T (`latents`) that `generate({ ...sampleBack, latents })` turns back into
+   * `image`. Options: image, classLabels (its class), steps (50), onProgress, signal.
+   * @returns {Promise<{latents: Tensor, sampleBack: object, steps: number, totalMs: number, msPerStep: number}>}
+   */
+  async invert(options = {}) {
+    const r = imagesResult(await this.#edit('invert', options, ['image']));
+    return { latents: r.images, sampleBack: invertedSampling({ steps: r.steps, classLabels: options.classLabels }), steps: r.steps,
+             totalMs: r.totalMs, msPerStep: r.msPerStep };
+  }
+
+  /** Spherical interpolation between two x_T (invert()'s latents, or noise): t = 0 gives a, t = 1 gives b. */
+  async slerp(a, b, t) {
+    const r = await this.#enqueue(async () => this.#request('slerp', { a: await pictureMessage(a, 'slerp: a'),
+                                                                        b: await pictureMessage(b, 'slerp: b'), t }).promise);
+    return new Tensor(r.data, r.shape);
+  }
+
+  /** A picture (ImageData, PNG bytes, a Blob) fitted to the model's input: { tensor, note }; `mask` reads a mask. */
+  async imageToTensor(picture, { mask = false } = {}) {
+    const message = await pictureMessage(picture, 'imageToTensor');
+    const r = await this.#enqueue(() => this.#request('imageToTensor', { picture: message, mask }).promise);
+    return { tensor: new Tensor(r.tensor.data, r.tensor.shape), note: r.note };
   }
 
   /**

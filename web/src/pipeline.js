@@ -9,42 +9,28 @@ import { Tensor } from './tensor.js';
 import { labelList, UNet2DModel } from './unet.js';
 
 // Types are checked here; values (ranges, the scheduler's name) by the core, whose messages list the valid ones.
-function optionalNumber(value, name, valid = Number.isFinite) {
+export function optionalNumber(value, name, valid = Number.isFinite, what = 'sample') {
   if (value !== undefined && !valid(value)) {
-    throw new TypeError(`sample: ${name} must be ${valid === Number.isFinite ? 'a finite number' : 'an integer'}`);
+    throw new TypeError(`${what}: ${name} must be ${valid === Number.isFinite ? 'a finite number' : 'an integer'}`);
   }
   return value;
 }
 
+/** The seed option: a non-negative safe integer, 0 when absent. */
+export function seedOption(seed, what) {
+  const s = seed ?? 0;
+  if (!Number.isSafeInteger(s) || s < 0) throw new TypeError(`${what}: seed must be a non-negative integer`);
+  return s;
+}
+
 /**
- * sample()'s options checked and converted for the core, and a runner that calls a native sampling
- * function with them: `run(nativeSample)` passes (options, onStep) and returns the result Tensor, turning an
- * exception thrown by `onProgress` (which must not unwind through C++ frames) into the run's exception.
- * Shared by sample() and ToyMLPDenoiser.sample().
+ * A runner for a native pipeline call that reports progress: `run(nativeCall)` passes it an onStep callback
+ * (or undefined) and returns the result Tensor. `onProgress` gets { step, total, timestep, preview, latents }
+ * with Tensors; an exception it throws (which must not unwind through C++ frames: their destructors would not
+ * run) is caught, stops the run, and is rethrown afterwards. Shared by sample(), the toy's sample and editing.
  */
-export function sampleRun(options, what = 'sample', samplingDefaults = null) {
-  const scheduler = options.scheduler;
-  if (scheduler !== undefined && typeof scheduler !== 'string') {
-    throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
-  }
-  const seed = options.seed ?? 0;
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new TypeError(`${what}: seed must be a non-negative integer`);
-  const onProgress = options.onProgress;
+export function progressRun(onProgress, what) {
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError(`${what}: onProgress must be a function`);
-  const opts = {
-    scheduler,
-    steps: optionalNumber(options.steps, 'steps', Number.isInteger),
-    eta: optionalNumber(options.eta, 'eta'),
-    numImages: optionalNumber(options.numImages ?? 1, 'numImages', Number.isInteger),
-    classLabels: labelList(options.classLabels, `${what}: classLabels`),
-    guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale'),
-    seed,
-    latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
-    // Unset scheduler, steps, eta and guidance come from here, by the core's rule (ResolveSampling).
-    samplingDefaults: samplingDefaults === null ? undefined : JSON.stringify(samplingDefaults),
-  };
-  // The callback runs inside the wasm call: an exception must not unwind through C++ frames (their
-  // destructors would not run), so it is caught here, stops the run, and is rethrown afterwards.
   let thrown;
   const onStep = onProgress && ((p) => {
     try {
@@ -55,10 +41,10 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
       return false;
     }
   });
-  return (nativeSample) => {
+  return (nativeCall) => {
     let r;
     try {
-      r = check(nativeSample(opts, onStep));
+      r = check(nativeCall(onStep));
     } catch (e) {
       if (thrown) throw thrown.error;
       throw e;
@@ -68,12 +54,43 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
 }
 
 /**
+ * sample()'s options checked and converted for the core, and a runner that calls a native sampling
+ * function with them: `run(nativeSample)` passes (options, onStep) and returns the result Tensor.
+ * Shared by sample() and ToyMLPDenoiser.sample().
+ */
+export function sampleRun(options, what = 'sample', samplingDefaults = null) {
+  const scheduler = options.scheduler;
+  if (scheduler !== undefined && typeof scheduler !== 'string') {
+    throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
+  }
+  if (options.clipSample !== undefined && typeof options.clipSample !== 'boolean') {
+    throw new TypeError(`${what}: clipSample must be a boolean`);
+  }
+  const opts = {
+    scheduler,
+    steps: optionalNumber(options.steps, 'steps', Number.isInteger, what),
+    eta: optionalNumber(options.eta, 'eta', Number.isFinite, what),
+    numImages: optionalNumber(options.numImages ?? 1, 'numImages', Number.isInteger, what),
+    classLabels: labelList(options.classLabels, `${what}: classLabels`),
+    guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale', Number.isFinite, what),
+    seed: seedOption(options.seed, what),
+    clipSample: options.clipSample,
+    latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
+    // Unset scheduler, steps, eta and guidance come from here, by the core's rule (ResolveSampling).
+    samplingDefaults: samplingDefaults === null ? undefined : JSON.stringify(samplingDefaults),
+  };
+  const run = progressRun(options.onProgress, what);
+  return (nativeSample) => run((onStep) => nativeSample(opts, onStep));
+}
+
+/**
  * Generates images: x_T ~ N(0, I) (or `latents`) denoised in `steps` steps. `schedulerConfig` is the
  * pipeline's scheduler_config.json (object or JSON text; {} = diffusers' DDPM defaults), read by the
  * scheduler `options.scheduler` names. Settings the caller leaves out (scheduler, steps, eta, guidanceScale)
  * come from `unet.samplingDefaults` (the pipeline's sampling_defaults.json), else ddim, 50 steps, eta 0,
  * guidance 1; naming a scheduler without steps gives that scheduler's own count (1000 ddpm, 50 ddim,
- * 20 dpmpp). Returns x_0 NCHW [numImages, C, H, W] as the model produces it (typically in [-1, 1]).
+ * 20 dpmpp). `clipSample` overrides the config's clip_sample (false to sample back from invert()'s latents).
+ * Returns x_0 NCHW [numImages, C, H, W] as the model produces it (typically in [-1, 1]).
  *
  * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
  * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it); returning `false` stops the

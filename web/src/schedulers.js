@@ -1,4 +1,5 @@
-// DDPMScheduler, DDIMScheduler and DPMSolverMultistepScheduler: thin wrappers over the C++ schedulers
+// DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler, and for editing RePaintScheduler and
+// DDIMInverseScheduler: thin wrappers over the C++ schedulers
 // (src/diffusion/), which reproduce diffusers v0.31.0. Configs use diffusers' scheduler_config.json keys.
 import { configText } from './config.js';
 import { check, NativeObject } from './native.js';
@@ -12,6 +13,16 @@ function timestepList(timesteps) {
 
 function toTensor(result) {
   return new Tensor(result.data, result.shape);
+}
+
+function stepResult(r) {
+  return { prevSample: toTensor(r.prevSample), predOriginalSample: toTensor(r.predOriginalSample) };
+}
+
+const optionalTensor = (value, name) => (value === undefined || value === null ? undefined : Tensor.from(value, name));
+
+function checkTimestep(t) {
+  if (!Number.isInteger(t)) throw new TypeError('step: timestep must be an integer');
 }
 
 class Scheduler extends NativeObject {
@@ -56,10 +67,15 @@ class Scheduler extends NativeObject {
   }
 
   /** Chooses the n inference timesteps (diffusers' set_timesteps). */
-  setTimesteps(numInferenceSteps) {
+  setTimesteps(numInferenceSteps, options = undefined) {
     if (!Number.isInteger(numInferenceSteps)) throw new TypeError('setTimesteps: numInferenceSteps must be an integer');
-    check(this.native.setTimesteps(numInferenceSteps));
+    check(this.nativeSetTimesteps(numInferenceSteps, options));
     this.#timesteps = null;
+  }
+
+  /** The native set_timesteps call (RePaint's takes its jump schedule too). */
+  nativeSetTimesteps(numInferenceSteps) {
+    return this.native.setTimesteps(numInferenceSteps);
   }
 
   /** The timesteps chosen by setTimesteps (descending), or all training timesteps before it is called. */
@@ -79,18 +95,20 @@ class Scheduler extends NativeObject {
    * @returns {{prevSample: Tensor, predOriginalSample: Tensor}}
    */
   step(modelOutput, t, sample, options = {}) {
-    if (!Number.isInteger(t)) throw new TypeError('step: timestep must be an integer');
+    checkTimestep(t);
     const opts = {
       eta: options.eta ?? 0,
       useClippedModelOutput: options.useClippedModelOutput ?? false,
-      noise: options.noise === undefined || options.noise === null ? undefined : Tensor.from(options.noise, 'noise'),
+      noise: optionalTensor(options.noise, 'noise'),
     };
-    const r = check(this.native.step(Tensor.from(modelOutput, 'modelOutput'), t, Tensor.from(sample, 'sample'), opts));
-    return { prevSample: toTensor(r.prevSample), predOriginalSample: toTensor(r.predOriginalSample) };
+    return stepResult(check(this.native.step(Tensor.from(modelOutput, 'modelOutput'), t, Tensor.from(sample, 'sample'), opts)));
   }
 
   /** Forward process: sqrt(ᾱ_t)·x0 + sqrt(1-ᾱ_t)·noise, with one timestep per batch element. */
   addNoise(originalSamples, noise, timesteps) {
+    if (typeof this.native.addNoise !== 'function') {
+      throw new Error(`addNoise is not available for ${this.constructor.nativeName} (diffusers has none either)`);
+    }
     return toTensor(check(this.native.addNoise(Tensor.from(originalSamples, 'originalSamples'),
                                                Tensor.from(noise, 'noise'), timestepList(timesteps))));
   }
@@ -119,5 +137,54 @@ export class DPMSolverMultistepScheduler extends Scheduler {
   /** After setTimesteps(n): σ at each timestep, then the final σ (n + 1 values). */
   get sigmas() {
     return this.native.sigmas();
+  }
+}
+
+/**
+ * RePaint (diffusers' RePaintScheduler, for inpainting): `setTimesteps(n, { jumpLength, jumpNSample })` makes the
+ * jump schedule, whose timesteps go down and, at each jump, up again by jumpLength. Where t goes down call
+ * `step(modelOutput, t, sample, originalImage, mask)`; where it goes up, `undoStep(sample, tPrev)`. `mask` is
+ * [N or 1, 1, H, W]: 1 keeps the original, 0 is filled in. eta and clip_sample come from the config.
+ */
+export class RePaintScheduler extends Scheduler {
+  static nativeName = 'RePaintScheduler';
+
+  nativeSetTimesteps(numInferenceSteps, { jumpLength = 10, jumpNSample = 10 } = {}) {
+    if (!Number.isInteger(jumpLength) || !Number.isInteger(jumpNSample)) {
+      throw new TypeError('setTimesteps: jumpLength and jumpNSample must be integers');
+    }
+    return this.native.setTimestepsJumps(numInferenceSteps, jumpLength, jumpNSample);
+  }
+
+  /** One reverse step; `noise` (shaped like sample) replays the step's one draw, else the seeded stream draws it. */
+  step(modelOutput, t, sample, originalImage, mask, { noise } = {}) {
+    checkTimestep(t);
+    return stepResult(check(this.native.step(Tensor.from(modelOutput, 'modelOutput'), t, Tensor.from(sample, 'sample'),
+                                             Tensor.from(originalImage, 'originalImage'), Tensor.from(mask, 'mask'),
+                                             { noise: optionalTensor(noise, 'noise') })));
+  }
+
+  /** Noises `sample` forward from timestep t by undoDraws steps; `noise` is [undoDraws, ...sample.shape]. */
+  undoStep(sample, t, { noise } = {}) {
+    checkTimestep(t);
+    return toTensor(check(this.native.undoStep(Tensor.from(sample, 'sample'), t, { noise: optionalTensor(noise, 'noise') })));
+  }
+
+  /** num_train_timesteps / n: the forward steps (and noise draws) of one undoStep. */
+  get undoDraws() {
+    return this.native.undoDraws();
+  }
+}
+
+/**
+ * DDIM run backwards (diffusers' DDIMInverseScheduler, for inversion): timesteps go up, and
+ * `step(modelOutput, t, sample)` takes the sample to timestep t (prevSample is the noisier one).
+ */
+export class DDIMInverseScheduler extends Scheduler {
+  static nativeName = 'DDIMInverseScheduler';
+
+  step(modelOutput, t, sample) {
+    checkTimestep(t);
+    return stepResult(check(this.native.step(Tensor.from(modelOutput, 'modelOutput'), t, Tensor.from(sample, 'sample'))));
   }
 }

@@ -6,6 +6,10 @@
 //     init      { build, why, threads, wasmPaths, model, control? }
 //               -> result { info, modelInfo, config, schedulerConfig, samplingDefaults }
 //     generate  { options, progress }                               -> progress* then result { images, steps, totalMs }
+//     inpaint, imageToImage, invert  { options, progress }           -> the same (imageToImage adds startTimestep)
+//     imageToImageStartTimestep { options }                          -> result: a timestep
+//     slerp     { a, b, t }                                          -> result: a Tensor
+//     imageToTensor { picture, mask }                                -> result { tensor, note }
 //     memory    {}                                                   -> result { heapBytes, mallocBytes }
 //     trainer.create  { options }                                    -> result { handle }
 //     trainer.train   { handle, dataset, steps, progress }           -> progress* then result { steps, losses, ... }
@@ -23,6 +27,7 @@
 import { getNative, info as loadedInfo, memoryUsage, ready } from './loader.js';
 import { readModelBytes, readModelFileMap, readModelFiles } from './model_files.js';
 import { mulberry32 } from './random.js';
+import { imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, slerp } from './editing.js';
 import { sample } from './pipeline.js';
 import { Trainer } from './trainer.js';
 import { UNet2DModel } from './unet.js';
@@ -91,6 +96,37 @@ async function ensurePthreads(count) {
   }
 }
 
+function modelOf(what) {
+  if (!unet) throw new Error(`${what}: this Generator has no model (Generator.create({ model }) loads one)`);
+  return unet;
+}
+
+/**
+ * A pipeline run (sampling or editing) for request `id`: `call(onProgress)` runs it; each step posts a progress
+ * message (when the page asked for them) and reads the stop flag. Resolves to { images, steps, totalMs, ...extra }.
+ */
+function runPipeline(id, progress, what, call, extra = {}) {
+  modelOf(what);
+  const stopped = () => stopRequested(id);
+  if (stopped()) throw abortError('cancelled before the first step');
+  const t0 = performance.now();
+  let steps = 0;
+  const onProgress = (p) => {
+    steps = p.total;
+    if (progress) {
+      const preview = { data: p.preview.data, shape: p.preview.shape };
+      const latents = { data: p.latents.data, shape: p.latents.shape };
+      post({ id, type: 'progress', payload: { step: p.step, total: p.total, timestep: p.timestep, preview, latents,
+                                              elapsedMs: performance.now() - t0 } },
+           own(preview.data, latents.data));
+    }
+    return !stopped();
+  };
+  const images = call(onProgress);
+  return { result: { images: { data: images.data, shape: images.shape }, steps, totalMs: performance.now() - t0, ...extra },
+           transfer: own(images.data) };
+}
+
 function trainerOf(handle) {
   const t = trainers.get(handle);
   if (!t) throw new Error('the trainer was disposed');
@@ -146,31 +182,41 @@ const handlers = {
   },
 
   generate({ options, progress }, id) {
-    if (!unet) throw new Error('generate: this Generator has no model (Generator.create({ model }) loads one)');
-    const stopped = () => stopRequested(id);
-    if (stopped()) throw abortError('cancelled before the first step');
-    const t0 = performance.now();
-    let steps = 0;
-    const onProgress = (p) => {
-      steps = p.total;
-      if (progress) {
-        const preview = { data: p.preview.data, shape: p.preview.shape };
-        const latents = { data: p.latents.data, shape: p.latents.shape };
-        post({ id, type: 'progress', payload: { step: p.step, total: p.total, timestep: p.timestep, preview, latents,
-                                                elapsedMs: performance.now() - t0 } },
-             own(preview.data, latents.data));
+    return runPipeline(id, progress, 'generate', (onProgress) => {
+      try {
+        return sample(unet, schedulerConfig, { ...options, onProgress });
+      } catch (e) {
+        if (e instanceof TypeError) e.message = e.message.replace(/^sample:/, 'generate:');
+        throw e;
       }
-      return !stopped();
-    };
-    let images;
-    try {
-      images = sample(unet, schedulerConfig, { ...options, onProgress });
-    } catch (e) {
-      if (e instanceof TypeError) e.message = e.message.replace(/^sample:/, 'generate:');
-      throw e;
-    }
-    return { result: { images: { data: images.data, shape: images.shape }, steps, totalMs: performance.now() - t0 },
-             transfer: own(images.data) };
+    });
+  },
+
+  inpaint({ options, progress }, id) {
+    return runPipeline(id, progress, 'inpaint', (onProgress) => inpaint(unet, schedulerConfig, { ...options, onProgress }));
+  },
+
+  imageToImage({ options, progress }, id) {
+    return runPipeline(id, progress, 'imageToImage', (onProgress) => imageToImage(unet, schedulerConfig, { ...options, onProgress }),
+                       { startTimestep: imageToImageStartTimestep(modelOf('imageToImage'), schedulerConfig, options) });
+  },
+
+  imageToImageStartTimestep({ options }) {
+    return imageToImageStartTimestep(modelOf('imageToImageStartTimestep'), schedulerConfig, options);
+  },
+
+  invert({ options, progress }, id) {
+    return runPipeline(id, progress, 'invert', (onProgress) => invert(unet, schedulerConfig, { ...options, onProgress }));
+  },
+
+  slerp({ a, b, t }) {
+    const x = slerp(a, b, t);
+    return { result: { data: x.data, shape: x.shape }, transfer: own(x.data) };
+  },
+
+  imageToTensor({ picture, mask }) {
+    const { tensor, note } = imageToTensor(picture, modelOf('imageToTensor'), { mask });
+    return { result: { tensor: { data: tensor.data, shape: tensor.shape }, note }, transfer: own(tensor.data) };
   },
 
   memory() {

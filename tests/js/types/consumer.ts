@@ -1,5 +1,7 @@
 // Compiled by tests/js/types.test.js with tsc --noEmit: the README's usage must type-check against
 // web/index.d.ts, and misuse must not.
+import { DDIMInverseScheduler, imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, invertedSampling, RePaintScheduler,
+         slerp } from 'ddpm-wasm';
 import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, ToyMLPDenoiser, toyDataset, memoryUsage, ready, sample, Tensor,
          toCanvas, toImageData, toPNG, Trainer, UNet2DModel, version } from 'ddpm-wasm';
 import type { GenerateProgress, GenerateResult, GeneratorInfo, GeneratorTrainer, TrainProgress, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
@@ -109,3 +111,28 @@ const toyInput: Tensor | null = toyTrainer.lossAndGradients({ x0: roll }).inputG
 const points: Tensor = toy.sample({}, { numPoints: 100, steps: 20, onProgress: ({ latents }) => { void latents.shape; } });
 const toyParams: number = toy.info.numParameters;
 const trainOnly: Generator = await Generator.create({ threads: 1 });
+
+// Editing: pictures as tensors, ImageData-like pixels or PNG bytes; the Generator's versions take Blobs and signals.
+const garment: Tensor = images;
+const keepTop = new Tensor(new Float32Array(32 * 32), [1, 1, 32, 32]);
+const painted: Tensor = inpaint(unet, {}, { image: garment, mask: keepTop, steps: 50, jumpLength: 10, jumpNSample: 5 });
+const varied: Tensor = imageToImage(unet, null, { image: new Uint8Array(8), strength: 0.6, classLabels: 3 });
+const start: number = imageToImageStartTimestep(unet, {}, { strength: 0.5 });
+const xT: Tensor = invert(unet, {}, { image: { data: new Uint8ClampedArray(16), width: 2, height: 2 }, classLabels: [1] });
+const back: Tensor = sample(unet, {}, { ...invertedSampling({ steps: 50 }), latents: xT });
+const between: Tensor = slerp(xT, xT, 0.5);
+const fitted: { tensor: Tensor; note: string } = imageToTensor(new ArrayBuffer(8), unet, { mask: true });
+const repaint: RePaintScheduler = RePaintScheduler.fromConfig({});
+repaint.setTimesteps(50, { jumpLength: 10, jumpNSample: 5 });
+const draws: number = repaint.undoDraws;
+const inverse = DDIMInverseScheduler.fromConfig({}).step(xT, 20, xT).prevSample;
+const genPainted: GenerateResult = await gen.inpaint({ image: new Blob([]), mask: keepTop, signal: new AbortController().signal,
+                                                       onProgress: ({ elapsedMs }) => { void elapsedMs; } });
+const genInverted = await gen.invert({ image: garment, classLabels: [2] });
+const genBack: GenerateResult = await gen.generate({ ...genInverted.sampleBack, latents: genInverted.latents });
+const genStart: number = (await gen.imageToImage({ image: garment, strength: 0.3 })).startTimestep;
+// @ts-expect-error: inpaint needs a mask
+inpaint(unet, {}, { image: garment });
+// @ts-expect-error: imageToImage needs a strength
+await gen.imageToImage({ image: garment });
+export { painted, varied, start, back, between, fitted, draws, inverse, genPainted, genBack, genStart };
