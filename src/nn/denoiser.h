@@ -9,7 +9,7 @@
 #include "base/status.h"
 #include "base/tensor.h"
 #include "base/thread_pool.h"
-#include "train/parameters.h"
+#include "nn/parameters.h"
 
 namespace ddpm {
 

@@ -12,7 +12,7 @@
 #include "io/json_config.h"
 #include "io/safetensors.h"
 #include "nn/denoiser.h"
-#include "train/parameters.h"
+#include "nn/parameters.h"
 
 namespace ddpm {
 

@@ -5,12 +5,6 @@
 
 namespace ddpm {
 
-size_t CountParameters(const ParamList& params) {
-  size_t n = 0;
-  for (const auto& p : params) n += p.size;
-  return n;
-}
-
 namespace {
 // torch's CPU add/addcmul kernels fuse a*b + c into one rounding natively. wasm has no FMA
 // instruction and a software fma would dominate the optimiser's cost, so there we round twice

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "train/parameters.h"
+#include "nn/parameters.h"
 
 namespace ddpm {
 

@@ -9,7 +9,7 @@
 
 #include "base/status.h"
 #include "base/tensor.h"
-#include "train/parameters.h"
+#include "nn/parameters.h"
 
 namespace ddpm::nn::train {
 

@@ -1,5 +1,6 @@
 // A view of a model's trainable tensors: name (diffusers state_dict key), value and gradient buffers.
-// Optimisers, EMA and gradient clipping work on this list, so they do not depend on the model type.
+// Models (src/nn) hand it out; optimisers, EMA and gradient clipping (src/train) work on it, so they do
+// not depend on the model type. It lives here, below both, because layers include downwards only.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,10 @@ struct ParamRef {
 
 using ParamList = std::vector<ParamRef>;
 
-size_t CountParameters(const ParamList& params);
+inline size_t CountParameters(const ParamList& params) {
+  size_t n = 0;
+  for (const ParamRef& p : params) n += p.size;
+  return n;
+}
 
 }  // namespace ddpm
