@@ -1,12 +1,13 @@
 // Images for the forward-diffusion explorer (Schedulers tab), all as Tensors [1, 3, size, size] in [-1, 1]:
 // a synthetic scene, Fashion-MNIST garments from the demo's shipped subset (data/fashion-mnist-2000.bin, see
 // data/README.md), and any image the user uploads (drawn onto a canvas: centre-cropped to a square, resized).
+// The Edit tab takes the subset's garments as raw pixels (garmentPixels).
 import { Tensor } from '../src/index.js';
 
 export const GARMENTS = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const DATA = new URL('./data/fashion-mnist-2000.bin', import.meta.url);
 const COUNT = 2000;
-const SIDE = 28;
+export const SIDE = 28;
 
 /** A small landscape: sky, hills, sun, a house. */
 export function syntheticScene(size) {
@@ -54,12 +55,14 @@ function squareCanvas(source, sw, sh, size) {
 
 let garments = null;  // Promise<Uint8Array> of the subset file
 
-/** The first image of class `label` in the shipped subset, resized to size×size (gray in all three channels). */
-export async function garment(label, size) {
+/** The 28×28 pixels (0..255, 0 = background) of the first image of class `label` in the shipped subset. The Edit
+ *  tab takes them as they are, to pad them the way the model was trained. */
+export async function garmentPixels(label) {
   garments ??= fetch(DATA).then(async (r) => {
     if (!r.ok) throw new Error(`${DATA.pathname}: HTTP ${r.status}`);
     const bytes = new Uint8Array(await r.arrayBuffer());
-    if (bytes.length !== COUNT * (SIDE * SIDE + 1)) throw new Error(`${DATA.pathname}: ${bytes.length} bytes, expected ${COUNT * (SIDE * SIDE + 1)}`);
+    const expected = COUNT * (SIDE * SIDE + 1);
+    if (bytes.length !== expected) throw new Error(`${DATA.pathname}: ${bytes.length} bytes, expected ${expected}`);
     return bytes;
   });
   let bytes;
@@ -72,11 +75,16 @@ export async function garment(label, size) {
   const labels = bytes.subarray(COUNT * SIDE * SIDE);
   const index = labels.indexOf(label);
   if (index < 0) throw new Error(`no ${GARMENTS[label]} in the subset`);
+  return bytes.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE);
+}
+
+/** The first image of class `label` in the shipped subset, resized to size×size (gray in all three channels). */
+export async function garment(label, size) {
+  const pixels = await garmentPixels(label);
   const small = document.createElement('canvas');
   small.width = SIDE;
   small.height = SIDE;
   const img = new ImageData(SIDE, SIDE);
-  const pixels = bytes.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE);
   pixels.forEach((p, i) => img.data.set([p, p, p, 255], 4 * i));
   small.getContext('2d').putImageData(img, 0, 0);
   return canvasTensor(squareCanvas(small, SIDE, SIDE, size));

@@ -6,6 +6,7 @@ import { Generator, toPNG } from '../src/index.js';
 import { showNotice, threadsNotice } from './build_notice.js';
 import { download } from './download.js';
 import { drawFrame, FrameStore } from './frames.js';
+import { publishBatch, publishModel, session } from './session.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 const SHIPPED = new URL('../../models/fashion-mnist/', import.meta.url);
@@ -124,6 +125,7 @@ async function load(model, name, key) {
     source = key;
     if (key === 'custom') customModel = { model, name };
     fillClasses();
+    publishModel(gen, modelName, classNames);  // the Edit tab uses this Generator too
     applySamplingDefaults();
     await showInfo();
     showNotice($('gen-notice'), threadsNotice(gen.info.why));
@@ -253,6 +255,7 @@ async function generate() {
       },
     });
     lastImages = result.images;
+    publishBatch(result.images, options.classLabels);
     frames.setResult(result.images);
     running = null;
     updateScrubber();
@@ -277,11 +280,11 @@ async function generate() {
       const [n, c, hh, ww] = frames.shape;
       showError(e, 'Out of memory: ', `\nSampling ${n} image${n > 1 ? 's' : ''} of ${hh}×${ww}×${c} needs more wasm memory than ` +
                 'this tab can give (at most 4 GB). Try a smaller batch (guidance > 1 doubles the work).');
-      await recover();
+      await recovered();
     } else {
       setStatus('Failed.', 'error');
       showError(e);
-      await recover();
+      await recovered();
     }
   } finally {
     running = null;
@@ -292,23 +295,39 @@ async function generate() {
   }
 }
 
-/** After a failed run: if the worker died with it (a wasm abort), load the model again so the page stays usable. */
+/**
+ * After a failed run (here or on the Edit tab): if the worker died with it (a wasm abort), load the model again so
+ * the page stays usable. Returns a sentence for the page when it had to, else ''.
+ */
 async function recover() {
+  if (!gen) return '';
   try {
     await gen.memoryUsage();
+    return '';
   } catch {
     const model = source === 'custom' ? customModel : { model: SHIPPED.href, name: 'fashion-mnist' };
     const old = gen;
     gen = null;
+    publishModel(null);
     await old?.dispose().catch(() => {});
+    let said;
     try {
       gen = await Generator.create({ model: model.model, threads: 'auto' });
       fillClasses();
-      $('gen-error').textContent += `\nThe engine's worker stopped; ${model.name} was loaded again.`;
+      publishModel(gen, modelName, classNames);
+      said = `The engine's worker stopped; ${model.name} was loaded again.`;
     } catch (e) {
-      $('gen-error').textContent += `\nThe engine's worker stopped and ${model.name} could not be loaded again (${e.message}): reload the page.`;
+      said = `The engine's worker stopped and ${model.name} could not be loaded again (${e.message}): reload the page.`;
     }
+    return said;
   }
+}
+session.recover = recover;
+
+/** recover(), saying on this tab what it did. */
+async function recovered() {
+  const said = await recover();
+  if (said) $('gen-error').textContent += `\n${said}`;
 }
 
 function cancel() {

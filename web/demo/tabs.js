@@ -1,5 +1,5 @@
 // Tabs of the demo page (WAI-ARIA tabs pattern): click or Enter/Space selects; Left/Right/Home/End move
-// between tabs; the URL hash (#generate, #schedulers, #train) opens a tab directly.
+// between tabs; the URL hash (#generate, #schedulers, #edit, #train) opens a tab directly.
 const tabs = [...document.querySelectorAll('[role=tab]')];
 
 function select(tab, focus = false) {
