@@ -15,8 +15,7 @@
 #include "io/json_config.h"
 #include "io/safetensors.h"
 #include "js_convert.h"
-#include "nn/toy_mlp.h"
-#include "nn/train/unet2d_trainable.h"
+#include "nn/denoiser_factory.h"
 #include "train/pipeline_export.h"
 #include "train/trainer.h"
 
@@ -72,8 +71,9 @@ val ParamsToJs(const ParamList& params, F&& values) {
   return out;
 }
 
-// The model a trainer starts from: the toy 2-D MLP when config.json's _class_name says
-// ToyMLPDenoiser, else a UNet2DModel; fresh weights from `seed` when `weights` is undefined.
+// The model a trainer starts from, built by the core's denoiser factory (nn/denoiser_factory.h): a
+// UNet2DModel, or the toy 2-D MLP when config.json's _class_name says ToyMLPDenoiser; fresh weights from
+// `seed` when `weights` is undefined.
 struct TrainableModel {
   std::unique_ptr<TrainableDenoiser> model;
   PipelineExportOptions export_options;  // model_index.json's class, and the null class for guidance
@@ -81,33 +81,20 @@ struct TrainableModel {
 };
 
 Expected<TrainableModel> MakeTrainableModel(const JsonConfig& cfg, const val& weights, uint64_t seed) {
-  std::string class_name;
-  if (cfg.Has("_class_name")) DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &class_name));
+  DDPM_ASSIGN_OR_RETURN(DenoiserKind kind, ReadDenoiserKind(cfg));
   std::optional<SafeTensors> st;
   if (!weights.isUndefined() && !weights.isNull()) {
     DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, BytesFromJs(weights, "weights"));
     DDPM_ASSIGN_OR_RETURN(st, SafeTensors::FromBytes(std::move(bytes), "diffusion_pytorch_model.safetensors"));
   }
+  UNetClasses classes;  // the toy MLP has no class labels
+  if (kind == DenoiserKind::kUNet2DModel) {
+    DDPM_ASSIGN_OR_RETURN(classes, ReadUNetClasses(cfg));
+  }
   TrainableModel m;
-  if (class_name == "ToyMLPDenoiser") {
-    if (st) {
-      DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::FromFiles(cfg, *st));
-      m.model = std::make_unique<ToyMlp>(std::move(toy));
-    } else {
-      DDPM_ASSIGN_OR_RETURN(ToyMlpConfig c, ToyMlpConfig::FromJson(cfg));
-      m.model = std::make_unique<ToyMlp>(ToyMlp::Create(c, seed));
-    }
-    m.export_options = {.library = "ddpm_wasm", .class_name = "ToyMLPDenoiser"};
-    m.has_input_gradient = false;
-    return m;
-  }
-  DDPM_ASSIGN_OR_RETURN(UNetClasses classes, ReadUNetClasses(cfg));
-  if (st) {
-    DDPM_ASSIGN_OR_RETURN(m.model, nn::train::UNet2DTrainable::Create(cfg, *st));
-  } else {
-    DDPM_ASSIGN_OR_RETURN(m.model, nn::train::UNet2DTrainable::FromConfig(cfg, seed));
-  }
-  m.export_options.null_class = classes.null_class;
+  DDPM_ASSIGN_OR_RETURN(m.model, MakeTrainableDenoiser(cfg, st ? &*st : nullptr, seed));
+  m.export_options = {DenoiserLibrary(kind), DenoiserClassName(kind), classes.null_class};
+  m.has_input_gradient = kind == DenoiserKind::kUNet2DModel;
   return m;
 }
 

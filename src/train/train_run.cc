@@ -11,12 +11,14 @@
 #include "base/thread_pool.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/scheduling_ddpm.h"
+#include "diffusion/unet_sampling.h"
 #include "io/canvas.h"
 #include "io/file_util.h"
 #include "io/image_grid.h"
 #include "io/png.h"
+#include "nn/denoiser_factory.h"
 #include "nn/toy_mlp.h"
-#include "nn/train/unet2d_trainable.h"
+#include "nn/unet_config.h"
 #include "train/default_configs.h"
 #include "train/pipeline_export.h"
 #include "train/trainer.h"
@@ -30,35 +32,36 @@ namespace fs = std::filesystem;
 
 struct ModelSpec {
   std::unique_ptr<TrainableDenoiser> model;
-  std::string library, class_name;  // for model_index.json
-  int64_t null_class = -1;          // the label used for unconditional predictions, -1 if unlabelled
+  DenoiserKind kind = DenoiserKind::kUNet2DModel;  // model_index.json's library and class
+  int64_t null_class = -1;  // the label used for unconditional predictions, -1 if unlabelled
 };
 
+// The model a run trains, from --config's config.json or else the default for the data (the toy MLP for
+// 2-D points, a UNet2DModel for images), built by the denoiser factory, which tells the classes apart.
 Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& config_path, uint64_t seed) {
-  ModelSpec spec;
-  if (data.is_toy()) {
-    ToyMlpConfig cfg;
-    if (!config_path.empty()) {
-      DDPM_ASSIGN_OR_RETURN(JsonConfig j, JsonConfig::ReadFile(config_path));
-      DDPM_ASSIGN_OR_RETURN(cfg, ToyMlpConfig::FromJson(j));
-    }
-    spec.model = std::make_unique<ToyMlp>(ToyMlp::Create(cfg, seed));
-    spec.library = "ddpm_wasm";
-    spec.class_name = "ToyMLPDenoiser";
-    return spec;
-  }
-  // Images: a UNet2DModel. Labelled data trains class-conditionally with one extra "null" label
-  // (index num_classes) that label dropout teaches to be the unconditional model.
   const Shape& shape = data.example_shape();
-  std::string text = DefaultUNetConfigJson(int(shape[0]), int(shape[1]), data.num_classes());
-  std::string source = "default UNet config";
-  if (!config_path.empty()) {
+  const DenoiserKind wanted = data.is_toy() ? DenoiserKind::kToyMLPDenoiser : DenoiserKind::kUNet2DModel;
+  std::string text, source;
+  if (config_path.empty()) {
+    text = data.is_toy() ? ToyMlpConfig().ToJson()
+                         : DefaultUNetConfigJson(int(shape[0]), int(shape[1]), data.num_classes());
+    source = data.is_toy() ? "default toy MLP config" : "default UNet config";
+  } else {
     DDPM_ASSIGN_OR_RETURN(text, ReadFileText(config_path));
     source = config_path;
   }
   DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::Parse(text, source));
-  DDPM_ASSIGN_OR_RETURN(auto unet, nn::train::UNet2DTrainable::FromConfig(cfg, seed));
-  const auto& c = unet->config();
+  ModelSpec spec;
+  DDPM_ASSIGN_OR_RETURN(spec.kind, ReadDenoiserKind(cfg));
+  if (spec.kind != wanted)
+    return InvalidArgument(source + ": a " + DenoiserClassName(spec.kind) + " config, but " +
+                           (data.is_toy() ? "2-D point data" : "image data") + " trains a " + DenoiserClassName(wanted));
+  DDPM_ASSIGN_OR_RETURN(spec.model, MakeTrainableDenoiser(cfg, /*weights=*/nullptr, seed));
+  if (data.is_toy()) return spec;
+
+  // Images: labelled data trains class-conditionally with one extra "null" label (index num_classes)
+  // that label dropout teaches to be the unconditional model.
+  DDPM_ASSIGN_OR_RETURN(nn::UNet2DConfig c, nn::UNet2DConfig::FromJson(cfg));
   if (c.in_channels != shape[0] || c.out_channels != shape[0] || c.sample_height != shape[1] || c.sample_width != shape[2])
     return InvalidArgument(source + ": the model takes " + std::to_string(c.in_channels) + "x" +
                            std::to_string(c.sample_height) + "x" + std::to_string(c.sample_width) + " images, the data has " +
@@ -69,9 +72,12 @@ Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& confi
                            " (no guidance) or " + std::to_string(classes + 1) + " (with a null class for guidance)");
   if (classes == 0 && embeds > 0) return InvalidArgument(source + ": num_class_embeds is set but the data has no labels");
   spec.null_class = embeds == classes + 1 && classes > 0 ? classes : -1;
-  spec.model = std::move(unet);
-  spec.library = "diffusers";
-  spec.class_name = "UNet2DModel";
+  // A config that names its null class (a trained model's unet/config.json does) must name that one.
+  DDPM_ASSIGN_OR_RETURN(UNetClasses declared, ReadUNetClasses(cfg));
+  if (declared.null_class >= 0 && declared.null_class != spec.null_class)
+    return InvalidArgument(source + ": null_class_index " + std::to_string(declared.null_class) + " must be " +
+                           std::to_string(classes) + " (the label after the data's " + std::to_string(classes) +
+                           " classes, with num_class_embeds " + std::to_string(classes + 1) + ")");
   return spec;
 }
 
@@ -200,7 +206,8 @@ Status RunTraining(const TrainRunOptions& o) {
   }
 
   auto export_pipeline = [&]() -> Status {
-    DDPM_ASSIGN_OR_RETURN(PipelineFiles files, ExportPipeline(trainer, {spec.library, spec.class_name, spec.null_class}));
+    const PipelineExportOptions eo{DenoiserLibrary(spec.kind), DenoiserClassName(spec.kind), spec.null_class};
+    DDPM_ASSIGN_OR_RETURN(PipelineFiles files, ExportPipeline(trainer, eo));
     return WritePipelineFiles(o.out_dir, files);
   };
   auto checkpoint = [&]() -> Status {

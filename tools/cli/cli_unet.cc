@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "io/diffusers_folder.h"
 #include "io/file_util.h"
@@ -12,6 +13,7 @@
 #include "io/image_grid.h"
 #include "io/png.h"
 #include "io/safetensors.h"
+#include "nn/denoiser_factory.h"
 
 namespace ddpm::cli {
 
@@ -19,15 +21,13 @@ Expected<FolderModel> LoadFolderModel(const std::string& path) {
   FolderModel m;
   DDPM_ASSIGN_OR_RETURN(m.folder, ResolveDiffusersFolder(path));
   DDPM_ASSIGN_OR_RETURN(JsonConfig cfg, JsonConfig::ReadFile(m.folder.unet_config));
-  std::string cls;
-  DDPM_RETURN_IF_ERROR(cfg.GetString("_class_name", &cls));
-  if (cls == "ToyMLPDenoiser") {
-    DDPM_ASSIGN_OR_RETURN(ToyMlp toy, ToyMlp::Load(std::filesystem::path(m.folder.unet_config).parent_path().string()));
-    m.toy = std::make_unique<ToyMlp>(std::move(toy));
-    return m;
+  DDPM_ASSIGN_OR_RETURN(SafeTensors weights, SafeTensors::ReadFile(m.folder.unet_weights));
+  DDPM_ASSIGN_OR_RETURN(LoadedDenoiser model, LoadDenoiser(cfg, weights));
+  m.unet = std::move(model.unet);
+  m.toy = std::move(model.toy);
+  if (m.unet) {
+    DDPM_ASSIGN_OR_RETURN(m.classes, ReadUNetClasses(cfg));
   }
-  DDPM_ASSIGN_OR_RETURN(m.unet, nn::UNet2DModel::FromPretrained(m.folder.root));
-  DDPM_ASSIGN_OR_RETURN(m.classes, ReadUNetClasses(cfg));
   return m;
 }
 

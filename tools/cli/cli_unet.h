@@ -20,8 +20,9 @@
 namespace ddpm::cli {
 
 // The model behind a UNet or pipeline folder, for every command that takes either kind (`ddpm sample`,
-// `ddpm info`): a UNet2DModel, or the toy 2-D MLP when config.json's _class_name is ToyMLPDenoiser.
-// Exactly one of unet and toy is set; any other class is UNet2DModel's error, which names it.
+// `ddpm info`), built by the core's denoiser factory (nn/denoiser_factory.h, LoadDenoiser): a UNet2DModel,
+// or the toy 2-D MLP when config.json's _class_name is ToyMLPDenoiser. Exactly one of unet and toy is
+// set; any other class is the factory's error, which names it and the known classes.
 struct FolderModel {
   DiffusersFolder folder;
   std::unique_ptr<nn::UNet2DModel> unet;
