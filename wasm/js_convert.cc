@@ -57,6 +57,15 @@ void ReadBool(const val& obj, const char* key, bool* out) {
   if (v.isTrue() || v.isFalse()) *out = v.isTrue();
 }
 
+Status TensorsFromJs(std::initializer_list<std::pair<val, const char*>> values, std::vector<Tensor>* out) {
+  out->clear();
+  for (const auto& [js, name] : values) {
+    DDPM_ASSIGN_OR_RETURN(Tensor t, TensorFromJs(js, name));
+    out->push_back(std::move(t));
+  }
+  return Status::Ok();
+}
+
 Expected<Tensor> TensorFromJs(const val& js, const std::string& name) {
   if (js.isUndefined() || js.isNull() || js.typeOf().as<std::string>() != "object") {
     return InvalidArgument(name + ": expected a Tensor {data: Float32Array, shape: number[]}");

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <emscripten/val.h>
@@ -24,6 +26,8 @@ val ErrorValue(const Status& status);
 // A {data: Float32Array, shape: number[]} object copied into a Tensor. `name` is the argument's name
 // for errors ("sample: data has 95 elements but shape [2,3,4,4] needs 96").
 Expected<Tensor> TensorFromJs(const val& js, const std::string& name);
+// Several at once: each {value, name} in order, into *out; the first that fails is the error.
+Status TensorsFromJs(std::initializer_list<std::pair<val, const char*>> values, std::vector<Tensor>* out);
 // A Tensor copied into a new {data: Float32Array, shape: number[]} object (JS owns the copy).
 val TensorToJs(const Tensor& t);
 

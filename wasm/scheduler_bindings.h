@@ -5,9 +5,11 @@
 // in web/src/schedulers.js turns them into Error).
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
@@ -48,17 +50,14 @@ class SchedulerHandle {
   val Step(const val& model_output, int timestep, const val& sample, const val& options)
     requires kHasStandardStep
   {
-    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
-    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
-    if (!mo.ok()) return ErrorValue(mo.status());
-    Expected<Tensor> x = TensorFromJs(sample, "sample");
-    if (!x.ok()) return ErrorValue(x.status());
+    std::vector<Tensor> t;
     StepOptions opts;
     Tensor noise;
-    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
+    if (Status st = ReadStep({{model_output, "modelOutput"}, {sample, "sample"}}, options, &t, &opts, &noise); !st.ok())
+      return ErrorValue(st);
     opts.eta = options["eta"].isNumber() ? options["eta"].as<double>() : 0.0;
     opts.use_clipped_model_output = options["useClippedModelOutput"].isTrue();
-    return StepResult(s_->Step(*mo, timestep, *x, opts));
+    return StepResult(s_->Step(t[0], timestep, t[1], opts));
   }
 
   // RePaint: step(modelOutput, t, sample, originalImage, mask, {noise}) and undoStep(sample, t, {noise}).
@@ -70,30 +69,23 @@ class SchedulerHandle {
                   const val& mask, const val& options)
     requires kIsRePaint
   {
-    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
-    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
-    if (!mo.ok()) return ErrorValue(mo.status());
-    Expected<Tensor> x = TensorFromJs(sample, "sample");
-    if (!x.ok()) return ErrorValue(x.status());
-    Expected<Tensor> original = TensorFromJs(original_image, "originalImage");
-    if (!original.ok()) return ErrorValue(original.status());
-    Expected<Tensor> m = TensorFromJs(mask, "mask");
-    if (!m.ok()) return ErrorValue(m.status());
+    std::vector<Tensor> t;
     StepOptions opts;
     Tensor noise;
-    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
-    return StepResult(s_->Step(*mo, timestep, *x, *original, *m, opts));
+    if (Status st = ReadStep({{model_output, "modelOutput"}, {sample, "sample"}, {original_image, "originalImage"},
+                              {mask, "mask"}}, options, &t, &opts, &noise);
+        !st.ok())
+      return ErrorValue(st);
+    return StepResult(s_->Step(t[0], timestep, t[1], t[2], t[3], opts));
   }
   val UndoStep(const val& sample, int timestep, const val& options)
     requires kIsRePaint
   {
-    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
-    Expected<Tensor> x = TensorFromJs(sample, "sample");
-    if (!x.ok()) return ErrorValue(x.status());
+    std::vector<Tensor> t;
     StepOptions opts;
     Tensor noise;
-    if (Status st = ReadStepOptions(options, &opts, &noise); !st.ok()) return ErrorValue(st);
-    Expected<Tensor> out = s_->UndoStep(*x, timestep, opts);
+    if (Status st = ReadStep({{sample, "sample"}}, options, &t, &opts, &noise); !st.ok()) return ErrorValue(st);
+    Expected<Tensor> out = s_->UndoStep(t[0], timestep, opts);
     if (!out.ok()) return ErrorValue(out.status());
     return TensorToJs(*out);
   }
@@ -115,12 +107,13 @@ class SchedulerHandle {
   val InverseStep(const val& model_output, int timestep, const val& sample)
     requires kIsInverse
   {
-    if (!Configured()) return ErrorValue(InvalidArgument(NotConfigured()));
-    Expected<Tensor> mo = TensorFromJs(model_output, "modelOutput");
-    if (!mo.ok()) return ErrorValue(mo.status());
-    Expected<Tensor> x = TensorFromJs(sample, "sample");
-    if (!x.ok()) return ErrorValue(x.status());
-    return StepResult(s_->Step(*mo, timestep, *x));
+    std::vector<Tensor> t;
+    StepOptions opts;
+    Tensor noise;
+    if (Status st = ReadStep({{model_output, "modelOutput"}, {sample, "sample"}}, val::undefined(), &t, &opts, &noise);
+        !st.ok())
+      return ErrorValue(st);
+    return StepResult(s_->Step(t[0], timestep, t[1]));
   }
 
   static constexpr bool kHasAddNoise = requires(const S& s, const Tensor& t, const std::vector<int64_t>& ts) {
@@ -178,8 +171,12 @@ class SchedulerHandle {
 
   bool Configured() const { return s_.has_value(); }
 
+  // What every step binding reads: the scheduler configured, its tensor arguments (in order, into *t), and
   // options.noise (a Tensor, copied into *noise) or, when absent, this handle's seeded stream.
-  Status ReadStepOptions(const val& options, StepOptions* opts, Tensor* noise) {
+  Status ReadStep(std::initializer_list<std::pair<val, const char*>> tensors, const val& options, std::vector<Tensor>* t,
+                  StepOptions* opts, Tensor* noise) {
+    if (!Configured()) return InvalidArgument(NotConfigured());
+    DDPM_RETURN_IF_ERROR(TensorsFromJs(tensors, t));
     opts->rng = &rng_;
     if (options.isUndefined() || options.isNull() || options["noise"].isUndefined() || options["noise"].isNull())
       return Status::Ok();

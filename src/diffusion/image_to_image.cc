@@ -1,7 +1,9 @@
 // ImageToImage(): SDEdit (Meng et al. 2022) the way diffusers' img2img pipelines pick the start
 // (StableDiffusionImg2ImgPipeline.get_timesteps and prepare_latents), on any of the three samplers.
 #include <algorithm>
+#include <cstdio>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "base/rng.h"
@@ -10,15 +12,24 @@
 #include "diffusion/guidance.h"
 
 namespace ddpm {
+
+namespace {
+// 0.05, not 0.050000: the number as a user typed it.
+std::string Shortest(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+}  // namespace
 namespace {
 
 // get_timesteps: init_timestep = min(int(steps * strength), steps); start at steps - init_timestep.
 Expected<size_t> FirstStepIndex(int steps, double strength) {
   if (!(strength > 0.0 && strength <= 1.0))
-    return InvalidArgument("strength must be in (0, 1], got " + std::to_string(strength));
+    return InvalidArgument("strength must be in (0, 1], got " + Shortest(strength));
   const int64_t init = std::min<int64_t>(static_cast<int64_t>(steps * strength), steps);
   if (init < 1)
-    return InvalidArgument("strength " + std::to_string(strength) + " with " + std::to_string(steps) +
+    return InvalidArgument("strength " + Shortest(strength) + " with " + std::to_string(steps) +
                            " steps leaves no denoising step (strength * steps must be at least 1)");
   return static_cast<size_t>(steps - init);
 }

@@ -11,7 +11,7 @@ import {
   DDIMInverseScheduler, Generator, imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, invertedSampling,
   ready, RePaintScheduler, sample, slerp, toPNG, UNet2DModel,
 } from '../../web/src/index.js';
-import { asTensor, assertClose, readReferenceJson, readSafetensors, referencePath, ROOT } from './helpers.js';
+import { asTensor, assertClose, readReferenceJson, readSafetensors, referencePath, ROOT, withScheduler } from './helpers.js';
 
 // The editing schedulers are plain float32 arithmetic in diffusers' order: as in the native reference tests
 // (tests/unit/diffusion/editing_schedulers_reference_test.cc), |a-b| <= 1e-6 + 1e-6·|b|; the relative part
@@ -26,15 +26,6 @@ before(async () => {
   tiny = await UNet2DModel.fromPretrained(referencePath('unet_tiny'));
 });
 after(() => tiny?.dispose());
-
-function withScheduler(Cls, config, fn) {
-  const s = Cls.fromConfig(config);
-  try {
-    return fn(s);
-  } finally {
-    s.dispose();
-  }
-}
 
 describe('RePaintScheduler', () => {
   const ref = readReferenceJson('repaint.json');

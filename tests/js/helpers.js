@@ -60,3 +60,13 @@ export function assertClose(assert, what, a, b, atol, rtol) {
                   `${a[c.index]} vs ${b[c.index]} (allowed ${atol} + ${rtol}·|b|)`);
   return c;
 }
+
+/** Runs fn(scheduler) on a scheduler of class Cls built from `config`, and frees it whatever happens. */
+export function withScheduler(Cls, config, fn) {
+  const s = Cls.fromConfig(config);
+  try {
+    return fn(s);
+  } finally {
+    s.dispose();
+  }
+}

@@ -90,21 +90,36 @@ test('the ddpm-wasm bin is installed and runs the CLI on the wasm build', () => 
   assert.match(out, /UNet2DModel, 1 -> 1 channels/);
 });
 
-test("the README's Generator example runs as written, its worker loaded from node_modules", () => {
+/**
+ * Runs the first ```js block under "## JavaScript" of the README that contains `marker`, in the installed app with
+ * models/ beside it, its console.log turned into JSON on stdout: the logged values.
+ */
+function runReadmeExample(marker) {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const blocks = [...readme.split('## JavaScript')[1].matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]);
-  const example = blocks.find((b) => b.includes('Generator.create'));
-  assert.ok(example, 'README.md has a ```js block with Generator.create under ## JavaScript');
-  const app = join(work, 'app');
+  const example = blocks.find((b) => b.includes(marker));
+  assert.ok(example, `README.md has a \`\`\`js block with ${marker} under ## JavaScript`);
   try {
-    symlinkSync(join(ROOT, 'models'), join(app, 'models'));
+    symlinkSync(join(ROOT, 'models'), join(work, 'app', 'models'));
   } catch (e) {
     if (e.code !== 'EEXIST') throw e;
   }
-  const [build, threads] = runInApp(example.replace(/console\.log\((.*)\);/, 'process.stdout.write(JSON.stringify([$1]));'));
+  return runInApp(example.replace(/console\.log\((.*)\);/, 'process.stdout.write(JSON.stringify([$1]));'));
+}
+
+test("the README's Generator example runs as written, its worker loaded from node_modules", () => {
+  const [build, threads] = runReadmeExample('Generator.create');
   assert.equal(build, 'simd-threads');
   assert.ok(threads >= 1);
-  const png = readFileSync(join(app, 'samples.png'));
+  const png = readFileSync(join(work, 'app', 'samples.png'));
   assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
   assert.equal(png.readUInt32BE(16), 64);  // 2x2 grid of 32x32
+});
+
+test("the README's editing example runs as written from the packed package", () => {
+  const [start, shape] = runReadmeExample('gen.inpaint');
+  assert.equal(start, 680);  // the shipped model's DDIM 50 at strength 0.7: the 16th of 980, 960, ...
+  assert.deepEqual(shape, [1, 1, 32, 32]);
+  const png = readFileSync(join(work, 'app', 'edits.png'));
+  assert.equal(png.readUInt32BE(16), 64);  // a 2x2 grid of 32x32
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 
 import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, ready, Tensor } from '../../web/src/index.js';
-import { asInts, asTensor, assertClose, readReferenceJson, readSafetensors, referencePath } from './helpers.js';
+import { asInts, asTensor, assertClose, readReferenceJson, readSafetensors, referencePath, withScheduler } from './helpers.js';
 
 // reference/README.md: "Code with its own double-precision schedule or coefficients: |a-b| <= 5e-4 + 1e-4·|b|".
 // The schedulers follow torch's float32 order, so they are far inside it; this is the contract's bound.
@@ -15,16 +15,6 @@ const SCHEDULERS = { DDPMScheduler, DDIMScheduler };
 before(async () => {
   await ready();
 });
-
-// Runs fn(scheduler) and frees it whatever happens.
-function withScheduler(Cls, config, fn) {
-  const s = Cls.fromConfig(config);
-  try {
-    return fn(s);
-  } finally {
-    s.dispose();
-  }
-}
 
 describe('schedules', () => {
   const ref = readReferenceJson('schedules.json');

@@ -53,6 +53,8 @@ export function progressRun(onProgress, what) {
   };
 }
 
+const latentsCount = (latents) => (Array.isArray(latents?.shape) && latents.shape.length > 0 ? latents.shape[0] : 1);
+
 /**
  * sample()'s options checked and converted for the core, and a runner that calls a native sampling
  * function with them: `run(nativeSample)` passes (options, onStep) and returns the result Tensor.
@@ -70,7 +72,8 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
     scheduler,
     steps: optionalNumber(options.steps, 'steps', Number.isInteger, what),
     eta: optionalNumber(options.eta, 'eta', Number.isFinite, what),
-    numImages: optionalNumber(options.numImages ?? 1, 'numImages', Number.isInteger, what),
+    // Given latents decide the count when the caller does not say (as `ddpm sample --latents`).
+    numImages: optionalNumber(options.numImages ?? latentsCount(options.latents), 'numImages', Number.isInteger, what),
     classLabels: labelList(options.classLabels, `${what}: classLabels`),
     guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale', Number.isFinite, what),
     seed: seedOption(options.seed, what),
