@@ -501,6 +501,19 @@ export interface PipelineFiles {
 }
 
 /** The DDPM trainer of `ddpm train` (ε-MSE, clipping, AdamW, EMA), one synchronous step at a time. */
+/**
+ * The seeded epoch shuffle `ddpm train` draws its batches with: each epoch a permutation of [0, count), the same
+ * for the same seed in every build and natively. Generator's trainer uses it.
+ */
+export declare class BatchSampler {
+  constructor(count: number, seed?: number);
+  /** The next batchSize example indices; the epoch reshuffles when it runs out. */
+  next(batchSize: number): Int32Array;
+  readonly epoch: number;
+  readonly cursor: number;
+  dispose(): void;
+}
+
 export declare class Trainer {
   /** From a UNet2DModel or ToyMLPDenoiser (its weights are the start), or a config (fresh weights from
    *  options.seed; a ToyMLPConfig when its _class_name is 'ToyMLPDenoiser'). Throws an Error naming a bad option. */

@@ -45,6 +45,9 @@ std::vector<float> MakeToy2D(Toy2DKind kind, int64_t count, uint64_t seed);
 class BatchSampler {
  public:
   BatchSampler(int64_t count, uint64_t seed) : count_(count), seed_(seed) { Reshuffle(); }
+  // The sampler of a training run with this seed: the one rule `ddpm train` and the JS trainer share, so
+  // that both draw the same batches for the same seed (its stream is kept apart from the trainer's own).
+  static BatchSampler ForTraining(int64_t count, uint64_t seed) { return BatchSampler(count, seed ^ 0x9e3779b97f4a7c15ull); }
   void Next(int64_t batch_size, std::vector<int64_t>* indices);
   int64_t epoch() const { return epoch_; }
   int64_t cursor() const { return cursor_; }

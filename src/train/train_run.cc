@@ -180,7 +180,7 @@ Status RunTraining(const TrainRunOptions& o) {
   }
   ThreadPool pool(o.threads);
   Trainer trainer(spec.model.get(), scheduler, to, &pool);
-  BatchSampler sampler(data.count(), o.seed ^ 0x9e3779b97f4a7c15ull);
+  BatchSampler sampler = BatchSampler::ForTraining(data.count(), o.seed);
   LossLog log;
   if (o.resume) {
     std::map<std::string, std::string> extra;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { inflateSync } from 'node:zlib';
 
-import { Generator, Tensor, toImageData, toPNG } from '../../web/src/index.js';
+import { BatchSampler, Generator, ready, Tensor, toImageData, toPNG, Trainer } from '../../web/src/index.js';
 import { ROOT } from './helpers.js';
 
 const MODEL = join(ROOT, 'models/fashion-mnist');
@@ -321,4 +321,60 @@ test('a Generator without a model trains (createTrainer from a unetConfig) and s
   } finally {
     await bare.dispose();
   }
+});
+
+test("the worker's trainer draws `ddpm train`'s batches (the core's BatchSampler) for its seed", async () => {
+  await ready({ build: 'simd' });
+  // Every image different, so that another batch order gives other losses.
+  const n = 7;
+  const images = Tensor.zeros([n, 1, 8, 8]);
+  for (let i = 0; i < n; ++i) for (let p = 0; p < 64; ++p) images.data[i * 64 + p] = Math.sin(i * 1.7 + p * 0.3) * 0.9;
+  const labels = Array.from({ length: n }, (_, i) => i % 3);
+
+  const bare = await Generator.create({ threads: 1 });  // the simd build, as on this thread: the same arithmetic
+  let inWorker;
+  try {
+    const t = await bare.createTrainer({ unetConfig: TINY, batchSize: 3, seed: 11 });
+    inWorker = (await t.train({ dataset: { images, labels }, steps: 5 })).losses;  // 15 draws: past an epoch's end
+  } finally {
+    await bare.dispose();
+  }
+
+  const sampler = new BatchSampler(n, 11);
+  const trainer = Trainer.create(TINY, { seed: 11, threads: 1, scheduler: {} });
+  try {
+    const here = [];
+    const epochs = [];
+    for (let s = 0; s < 5; ++s) {
+      const idx = sampler.next(3);
+      const x0 = new Float32Array(3 * 64);
+      idx.forEach((i, b) => x0.set(images.data.subarray(i * 64, (i + 1) * 64), b * 64));
+      here.push(trainer.step({ x0: { data: x0, shape: [3, 1, 8, 8] }, classLabels: Array.from(idx, (i) => labels[i]) }).loss);
+      epochs.push(sampler.epoch);
+    }
+    assert.deepEqual(Array.from(inWorker), Array.from(Float32Array.from(here)));
+    assert.deepEqual(epochs, [0, 0, 1, 1, 2]);
+  } finally {
+    trainer.dispose();
+    sampler.dispose();
+  }
+});
+
+test('BatchSampler: each epoch a permutation, the same for the same seed, another for another seed', async () => {
+  await ready({ build: 'simd' });
+  const draw = (seed) => {
+    const s = new BatchSampler(10, seed);
+    try {
+      return [Array.from(s.next(10)), Array.from(s.next(10))];
+    } finally {
+      s.dispose();
+    }
+  };
+  const [first, second] = draw(3);
+  assert.deepEqual([...first].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual([...second].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.notDeepEqual(first, second, 'each epoch reshuffles');
+  assert.deepEqual(draw(3), [first, second]);
+  assert.notDeepEqual(draw(4)[0], first);
+  assert.throws(() => new BatchSampler(0, 1), /count must be a positive integer/);
 });

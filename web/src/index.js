@@ -6,6 +6,7 @@ export { UNet2DModel } from './unet.js';
 export { sample } from './pipeline.js';
 export { imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, invertedSampling, slerp } from './editing.js';
 export { Trainer } from './trainer.js';
+export { BatchSampler } from './batch_sampler.js';
 export { ToyMLPDenoiser, toyDataset } from './toy.js';
 export { Generator } from './generator.js';
 export { toCanvas, toImageData, toPNG } from './image.js';

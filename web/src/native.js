@@ -26,12 +26,12 @@ export class NativeObject {
   #handle;
   #kind;
 
-  /** @param {string} kind the native class name, e.g. 'DDIMScheduler' */
-  constructor(kind) {
+  /** @param {string} kind the native class name, e.g. 'DDIMScheduler'; `args` go to its constructor */
+  constructor(kind, ...args) {
     this.#kind = kind;
     const Native = getNative()[kind];
     if (typeof Native !== 'function') throw new Error(`${kind} is not available in this build of ddpm-wasm`);
-    this.#handle = new Native();
+    this.#handle = new Native(...args);
     finalizer.register(this, this.#handle, this);
   }
 

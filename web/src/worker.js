@@ -26,7 +26,7 @@
 // training loop instead yields to the event loop between steps, so a cancel message reaches it.
 import { getNative, info as loadedInfo, memoryUsage, ready } from './loader.js';
 import { readModelBytes, readModelFileMap, readModelFiles } from './model_files.js';
-import { mulberry32 } from './random.js';
+import { BatchSampler } from './batch_sampler.js';
 import { imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, slerp } from './editing.js';
 import { sample } from './pipeline.js';
 import { Trainer } from './trainer.js';
@@ -41,7 +41,7 @@ let schedulerConfig = {};
 let poolThreads = 1;  // threads of each pool made here (the model's, trainers')
 let control = null;  // Int32Array over the page's SharedArrayBuffer: [0] = id of the request to stop
 const cancelled = new Set();  // ids of requests a cancel message stopped (without SharedArrayBuffer)
-const trainers = new Map();   // handle -> { trainer, batchSize, rng, order, position }
+const trainers = new Map();   // handle -> { trainer, batchSize, seed, sampler, size }
 let nextTrainer = 1;
 
 const stopRequested = (id) => cancelled.has(id) || (control !== null && Atomics.load(control, 0) === id);
@@ -61,15 +61,6 @@ const yieldToEvents = IS_NODE ? () => new Promise((resolve) => setImmediate(reso
   };
   channel.port2.postMessage(null);
 });
-
-function shuffled(n, rng) {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; --i) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}
 
 // The buffers a result may hand over (transfer) rather than copy: only ones the array owns outright.
 const own = (...arrays) => arrays.filter((a) => a.byteOffset === 0 && a.byteLength === a.buffer.byteLength &&
@@ -232,7 +223,7 @@ const handlers = {
     await ensurePthreads(n - 1);
     const trainer = Trainer.create(unetConfig ?? unet, { ...rest, ema, seed, threads: n, scheduler: scheduler ?? schedulerConfig });
     const handle = nextTrainer++;
-    trainers.set(handle, { trainer, batchSize, rng: mulberry32(seed), order: [], position: 0, size: -1 });
+    trainers.set(handle, { trainer, batchSize, seed, sampler: null, size: -1 });
     return { handle, threads: n };
   },
 
@@ -242,22 +233,23 @@ const handlers = {
     const [n, ...image] = shape;
     const imageSize = image.reduce((a, b) => a * b, 1);
     if (t.batchSize > n) throw new RangeError(`train: batchSize ${t.batchSize} is more than the dataset's ${n} images`);
-    if (t.size !== n) Object.assign(t, { size: n, order: [], position: 0 });
+    if (t.size !== n) {  // a new dataset starts a new shuffle, as a new `ddpm train` run would
+      t.sampler?.dispose();
+      Object.assign(t, { size: n, sampler: new BatchSampler(n, t.seed) });
+    }
     const losses = new Float32Array(steps);
     const t0 = performance.now();
     let done = 0;
     let trainerStep = 0;
     for (; done < steps; ++done) {
       if (stopRequested(id)) break;
-      // The next batch of a seeded shuffle; a new shuffle at each epoch's end.
+      // The next batch of `ddpm train`'s seeded shuffle (the core's BatchSampler, the same seed rule).
       const x0 = new Float32Array(t.batchSize * imageSize);
       const labels = dataset.labels ? new Array(t.batchSize) : undefined;
-      for (let b = 0; b < t.batchSize; ++b) {
-        if (t.position >= t.order.length) Object.assign(t, { order: shuffled(n, t.rng), position: 0 });
-        const i = t.order[t.position++];
+      t.sampler.next(t.batchSize).forEach((i, b) => {
         x0.set(data.subarray(i * imageSize, (i + 1) * imageSize), b * imageSize);
         if (labels) labels[b] = dataset.labels[i];
-      }
+      });
       const r = t.trainer.step({ x0: { data: x0, shape: [t.batchSize, ...image] }, classLabels: labels });
       losses[done] = r.loss;
       trainerStep = r.step;
@@ -278,6 +270,7 @@ const handlers = {
 
   'trainer.dispose'({ handle }) {
     trainers.get(handle)?.trainer.dispose();
+    trainers.get(handle)?.sampler?.dispose();
     trainers.delete(handle);
   },
 };
