@@ -5,7 +5,8 @@
 // then the shipped model (models/fashion-mnist) through the package's JS API in Node and in headless Chromium.
 //
 //   node tools/bench.mjs [--batches 8,1] [--seconds 3] [--shared ../shared] [--sample-steps 20]
-//                        [--only native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium]
+//                        [--only native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium,train]
+//                        [--diffusers-src DIR]   (train: the PyTorch baseline's diffusers v0.31.0 tree)
 //                        [--wasm-paths DIR]   (node/chromium rows: a copy of dist/, under dist/ or web/)
 //
 // Engines (each cell in its own process; a missing engine prints "skipped: reason"):
@@ -27,6 +28,9 @@
 // Chromium is Debian's /usr/bin/chromium, headless through playwright-core, on web/bench/ served by
 // tools/serve.mjs with COOP/COEP (cross-origin isolated), the engine in a module Worker as Generator runs it.
 // % of peak divides by the peak measured in that same engine run; Node / Chromium ratios close the section.
+// Training (group train; tools/bench/train_bench.mjs): `ddpm bench --train` on the shipped and the wide model's
+// configs at batch 64, 1 and 2 threads beside the peak of the same run, and PyTorch (diffusers' UNet2DModel,
+// shared/bench/torch_train_bench.py) on the same config right after, where a diffusers source is given.
 // The machine may be shared: for figures worth quoting, run it while nothing else is busy.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -42,7 +46,7 @@ const MODEL = join(SHARED, 'reference', 'unet_cond');
 const ONNX = join(SHARED, 'bench', 'unet_cond.onnx');
 const BATCHES = opt('--batches', '8,1').split(',').map(Number);
 const SECONDS = Number(opt('--seconds', 3));
-const ONLY = opt('--only', 'native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium').split(',');
+const ONLY = opt('--only', 'native,xnnpack,wasm,ort-node,ort-web,sample,node,chromium,train').split(',');
 const SHIPPED = join(ROOT, 'models', 'fashion-mnist');
 const SAMPLE_STEPS = Number(opt('--sample-steps', 20));
 const WASM_PATHS = opt('--wasm-paths');
@@ -334,4 +338,11 @@ if (SHIPPED_ENGINES.length) {
   console.log(`  ${'simd128 peak, Chromium GFLOP/s / Node GFLOP/s'.padEnd(58)}` +
               `${(pn && pc ? `${fmt(pc / pn, 2)}x` : '-').padStart(11)}`);
   if (!(ONLY.includes('node') && ONLY.includes('chromium'))) console.log('  (Node / Chromium needs both: --only node,chromium)');
+}
+
+// Training speed (group train): tools/bench/train_bench.mjs, `ddpm bench --train` against the peak and PyTorch.
+if (ONLY.includes('train')) {
+  const trainArgs = [join(ROOT, 'tools', 'bench', 'train_bench.mjs'), '--shared', SHARED];
+  if (opt('--diffusers-src')) trainArgs.push('--diffusers-src', resolve(opt('--diffusers-src')));
+  spawnSync(process.execPath, trainArgs, { cwd: ROOT, stdio: 'inherit' });
 }

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what ddpm-wasm needs on Debian bookworm: system packages through apt (as root, or prints the
 # command to run), then npm packages from the committed lockfile. Idempotent: quick when all is there.
+#   bash tools/setup.sh           what the build and `npm test` need
+#   bash tools/setup.sh --eval    also Debian's python3-torch and the packages the judge (tools/eval) and the
+#                                 PyTorch training baseline (shared/bench/torch_train_bench.py) import
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,11 @@ APT_PACKAGES=(
   libhwy-dev catch2 nlohmann-json3-dev libcli11-dev libstb-dev libspng-dev
   libxnnpack-dev libpthreadpool-dev dataset-fashion-mnist chromium wabt
 )
+
+if [ "${1:-}" = "--eval" ]; then
+  APT_PACKAGES+=(python3-torch python3-numpy python3-packaging python3-regex python3-requests python3-filelock
+                 python3-importlib-metadata python3-tqdm python3-pil)
+fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
