@@ -20,6 +20,7 @@
 #include "nn/toy_mlp.h"
 #include "nn/unet_config.h"
 #include "train/default_configs.h"
+#include "train/loss_log.h"
 #include "train/pipeline_export.h"
 #include "train/trainer.h"
 #include "train/training_data.h"
@@ -81,62 +82,11 @@ Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& confi
   return spec;
 }
 
-Status WriteText(const std::string& path, const std::string& text) { return WriteFileAtomic(path, text.data(), text.size()); }
-
 std::string StepName(int64_t step) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "step_%07lld.png", static_cast<long long>(step));
   return buf;
 }
-
-// The loss log, kept in memory and rewritten atomically with each checkpoint, so that after a crash
-// or Ctrl-C the CSV on disk never runs ahead of the checkpoint it belongs to.
-struct LossLog {
-  std::vector<int64_t> step;
-  std::vector<double> loss, grad_norm, lr;
-
-  Status Load(const std::string& path, int64_t up_to_step) {
-    std::ifstream in(path);
-    if (!in) return Status::Ok();
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::istringstream ss(line);
-      long long s;
-      double l, g, r;
-      char c1, c2, c3;
-      if (!(ss >> s >> c1 >> l >> c2 >> g >> c3 >> r)) return ParseError(path + ": malformed line '" + line + "'");
-      if (s > up_to_step) break;
-      step.push_back(s);
-      loss.push_back(l);
-      grad_norm.push_back(g);
-      lr.push_back(r);
-    }
-    return Status::Ok();
-  }
-  Status Save(const std::string& dir) const {
-    std::ostringstream out;
-    out << "step,loss,grad_norm,lr\n";
-    out.precision(9);
-    for (size_t i = 0; i < step.size(); ++i) out << step[i] << ',' << loss[i] << ',' << grad_norm[i] << ',' << lr[i] << '\n';
-    DDPM_RETURN_IF_ERROR(WriteText(JoinPath(dir, "loss.csv"), out.str()));
-    // The curve of a running mean (window 1% of the run) reads better than raw per-batch losses.
-    std::vector<double> xs, smooth;
-    const size_t window = std::max<size_t>(1, step.size() / 100);
-    double sum = 0;
-    for (size_t i = 0; i < loss.size(); ++i) {
-      sum += loss[i];
-      if (i >= window) sum -= loss[i - window];
-      if (i + 1 >= window) {
-        xs.push_back(double(step[i]));
-        smooth.push_back(sum / double(window));
-      }
-    }
-    PlotLabels labels{"training loss", "step", "loss"};
-    if (window > 1) labels.title += ", running mean of " + std::to_string(window) + " steps";
-    return WritePng(JoinPath(dir, "loss.png"), PlotCurve(xs, smooth, labels, 640, 400, /*log_y=*/true));
-  }
-};
 
 }  // namespace
 

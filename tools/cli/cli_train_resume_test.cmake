@@ -1,6 +1,6 @@
 # ctest: `ddpm train --resume` of a run that has finished exits 0, says there is nothing to train, and
 # everything both runs print on stderr is printable text (a progress line once carried an uninitialised
-# buffer). RUN (optional, ','-separated) runs DDPM: node for the wasm CLI.
+# buffer); then `ddpm plot-loss` redraws the run's loss.png. RUN (optional, ','-separated) runs DDPM: node for the wasm CLI.
 include(${CMAKE_CURRENT_LIST_DIR}/cli_test_util.cmake)
 set(dir ${OUT}/train_resume)
 file(REMOVE_RECURSE ${dir})
@@ -28,3 +28,18 @@ if(NOT err MATCHES "reached --steps 20; nothing to train")
   message(FATAL_ERROR "--resume of the finished run does not say that there is nothing to train:\n${err}")
 endif()
 message(STATUS "--resume of the finished run: exit 0: ${err}")
+
+# `ddpm plot-loss` redraws the run's loss.png from its loss.csv; a folder without one is a one-line error.
+file(REMOVE ${dir}/moons/loss.png)
+execute_process(COMMAND ${RUN} ${DDPM} plot-loss --run ${dir}/moons RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT EXISTS ${dir}/moons/loss.png)
+  message(FATAL_ERROR "plot-loss of the run: exit ${rc}, loss.png written: ${err}")
+endif()
+file(READ ${dir}/moons/loss.png head LIMIT 8 HEX)
+if(NOT head STREQUAL "89504e470d0a1a0a")
+  message(FATAL_ERROR "plot-loss wrote something that is not a PNG (${head})")
+endif()
+execute_process(COMMAND ${RUN} ${DDPM} plot-loss --run ${dir}/nowhere RESULT_VARIABLE rc OUTPUT_QUIET ERROR_VARIABLE err)
+if(rc EQUAL 0 OR NOT err MATCHES "loss.csv: no such file")
+  message(FATAL_ERROR "plot-loss of a folder without loss.csv: exit ${rc}: ${err}")
+endif()

@@ -21,5 +21,6 @@ std::unique_ptr<Command> MakeInpaintCommand();
 std::unique_ptr<Command> MakeImageToImageCommand();
 std::unique_ptr<Command> MakeInvertCommand();
 std::unique_ptr<Command> MakeInterpolateCommand();
+std::unique_ptr<Command> MakePlotLossCommand();
 
 }  // namespace ddpm::cli
