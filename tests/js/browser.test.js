@@ -1,7 +1,9 @@
 // The demo page in headless Chromium, served by tools/serve.mjs: the COOP/COEP headers must make the page
 // cross-origin isolated so that the threaded build loads; the Generate tab (Generator in a module Worker) must
-// make image-like pictures, cancel, and keep wasm memory bounded; the schedulers must run in the browser; the Train
-// tab must train (the loss falls), pause, resume and export a pipeline tar.
+// make image-like pictures, cancel, and keep wasm memory bounded, and a first visit shows all ten classes; the
+// schedulers must run in the browser, their plots readable (ticked axes, log axes labelled with values, a marker at
+// the slider's t) and a garment noised as the model is (one grey channel); the Train tab must train (the loss falls),
+// pause, resume and export a pipeline tar, showing placeholders rather than black squares before its first samples.
 // Screenshots go to test-results/. Skipped when playwright-core (a devDependency) or Debian's chromium is missing.
 // The harness (servers, Chromium, demoPage, gridStats, ...) is in browser_harness.js.
 import assert from 'node:assert/strict';
@@ -69,17 +71,79 @@ test('the demo page loads the threaded build and runs the schedulers', { skip, t
   await page.close();
 });
 
-test('a first visit (as after npm start) generates garments on its own within seconds', { skip, timeout: 90000 }, async () => {
+test('Schedulers: the schedule plots have labelled axes with readable ticks, and a marker that follows the t slider',
+     { skip, timeout: 60000 }, async () => {
+  const { page, problems } = await demoPage(`${env.baseUrl}#schedulers`);
+  await page.waitForFunction(() => document.getElementById('plot-snr').dataset.markerT !== undefined);
+  const plots = () => page.evaluate(() => Object.fromEntries(['plot-betas', 'plot-alphas', 'plot-snr'].map((id) => {
+    const c = document.getElementById(id);
+    return [id, { x: c.dataset.xTicks.split(' '), y: c.dataset.yTicks.split(' '), t: Number(c.dataset.markerT),
+                  markerX: Number(c.dataset.markerX), label: c.getAttribute('aria-label') }];
+  })));
+  let p = await plots();
+  // Ticks at round values, several per axis. The log axes (β, SNR) are labelled with the values themselves, all
+  // positive (1e-4 … 1), never with their logarithms (the old top label of log10 β was "-4.3e-4"), and say "log scale".
+  for (const [id, plot] of Object.entries(p)) {
+    assert.ok(plot.x.length >= 4 && plot.y.length >= 4, `${id}: ${JSON.stringify(plot)}`);
+    assert.deepEqual(plot.x.slice(0, 2), ['0', '250'], id);
+  }
+  assert.deepEqual(p['plot-betas'].y, ['1e-5', '1e-4', '0.001', '0.01', '0.1', '1']);
+  assert.deepEqual(p['plot-alphas'].y, ['0', '0.2', '0.4', '0.6', '0.8', '1']);
+  for (const id of ['plot-betas', 'plot-snr']) {
+    assert.ok(p[id].y.every((v) => Number(v) > 0), `${id}: ${p[id].y}`);
+    assert.match(p[id].label, /log scale/, id);
+  }
+  assert.ok(p['plot-snr'].y.includes('1'), p['plot-snr'].y);
+
+  // The marker: a dashed dark line at t in each plot, and the chosen schedule's value there.
+  const darkRows = (id, x) => page.evaluate(([id, x]) => {
+    const c = document.getElementById(id);
+    const { data } = c.getContext('2d').getImageData(x, 0, 1, c.height);
+    let n = 0;
+    for (let y = 30; y < c.height - 42; ++y) if (data[4 * y] < 80 && data[4 * y + 1] < 80 && data[4 * y + 2] < 80) ++n;
+    return n / (c.height - 72);
+  }, [id, x]);
+  const betaAt = async (t) => (await page.evaluate((t) => {
+    const t0 = document.getElementById('t');
+    t0.value = String(t);
+    t0.dispatchEvent(new Event('input'));
+    return /β_t = ([\d.e+-]+)/.exec(document.getElementById('formula').textContent)[1];
+  }, t));
+  assert.equal(p['plot-betas'].t, 250);
+  const x250 = p['plot-betas'].markerX;
+  assert.ok(await darkRows('plot-betas', x250) > 0.3, 'a marker line at t = 250');
+  const beta700 = Number(await betaAt(700));
+  p = await plots();
+  for (const plot of Object.values(p)) assert.equal(plot.t, 700);
+  const x700 = p['plot-betas'].markerX;
+  assert.ok(x700 > x250 + 100, `the marker moved right: ${x250} -> ${x700}`);
+  assert.ok(await darkRows('plot-betas', x700) > 0.3, 'a marker line at t = 700');
+  assert.ok(await darkRows('plot-betas', x250) < 0.1, 'no marker left at t = 250');
+  const shown = Number(/Marker: t = 700, linear: βₜ = (\d+(?:\.\d+)?(?:e[+-]?\d+)?)/.exec(p['plot-betas'].label)?.[1]);
+  assert.ok(Math.abs(shown / beta700 - 1) < 5e-3, `marker β ${shown}, formula β ${beta700}`);
+  // Another schedule: the marker reads its curve.
+  await page.selectOption('#schedule', 'squaredcos_cap_v2');
+  assert.match((await plots())['plot-alphas'].label, /Marker: t = 700, squaredcos_cap_v2: ᾱₜ = 0\.\d+/);
+  await page.locator('.plots').screenshot({ path: join(RESULTS, 'demo-schedule-plots.png') });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('a first visit (as after npm start) generates one garment of each of the ten classes on its own within seconds', { skip, timeout: 90000 }, async () => {
   const t0 = Date.now();
   const { page, problems } = await openPage(env.baseUrl);
   await waitState(page, ['done', 'error'], 60000);
   const seconds = (Date.now() - t0) / 1000;
   assert.equal(await state(page), 'done', await page.textContent('#gen-error'));
-  assert.match(await page.textContent('#gen-status'), /^Done: 8 images, 50 ddim steps/);
+  assert.match(await page.textContent('#gen-status'), /^Done: 10 images, 50 ddim steps/);
+  // All ten classes, one each (a batch of 8 never showed Bag or Ankle boot).
+  assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)),
+                   ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
   const stats = await gridStats(page);
-  assert.equal(stats.length, 8);
+  assert.equal(stats.length, 10);
   for (const s of stats) assert.ok(s.std > 20 && s.mean > 5 && s.mean < 200, `an image-like picture: ${JSON.stringify(s)}`);
-  console.log(`first visit: 8 garments generated ${seconds.toFixed(1)} s after opening the page`);
+  console.log(`first visit: 10 garments generated ${seconds.toFixed(1)} s after opening the page`);
+  await page.screenshot({ path: join(RESULTS, 'demo-first-visit.png'), fullPage: true });
   assert.ok(seconds < 30, `${seconds} s`);
   assert.deepEqual(problems, []);
   await page.close();
@@ -258,7 +322,26 @@ test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume kee
   await waitTrain(['ready', 'error']);
   assert.equal(await page.textContent('#train-error'), '');
   assert.match(await page.textContent('#train-status'), /^Ready: 2,000 training images/);
-  await setForm(page, { 'train-steps': 40, 'train-preview-every': 20, 'train-batch': 16, 'train-seed': 3 });
+  // Before any step the grid holds placeholders that cannot pass for samples: hatched, not black, "not sampled yet".
+  const grid = () => page.evaluate(() => [...document.querySelectorAll('#train-grid figure')].map((f) => ({
+    empty: f.dataset.empty !== undefined, caption: f.querySelector('figcaption').textContent,
+    background: getComputedStyle(f.querySelector('canvas')).backgroundImage,
+    drawn: (() => { const c = f.querySelector('canvas'); return c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0); })(),
+  })));
+  const untrained = await grid();
+  assert.equal(untrained.length, 10);
+  for (const f of untrained) {
+    assert.ok(f.empty && !f.drawn && /: not sampled yet$/.test(f.caption), JSON.stringify(f));
+    assert.match(f.background, /repeating-linear-gradient/, 'a hatched placeholder, not a black square');
+  }
+  assert.match(await page.textContent('#train-preview-title'), /none yet, the model is untrained/);
+  await page.locator('#train-grid').screenshot({ path: join(RESULTS, 'demo-train-untrained.png') });
+  // A run shorter than the loss's mean of 20 says how many steps it averaged.
+  await setForm(page, { 'train-steps': 12, 'train-preview-every': 20, 'train-batch': 16, 'train-seed': 3 });
+  await page.click('#train-start');
+  await waitTrain(['done', 'error'], 40000);
+  assert.match(await page.textContent('#train-status'), /^Done: 12 steps · loss \d\.\d+ \(mean of the last 12 steps\) · /);
+  await setForm(page, { 'train-steps': 40 });
   await page.click('#train-start');
   const losses = () => page.evaluate(() => globalThis.ddpmTrainDemo.losses);
   await page.waitForFunction(() => globalThis.ddpmTrainDemo.losses.length >= 8, null, { timeout: 30000 });
@@ -276,7 +359,7 @@ test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume kee
   await page.keyboard.press('Enter');
   await waitTrain(['done', 'error'], 40000);
   assert.equal(await page.textContent('#train-error'), '');
-  assert.match(await page.textContent('#train-status'), /^Done: 40 steps · loss \d\.\d+ .* \d+ ms\/step/);
+  assert.match(await page.textContent('#train-status'), /^Done: 40 steps · loss \d\.\d+ \(mean of the last 20 steps\) · \d+ ms\/step/);
   const all = await losses();
   assert.equal(all.length, 40);
   assert.ok(all.every(Number.isFinite));
@@ -290,6 +373,8 @@ test('Train: a small UNet trains in the Worker, the loss falls, Pause/Resume kee
     return { size: `${c.width}x${c.height}`, opaque: px.every((v, i) => i % 4 !== 3 || v === 255) };
   }));
   assert.deepEqual(previews, Array(10).fill({ size: '28x28', opaque: true }));
+  assert.ok((await grid()).every((f) => !f.empty && !/not sampled/.test(f.caption)), 'the samples replaced the placeholders');
+  assert.match(await page.textContent('#train-preview-title'), /^Samples after step 40/);
   // Export: a ustar archive of the diffusers pipeline folder.
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-export')]);
   assert.equal(download.suggestedFilename(), 'fashion-mnist-browser-step40.tar');
@@ -489,13 +574,22 @@ test('Schedulers: the forward-diffusion explorer noises a Fashion-MNIST garment 
   assert.ok(Math.abs(n.sqrtOneMinus - Math.sqrt(1 - abar(250))) < 2e-4, JSON.stringify(n));
   assert.ok(Math.abs(n.snr / (abar(250) / (1 - abar(250))) - 1) < 1e-3, JSON.stringify(n));
 
-  // A garment from the shipped subset: gray, on a black background, resized to the explorer's 64x64.
+  // The synthetic scene is in colour, and so is its noise ε.
+  assert.equal((await gridStats(page, '#eps'))[0].opaque, false, 'colour noise on a colour picture');
+  // A garment from the shipped subset as the shipped model is trained on it: one channel, 28x28 padded with black to
+  // 32x32. Its noise is one channel too, drawn grey like the garment, and so x_t stays grey: the model never sees a
+  // grey garment under colour noise.
   await page.selectOption('#x0-source', 'garment:7');
   await page.waitForFunction(() => document.getElementById('x0').dataset.source === 'garment:7');
-  assert.match(await page.textContent('#x0-caption'), /Sneaker/);
-  const [x0] = await gridStats(page, '#x0');
-  assert.deepEqual([x0.width, x0.height, x0.opaque], [64, 64, true]);
+  assert.match(await page.textContent('#x0-caption'), /Sneaker, 28×28 padded to 32×32, one channel/);
+  assert.match(await page.textContent('#eps-caption'), /^ε ~ N\(0, I\): 32×32, one channel/);
+  const [x0, eps, xt] = [...await gridStats(page, '#x0'), ...await gridStats(page, '#eps'), ...await gridStats(page, '#xt')];
+  assert.deepEqual([x0.width, x0.height, x0.opaque], [32, 32, true]);  // opaque: every pixel opaque grey
   assert.ok(x0.min === 0 && x0.max > 150, JSON.stringify(x0));
+  assert.deepEqual([eps.width, eps.height, eps.opaque], [32, 32, true], `ε is grey: ${JSON.stringify(eps)}`);
+  assert.ok(eps.std > 60, `ε is noise: ${JSON.stringify(eps)}`);
+  assert.deepEqual([xt.width, xt.height, xt.opaque], [32, 32, true], `x_t is grey: ${JSON.stringify(xt)}`);
+  await page.locator('.images').screenshot({ path: join(RESULTS, 'demo-explorer-garment.png') });
   // t = 0 (Home on the slider, from the keyboard): x_t is x0 up to a little noise; at t = 999 it is noise.
   await page.focus('#t');
   await page.keyboard.press('Home');
@@ -509,7 +603,10 @@ test('Schedulers: the forward-diffusion explorer noises a Fashion-MNIST garment 
   assert.equal(n.t, 999);
   assert.ok(n.sqrtAbar < 0.01, JSON.stringify(n));
   pxt = (await canvasPixels(page, '#xt'))[0];
-  assert.ok(meanAbsDiff(px0, pxt) > 50 && roughness(pxt, 64) > 50, `t = 999: ${meanAbsDiff(px0, pxt)}`);
+  assert.ok(meanAbsDiff(px0, pxt) > 50 && roughness(pxt, 32) > 50, `t = 999: ${meanAbsDiff(px0, pxt)}`);
+  // At t = 999 x_t is (nearly) the ε shown: the same single-channel noise.
+  assert.ok(meanAbsDiff(pxt, (await canvasPixels(page, '#eps'))[0]) < 3, 'x_t at t = 999 is the ε shown');
+  assert.equal((await gridStats(page, '#xt'))[0].opaque, true, 'x_t stays grey at every t');
 
   // An uploaded PNG, 100x50, red left half, blue right half: centre-cropped to 50x50, resized to 64x64.
   const w = 100;

@@ -1,7 +1,8 @@
 // The Train tab's toy in headless Chromium: a ToyMLPDenoiser trained in the page's own thread on the swiss roll.
 // The loss must fall, Pause must stop the steps and Resume go on, the sampled reverse process must carry N(0, I)
 // noise onto the data (mean distance to the nearest data point falls from x_T to x_0), the scatter must be drawn,
-// and the step slider must replay the frames. Screenshot: test-results/demo-train-toy.png.
+// and the step slider must replay the frames; the scatter must fit each data set. Screenshots:
+// test-results/demo-train-toy.png, demo-train-toy-moons.png.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -14,6 +15,42 @@ const toyState = (page) => page.evaluate(() => document.getElementById('toy-stat
 const waitToy = (page, states, timeout = 120000) =>
   page.waitForFunction((s) => s.includes(document.getElementById('toy-status').dataset.state), states, { timeout });
 const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
+
+test('Train, toy 2-D: the scatter fits each data set (the moons reach x = ±2.7) on one scale, with ticked axes; a short run says what its loss averages',
+     { skip, timeout: 120000 }, async () => {
+  const { page, problems } = await demoPage(`${env.baseUrl}#train`);
+  await waitToy(page, ['ready'], 30000);
+  for (const name of ['moons', 'swissroll', 'gaussians']) {
+    await setForm(page, { 'toy-data': name });
+    const r = await page.evaluate(() => {
+      const { data, view } = globalThis.ddpmToyDemo;
+      const c = document.getElementById('toy-scatter');
+      let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+      for (let i = 0; i < data.data.length; i += 2) {
+        x0 = Math.min(x0, data.data[i]);
+        x1 = Math.max(x1, data.data[i]);
+        y0 = Math.min(y0, data.data[i + 1]);
+        y1 = Math.max(y1, data.data[i + 1]);
+      }
+      return { data: { x: [x0, x1], y: [y0, y1] }, view, xTicks: c.dataset.xTicks.split(' '), yTicks: c.dataset.yTicks.split(' ') };
+    });
+    const { data, view } = r;
+    assert.ok(view.x[0] < data.x[0] && view.x[1] > data.x[1] && view.y[0] < data.y[0] && view.y[1] > data.y[1],
+              `${name}: every data point inside the view: ${JSON.stringify(r)}`);
+    assert.ok(Math.abs((view.x[1] - view.x[0]) - (view.y[1] - view.y[0])) < 1e-9, `${name}: one scale on both axes`);
+    assert.ok(view.x[1] - view.x[0] < 1.3 * Math.max(5, data.x[1] - data.x[0], data.y[1] - data.y[0]), `${name}: not much wider than needed`);
+    assert.ok(r.xTicks.length >= 3 && r.yTicks.length >= 3, `${name}: ticks ${r.xTicks} / ${r.yTicks}`);
+    assert.deepEqual(r.xTicks, r.yTicks, `${name}: the same ticks on both axes`);
+    if (name === 'moons') await page.locator('.toy-scatter').screenshot({ path: join(RESULTS, 'demo-train-toy-moons.png') });
+  }
+  // 60 steps, fewer than the loss's mean of 100: the status says it averaged 60.
+  await setForm(page, { 'toy-data': 'moons', 'toy-steps': 60, 'toy-sample-every': 1000 });
+  await page.click('#toy-start');
+  await waitToy(page, ['done', 'error'], 60000);
+  assert.match(await page.textContent('#toy-status'), /^Done: 60 steps · loss \d\.\d+ \(mean of the last 60 steps\)\.$/);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
 
 test('Train, toy 2-D: the loss falls, Pause/Resume, the reverse process lands on the data, the slider replays it',
      { skip, timeout: 240000 }, async () => {
@@ -34,6 +71,7 @@ test('Train, toy 2-D: the loss falls, Pause/Resume, the reverse process lands on
   await page.keyboard.press('Enter');
   await waitToy(page, ['done', 'error']);
   assert.equal(await toyState(page), 'done', await page.textContent('#toy-error'));
+  assert.match(await page.textContent('#toy-status'), /^Done: 1200 steps · loss \d\.\d+ \(mean of the last 100 steps\)\.$/);
 
   const result = await page.evaluate(() => {
     const { losses, frames, sampledAt } = globalThis.ddpmToyDemo;

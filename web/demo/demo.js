@@ -1,11 +1,13 @@
-// The Schedulers tab of the demo page: the schedulers of ddpm-wasm, live, on the page's own thread. Plots each β schedule,
-// noises an image (a synthetic scene, a Fashion-MNIST garment, or an upload: explorer_images.js) with addNoise at a
-// chosen t, showing the formula's numbers, and runs 50 DDIM steps back from pure noise with an "oracle" ε (computed
-// from the known x0), which must land on x0 exactly: a visible check of step().
+// The Schedulers tab of the demo page: the schedulers of ddpm-wasm, live, on the page's own thread. Plots each β schedule
+// with a marker at the slider's t (schedule_plots.js), noises an image (a synthetic scene, a Fashion-MNIST garment, or an
+// upload: explorer_images.js) with addNoise at that t, showing the noise ε and the formula's numbers, and runs 50 DDIM
+// steps back from pure noise with an "oracle" ε (computed from the known x0), which must land on x0 exactly: a visible
+// check of step().
 import { DDIMScheduler, DDPMScheduler, ready, Tensor } from '../src/index.js';
 import { gaussians, mulberry32 } from '../src/random.js';
 import { showNotice, threadsNotice } from './build_notice.js';
 import { garment, GARMENTS, syntheticScene, uploaded } from './explorer_images.js';
+import { schedulePlots } from './schedule_plots.js';
 
 const SCHEDULES = {
   linear: { beta_schedule: 'linear', beta_start: 0.0001, beta_end: 0.02 },
@@ -14,60 +16,24 @@ const SCHEDULES = {
   sigmoid: { beta_schedule: 'sigmoid', beta_start: 0.0001, beta_end: 0.02 },
 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
-const SIZE = 64;
+const SIZE = 64;  // the scene and uploads; a garment keeps the model's 32×32
 const $ = (id) => document.getElementById(id);
 
-// ---- plots ----
-
-function plot(canvas, series) {
-  const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  const pad = { l: 52, r: 8, t: 8, b: 22 };
-  const all = series.flatMap((s) => Array.from(s.values).filter(Number.isFinite));
-  const lo = Math.min(...all);
-  const hi = Math.max(...all);
-  const x = (i, n) => pad.l + (i / (n - 1)) * (w - pad.l - pad.r);
-  const y = (v) => h - pad.b - ((v - lo) / (hi - lo || 1)) * (h - pad.t - pad.b);
-  ctx.clearRect(0, 0, w, h);
-  ctx.strokeStyle = '#999';
-  ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
-  ctx.fillStyle = '#444';
-  ctx.font = '11px sans-serif';
-  ctx.textAlign = 'right';
-  const label = (v) => (Math.abs(v) >= 0.01 || v === 0 ? v.toPrecision(3) : v.toExponential(1));
-  ctx.fillText(label(hi), pad.l - 4, pad.t + 9);
-  ctx.fillText(label(lo), pad.l - 4, h - pad.b);
-  ctx.textAlign = 'center';
-  ctx.fillText('0', pad.l, h - 6);
-  ctx.fillText('t', (w + pad.l) / 2, h - 6);
-  ctx.fillText(String(series[0].values.length - 1), w - pad.r - 8, h - 6);
-  for (const s of series) {
-    ctx.strokeStyle = s.color;
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    let pen = false;
-    s.values.forEach((v, i) => {
-      if (!Number.isFinite(v)) { pen = false; return; }
-      pen ? ctx.lineTo(x(i, s.values.length), y(v)) : ctx.moveTo(x(i, s.values.length), y(v));
-      pen = true;
-    });
-    ctx.stroke();
-  }
-}
-
-// ---- images: [1, 3, H, W] in [-1, 1] ----
+// ---- images: [1, C, H, W] in [-1, 1], C = 3 (the scene, an upload) or 1 (a garment, as the model sees it) ----
 
 function gaussian(shape, seed) {
   return new Tensor(gaussians(shape.reduce((a, b) => a * b, 1), mulberry32(seed)), shape);
 }
 
+/** Draws the tensor at its own size (CSS scales the canvas up); one channel is drawn grey. */
 function draw(canvas, tensor) {
-  const [, , h, w] = tensor.shape;
+  const [, channels, h, w] = tensor.shape;
+  if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(w, h);
   const plane = h * w;
   for (let p = 0; p < plane; ++p) {
-    for (let c = 0; c < 3; ++c) img.data[4 * p + c] = Math.round((tensor.data[c * plane + p] + 1) * 127.5);
+    for (let c = 0; c < 3; ++c) img.data[4 * p + c] = Math.round((tensor.data[(channels === 1 ? 0 : c) * plane + p] + 1) * 127.5);
     img.data[4 * p + 3] = 255;
   }
   ctx.putImageData(img, 0, 0);
@@ -92,16 +58,16 @@ async function main() {
     }
   }
   const names = Object.keys(tables);
-  const series = (f) => names.map((n, k) => ({ values: f(tables[n]), color: COLORS[k] }));
-  plot($('plot-betas'), series((t) => t.betas.map(Math.log10)));
-  plot($('plot-alphas'), series((t) => t.alphasCumprod));
-  plot($('plot-snr'), series((t) => t.alphasCumprod.map((a) => Math.log(a / (1 - a)))));
+  const drawPlots = schedulePlots(names.map((n, k) => ({ name: n, color: COLORS[k], ...tables[n] })));
   $('legend').innerHTML = names.map((n, k) => `<span style="color:${COLORS[k]}">■ ${n}</span>`).join('');
   for (const n of names) $('schedule').add(new Option(n, n));
 
+  // ε has x0's shape: a garment (one channel, like the model's training images) is noised with one channel of
+  // noise, drawn grey as the garment is; colour noise on it would show a noising the model never sees.
   let x0 = syntheticScene(SIZE);
-  const eps = gaussian(x0.shape, 1);
+  let eps = gaussian(x0.shape, 1);
   draw($('x0'), x0);
+  draw($('eps'), eps);
 
   const forward = () => {
     const t = Number($('t').value);
@@ -121,6 +87,7 @@ async function main() {
     } finally {
       s.dispose();
     }
+    drawPlots(t, $('schedule').value);
   };
   $('t').addEventListener('input', forward);
   $('schedule').addEventListener('change', forward);
@@ -144,7 +111,11 @@ async function main() {
     $('x0-source').value = value;
     $('x0-caption').textContent = `x₀: ${caption}`;
     $('x0').dataset.source = value;
+    eps = gaussian(x0.shape, 1);
+    const [, c, h, w] = x0.shape;
+    $('eps-caption').textContent = `ε ~ N(0, I): ${w}×${h}, ${c === 1 ? 'one channel, as the model is trained' : '3 channels'}`;
     draw($('x0'), x0);
+    draw($('eps'), eps);
     forward();
   };
   $('x0-source').addEventListener('change', () => {
@@ -158,7 +129,7 @@ async function main() {
       use(value, async () => { if (!upload.x0) throw new Error('no image was uploaded'); return upload.x0; }, upload.caption);
     } else {
       const label = Number(value.split(':')[1]);
-      use(value, () => garment(label, SIZE), `Fashion-MNIST ${GARMENTS[label]}, 28×28 resized to ${SIZE}×${SIZE}`);
+      use(value, () => garment(label), `Fashion-MNIST ${GARMENTS[label]}, 28×28 padded to 32×32, one channel: as the shipped model is trained`);
     }
   });
   $('x0-upload').addEventListener('change', (e) => {

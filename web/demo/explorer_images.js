@@ -1,6 +1,7 @@
-// Images for the forward-diffusion explorer (Schedulers tab), all as Tensors [1, 3, size, size] in [-1, 1]:
-// a synthetic scene, Fashion-MNIST garments from the demo's shipped subset (data/fashion-mnist-2000.bin, see
-// data/README.md), and any image the user uploads (drawn onto a canvas: centre-cropped to a square, resized).
+// Images for the forward-diffusion explorer (Schedulers tab), as Tensors [1, C, H, W] in [-1, 1]: a synthetic scene
+// and any image the user uploads (drawn onto a canvas: centre-cropped to a square, resized) in colour at the size
+// asked for, and Fashion-MNIST garments from the demo's shipped subset (data/fashion-mnist-2000.bin, see
+// data/README.md) in one channel at 32×32, as the shipped model is trained on them.
 // The Edit tab takes the subset's garments as raw pixels (garmentPixels).
 import { Tensor } from '../src/index.js';
 
@@ -78,16 +79,21 @@ export async function garmentPixels(label) {
   return bytes.subarray(index * SIDE * SIDE, (index + 1) * SIDE * SIDE);
 }
 
-/** The first image of class `label` in the shipped subset, resized to size×size (gray in all three channels). */
-export async function garment(label, size) {
+/** The training image size of the shipped model: the 28×28 garments padded with background to 32×32. */
+const MODEL_SIDE = 32;
+
+/**
+ * The first image of class `label` in the shipped subset as the shipped model is trained on it (src/train/datasets.cc):
+ * one channel, padded with background (-1) to MODEL_SIDE, a Tensor [1, 1, 32, 32] in [-1, 1].
+ */
+export async function garment(label) {
   const pixels = await garmentPixels(label);
-  const small = document.createElement('canvas');
-  small.width = SIDE;
-  small.height = SIDE;
-  const img = new ImageData(SIDE, SIDE);
-  pixels.forEach((p, i) => img.data.set([p, p, p, 255], 4 * i));
-  small.getContext('2d').putImageData(img, 0, 0);
-  return canvasTensor(squareCanvas(small, SIDE, SIDE, size));
+  const t = new Tensor(new Float32Array(MODEL_SIDE * MODEL_SIDE).fill(-1), [1, 1, MODEL_SIDE, MODEL_SIDE]);
+  const off = (MODEL_SIDE - SIDE) >> 1;
+  for (let y = 0; y < SIDE; ++y) {
+    for (let x = 0; x < SIDE; ++x) t.data[(off + y) * MODEL_SIDE + off + x] = pixels[y * SIDE + x] / 127.5 - 1;
+  }
+  return t;
 }
 
 /** An image file the user chose, decoded by the browser, centre-cropped and resized to size×size. */

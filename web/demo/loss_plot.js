@@ -1,46 +1,55 @@
-// A training loss curve on a canvas, log scale: every step in grey, the running mean of 20 in blue.
-// Used by both trainers of the Train tab.
+// A training loss curve on a canvas: every step in grey, the running mean of 20 in blue, the loss on a log axis
+// labelled with its values (axes.js, the rules of `ddpm train`'s loss.png). Used by both trainers of the Train tab.
+import { drawAxes } from './axes.js';
+
 const MEAN_OF = 20;
+const FLOOR = 1e-6;  // a loss of 0 has no place on a log axis
 
 export function drawLoss(canvas, losses) {
-  const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  const pad = { l: 52, r: 10, t: 10, b: 24 };
-  ctx.clearRect(0, 0, w, h);
-  ctx.strokeStyle = '#999';
-  ctx.strokeRect(pad.l, pad.t, w - pad.l - pad.r, h - pad.t - pad.b);
   const n = losses.length;
-  if (n === 0) return;
-  const log = (v) => Math.log10(Math.max(v, 1e-6));
-  const logs = losses.map(log);
-  const lo = Math.floor(Math.min(...logs) * 4) / 4;
-  const hi = Math.max(Math.ceil(Math.max(...logs) * 4) / 4, lo + 0.25);
-  const x = (i) => pad.l + (n === 1 ? 0 : (i / (n - 1)) * (w - pad.l - pad.r));
-  const y = (v) => h - pad.b - ((v - lo) / (hi - lo || 1)) * (h - pad.t - pad.b);
-  ctx.fillStyle = '#444';
-  ctx.font = '11px sans-serif';
-  ctx.textAlign = 'right';
-  ctx.fillText((10 ** hi).toPrecision(2), pad.l - 4, pad.t + 9);
-  ctx.fillText((10 ** lo).toPrecision(2), pad.l - 4, h - pad.b);
-  ctx.textAlign = 'center';
-  ctx.fillText('1', pad.l, h - 8);
-  ctx.fillText('step', (w + pad.l) / 2, h - 8);
-  ctx.fillText(String(n), w - pad.r - 12, h - 8);
+  const shown = losses.map((v) => Math.max(v, FLOOR));
+  const lo = n ? Math.min(...shown) : 0.1;
+  const hi = n ? Math.max(...shown) : 1;
+  // Steps are whole numbers: an axis of at least 10 steps keeps its ticks on them.
+  const { px, py, box } = drawAxes(canvas, { title: 'step', lo: 0, hi: Math.max(n, 10) },
+                                   { title: 'loss (log scale)', log: true, lo, hi });
+  const ctx = canvas.getContext('2d');
+  if (n === 0) {
+    ctx.textAlign = 'center';
+    ctx.fillText('no steps yet', (box.l + box.r) / 2, (box.t + box.b) / 2);
+    return;
+  }
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(box.l, box.t, box.r - box.l, box.b - box.t);
+  ctx.clip();
   const line = (values, color, width) => {
     ctx.strokeStyle = color;
     ctx.lineWidth = width;
     ctx.beginPath();
-    values.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
+    values.forEach((v, i) => (i ? ctx.lineTo(px(i + 1), py(v)) : ctx.moveTo(px(i + 1), py(v))));
     ctx.stroke();
   };
-  line(logs, '#bbb', 1);
+  line(shown, '#bbb', 1);
   const mean = [];
   let sum = 0;
-  losses.forEach((v, i) => {
-    sum += v - (i >= MEAN_OF ? losses[i - MEAN_OF] : 0);
-    mean.push(log(sum / Math.min(i + 1, MEAN_OF)));
+  shown.forEach((v, i) => {
+    sum += v - (i >= MEAN_OF ? shown[i - MEAN_OF] : 0);
+    mean.push(sum / Math.min(i + 1, MEAN_OF));
   });
   line(mean, '#1a5fb4', 2);
+  ctx.restore();
+}
+
+/**
+ * The loss to report at the end of a run, saying what it averages: "0.0321 (mean of the last 20 steps)", and "of
+ * the last 12" when only 12 steps ran: a status must not claim more steps than there are.
+ */
+export function lossSummary(losses, of) {
+  const k = Math.min(of, losses.length);
+  if (k === 0) return 'no steps yet';
+  const mean = losses.slice(-k).reduce((s, v) => s + v, 0) / k;
+  return `${mean.toFixed(4)} (${k === 1 ? 'the only step' : `mean of the last ${k} steps`})`;
 }
 
 /** Redraws at most once per animation frame, however often it is called. */

@@ -5,7 +5,8 @@
 // process, x_T ~ N(0, I) flowing onto the data, and the step slider replays it.
 import { ready, Tensor, toyDataset, ToyMLPDenoiser, Trainer } from '../src/index.js';
 import { gaussians, mulberry32 } from '../src/random.js';
-import { drawLoss, lossPlotter } from './loss_plot.js';
+import { drawAxes } from './axes.js';
+import { drawLoss, lossPlotter, lossSummary } from './loss_plot.js';
 
 const MODEL = { _class_name: 'ToyMLPDenoiser', data_dim: 2, hidden: 128, num_hidden_layers: 3, time_embed_dim: 32 };
 // diffusers' DDPMScheduler with its linear schedule, unclipped: toy points are not images in [-1, 1].
@@ -16,10 +17,12 @@ const DATA_POINTS = 20000;
 const SHOWN_DATA = 2000;
 const FRAME_BUDGET_MS = 12;
 const PLAY_MS = 1600;        // one play of the reverse process
-const VIEW = 2.6;            // the scatter shows [-VIEW, VIEW]²
+const NOISE_VIEW = 2.5;      // x_T ~ N(0, I): the scatter shows at least [-2.5, 2.5]², 97% of its points
+const SCATTER_PAD = { l: 44, r: 12, t: 12, b: 44 };  // as wide as high: the square canvas keeps one scale on both axes
 const $ = (id) => document.getElementById(id);
 
 let data = null;             // Tensor [DATA_POINTS, 2]
+let view = null;             // what the scatter shows: { x: [lo, hi], y: [lo, hi] }, a square that fits the data
 let trainer = null;
 let losses = [];
 let frames = [];             // the last sampling run: [{ label, points: Float32Array }], x_T first
@@ -31,7 +34,7 @@ let playing = 0;             // the requestAnimationFrame id of the playback
 
 // For tests and the console.
 globalThis.ddpmToyDemo = { get losses() { return losses.slice(); }, get frames() { return frames; }, get data() { return data; },
-                           get sampledAt() { return sampledAt; }, get running() { return running; } };
+                           get sampledAt() { return sampledAt; }, get running() { return running; }, get view() { return view; } };
 
 const num = (id) => Number($(id).value);
 const step = () => losses.length;
@@ -55,23 +58,44 @@ function buttons() {
 
 // ---- drawing ----
 
+/**
+ * The scatter's range: a square around every data point (the moons reach x = ±2.7) and the middle of the noise the
+ * samples start from, with a margin. One scale on both axes, so that a circle of points stays round.
+ */
+function viewOf(points) {
+  let [x0, x1, y0, y1] = [-NOISE_VIEW, NOISE_VIEW, -NOISE_VIEW, NOISE_VIEW];
+  for (let i = 0; i < points.length; i += 2) {
+    x0 = Math.min(x0, points[i]);
+    x1 = Math.max(x1, points[i]);
+    y0 = Math.min(y0, points[i + 1]);
+    y1 = Math.max(y1, points[i + 1]);
+  }
+  const half = 0.54 * Math.max(x1 - x0, y1 - y0);  // 8% margin in all
+  const [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
+  return { x: [cx - half, cx + half], y: [cy - half, cy + half] };
+}
+
+function setData() {
+  data = toyDataset($('toy-data').value, DATA_POINTS, num('toy-seed'));
+  view = viewOf(data.data);
+}
+
 function drawScatter(points, label) {
   const canvas = $('toy-scatter');
+  const axis = (title, [lo, hi]) => ({ title, lo, hi, exact: true, spacing: 48 });  // the same ticks on both axes
+  const { px, py, box } = drawAxes(canvas, axis('x', view.x), axis('y', view.y), SCATTER_PAD);
   const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  const px = (v) => ((v + VIEW) / (2 * VIEW)) * w;
-  const py = (v) => h - ((v + VIEW) / (2 * VIEW)) * h;
-  ctx.clearRect(0, 0, w, h);
-  ctx.strokeStyle = '#ddd';
+  ctx.save();
   ctx.beginPath();
-  ctx.moveTo(px(0), 0); ctx.lineTo(px(0), h); ctx.moveTo(0, py(0)); ctx.lineTo(w, py(0));
-  ctx.stroke();
+  ctx.rect(box.l, box.t, box.r - box.l, box.b - box.t);
+  ctx.clip();  // noise points beyond the view stay inside the frame
   const dots = (p, n, color, r) => {
     ctx.fillStyle = color;
     for (let i = 0; i < n; ++i) ctx.fillRect(px(p[2 * i]) - r / 2, py(p[2 * i + 1]) - r / 2, r, r);
   };
-  if (data) dots(data.data, SHOWN_DATA, '#c8c8c8', 2);
+  dots(data.data, SHOWN_DATA, '#c8c8c8', 2);
   if (points) dots(points, points.length / 2, '#1a5fb4', 3);
+  ctx.restore();
   $('toy-caption').textContent = label;
 }
 
@@ -124,7 +148,7 @@ async function start() {
     await ready();
     trainer?.dispose();
     trainer = null;
-    data = toyDataset($('toy-data').value, DATA_POINTS, num('toy-seed'));
+    setData();
     // One thread: this runs on the page's own thread, where a pthread pool could not block.
     // Warmup, then a cosine decay to 0 at Steps, as `ddpm train` schedules it: the late small steps sharpen the
     // samples. (Resume past Steps goes on at lr 0 until Start over.)
@@ -176,7 +200,7 @@ function run() {
       }
       if (step() >= total || pauseRequested) {
         stop(step() >= total
-          ? [`Done: ${step()} steps · loss ${mean(losses.slice(-100)).toFixed(4)} (mean of the last 100).`, 'done']
+          ? [`Done: ${step()} steps · loss ${lossSummary(losses, 100)}.`, 'done']
           : [`Paused after step ${step()}.`, 'paused']);
         return;
       }
@@ -197,8 +221,6 @@ function stop([text, state]) {
   buttons();
 }
 
-const mean = (a) => a.reduce((s, v) => s + v, 0) / (a.length || 1);
-
 // ---- page ----
 
 $('toy-form').addEventListener('submit', (e) => {
@@ -218,7 +240,7 @@ document.addEventListener('keydown', (e) => {
 });
 $('toy-data').addEventListener('change', () => {
   if (running) return;
-  data = toyDataset($('toy-data').value, DATA_POINTS, num('toy-seed'));
+  setData();
   frames = [];
   buttons();
   drawScatter(null, `Grey: ${SHOWN_DATA} of the ${$('toy-data').value} training points.`);
@@ -227,7 +249,7 @@ $('toy-data').addEventListener('change', () => {
 drawLoss($('toy-loss'), losses);
 buttons();
 ready().then(() => {
-  data = toyDataset($('toy-data').value, DATA_POINTS, num('toy-seed'));
+  setData();
   drawScatter(null, `Grey: ${SHOWN_DATA} of the ${$('toy-data').value} training points. Start trains a fresh model.`);
   setStatus('Ready.', 'ready');
 }, (e) => {

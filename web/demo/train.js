@@ -6,7 +6,7 @@
 // Export downloads the pipeline folder as an uncompressed tar.
 import { Generator, toCanvas } from '../src/index.js';
 import { download } from './download.js';
-import { drawLoss, lossPlotter } from './loss_plot.js';
+import { drawLoss, lossPlotter, lossSummary } from './loss_plot.js';
 import { tar } from './tar.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -84,21 +84,36 @@ const drawLossNow = () => drawLoss($('train-loss'), losses);
 
 // ---- previews ----
 
+// Until the first preview the grid holds placeholders: hatched boxes captioned "not sampled yet", which cannot be
+// taken for samples (an empty canvas is a black square, just what a black sample would look like).
 function makeGrid() {
   const figures = FASHION_MNIST.map((name, k) => {
     const canvas = document.createElement('canvas');
     canvas.width = SIZE;
     canvas.height = SIZE;
     canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', `sample of class ${k}: ${name}`);
+    canvas.setAttribute('aria-label', `${name}: not sampled yet`);
     const caption = document.createElement('figcaption');
-    caption.textContent = name;
+    caption.textContent = `${name}: not sampled yet`;
     const figure = document.createElement('figure');
+    figure.dataset.empty = '';
     figure.append(canvas, caption);
     return figure;
   });
   $('train-grid').replaceChildren(...figures);
-  $('train-preview-title').textContent = 'Samples';
+  $('train-preview-title').textContent = 'Samples: none yet, the model is untrained. Start trains it; one sample per ' +
+    'class appears here every "Preview every" steps.';
+}
+
+/** Draws a preview's images into the grid, replacing the placeholders. */
+function showPreview(images) {
+  [...$('train-grid').querySelectorAll('figure')].forEach((figure, i) => {
+    const canvas = figure.querySelector('canvas');
+    toCanvas(images, i, canvas);
+    canvas.setAttribute('aria-label', `sample of class ${i}: ${FASHION_MNIST[i]}`);
+    figure.querySelector('figcaption').textContent = FASHION_MNIST[i];
+    delete figure.dataset.empty;
+  });
 }
 
 /** The number of parameters in a safetensors file (its header's shapes). */
@@ -116,8 +131,7 @@ async function preview(files, atStep, mine) {
     const { images } = await sampler.generate({ ...PREVIEW, numImages: FASHION_MNIST.length,
                                                 classLabels: FASHION_MNIST.map((_, k) => k) });
     if (mine !== session) return;
-    const canvases = [...$('train-grid').querySelectorAll('canvas')];
-    canvases.forEach((c, i) => toCanvas(images, i, c));
+    showPreview(images);
     $('train-grid').dataset.step = String(atStep);
     $('train-preview-title').textContent = `Samples after step ${atStep} (EMA weights, DDIM ${PREVIEW.steps} steps, seed ${PREVIEW.seed})`;
   } finally {
@@ -163,6 +177,7 @@ async function start() {
     delete $('train-grid').dataset.step;
     trainer = await gen.createTrainer({ unetConfig: UNET_CONFIG, schedulerConfig: SCHEDULER_CONFIG, batchSize: num('train-batch'),
                                         lr: num('train-lr'), emaDecay: 0.995, labelDropout: 0.1, seed: num('train-seed') });
+    delete $('train-info').dataset.params;  // the parameter count is added again after the first chunk
     $('train-info').textContent = `Trainer: ${trainer.threads} thread${trainer.threads > 1 ? 's' : ''} (${gen.info.build}), ` +
       `batch ${trainer.batchSize}, ${dataset.labels.length.toLocaleString('en')} training images of ${SIZE}×${SIZE}.`;
   } catch (e) {
@@ -190,6 +205,9 @@ async function run() {
       const every = Math.max(1, num('train-preview-every'));
       if (step() >= total) break;
       const chunk = Math.min(every - (step() % every), total - step());
+      if ($('train-grid').querySelector('figure[data-empty]')) {
+        $('train-preview-title').textContent = `Samples: none yet. The first, one per class, come after step ${step() + chunk}.`;
+      }
       const t0 = performance.now();
       const before = step();
       await trainer.train({
@@ -213,7 +231,7 @@ async function run() {
       }
       if (!previewing) startPreview(files);  // a slow preview is skipped rather than queued
     }
-    setStatus(`Done: ${step()} steps · loss ${mean(losses.slice(-20)).toFixed(4)} (mean of the last 20) · ` +
+    setStatus(`Done: ${step()} steps · loss ${lossSummary(losses, 20)} · ` +
               `${msPerStep.toFixed(0)} ms/step. Raise Steps and Resume to go on, or Export.`, 'done');
   } catch (e) {
     if (e.name === 'AbortError') {
@@ -232,8 +250,6 @@ async function run() {
 function pause() {
   running?.abort();
 }
-
-const mean = (a) => a.reduce((s, v) => s + v, 0) / (a.length || 1);
 
 // ---- export ----
 
