@@ -184,6 +184,10 @@ function onModel() {
   const d = gen.samplingDefaults;
   if (d?.scheduler) $('edit-scheduler').value = d.scheduler;
   if (d?.steps) $('edit-i2i-steps').value = String(d.steps);
+  // RePaint's schedule: the model's own (sampling_defaults.json "inpaint"), else the page's 50 / 10 / 5.
+  if (d?.inpaint?.steps) $('edit-inpaint-steps').value = String(d.inpaint.steps);
+  if (d?.inpaint?.jump_length) $('edit-jump-length').value = String(d.inpaint.jump_length);
+  if (d?.inpaint?.jump_n_sample) $('edit-jump-n').value = String(d.inpaint.jump_n_sample);
   const [h, w] = modelSize(gen);
   if (maskSize !== `${h}x${w}`) {  // a new size needs a new mask; the same model loaded again keeps the user's
     maskSize = `${h}x${w}`;
