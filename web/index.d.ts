@@ -44,9 +44,10 @@ export interface Info {
   node: boolean;
 }
 
-/** Loads the wasm build once; later calls return the same promise. */
+/** Loads the wasm build once; later calls return the same promise, which resolves to the loaded build's Info. */
 export declare function ready(options?: ReadyOptions): Promise<Info>;
-/** Which build is loaded and why; null until ready() resolves. */
+/** Which build is loaded and why; null until ready() resolves (TypeScript cannot see that an `await ready()`
+ *  before made it non-null: use ready()'s result, `const info = await ready()`). */
 export declare let info: Info | null;
 /** The package version, from the loaded module. */
 export declare function version(): string;
@@ -107,9 +108,9 @@ export interface StepResult {
 
 /** What every scheduler has; the step differs between the sampling schedulers and the editing ones. */
 declare class SchedulerBase {
-  /** From a scheduler_config.json (object or JSON text); `overrides` win, as diffusers' from_config(config, **kwargs).
-   *  Throws an Error naming the key for a bad value. */
-  static fromConfig<T extends SchedulerBase>(this: new () => T, config?: SchedulerConfig | string,
+  /** From a scheduler_config.json (object or JSON text; null or absent: diffusers' defaults); `overrides` win, as
+   *  diffusers' from_config(config, **kwargs). Throws an Error naming the key for a bad value. */
+  static fromConfig<T extends SchedulerBase>(this: new () => T, config?: SchedulerConfig | string | null,
                                          overrides?: SchedulerConfig): T;
   /** Every key with its effective value, as diffusers' `scheduler.config`. */
   readonly config: SchedulerConfig;
@@ -284,11 +285,12 @@ export interface SampleOptions {
 
 /**
  * Generates images with `unet` (synchronously): x_T ~ N(0, I) denoised in `steps` steps by the scheduler
- * `options.scheduler`, configured from `schedulerConfig` (a pipeline's scheduler_config.json; {} = diffusers'
- * defaults). Returns x_0 [numImages, C, H, W] as the model produces it, typically in [-1, 1].
- * Bad requests (a class label out of range, steps 0, ...) throw an Error with the core's message.
+ * `options.scheduler`, configured from `schedulerConfig` (a pipeline's scheduler_config.json, e.g.
+ * `unet.schedulerConfig`; {} or null = diffusers' defaults). Returns x_0 [numImages, C, H, W] as the model produces
+ * it, typically in [-1, 1]. Bad requests (a class label out of range, steps 0, ...) throw an Error
+ * with the core's message.
  */
-export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string,
+export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string | null,
                                options?: SampleOptions): Tensor;
 
 // ---- Editing: inpainting (RePaint), image-to-image (SDEdit), DDIM inversion, interpolation ----
@@ -425,7 +427,7 @@ export declare class ToyMLPDenoiser {
   /** config.json text and the safetensors bytes of the current weights. */
   files(): { config: string; weights: Uint8Array };
   /** Points [numPoints, dataDim] from N(0, I) through the reverse process; progress tensors are [numPoints, dataDim]. */
-  sample(schedulerConfig?: SchedulerConfig | string, options?: ToySampleOptions): Tensor;
+  sample(schedulerConfig?: SchedulerConfig | string | null, options?: ToySampleOptions): Tensor;
   dispose(): void;
 }
 
@@ -445,8 +447,8 @@ export interface EmaOptions {
 }
 
 export interface TrainerOptions {
-  /** The noise schedule (a scheduler_config.json); default {} (DDPMScheduler's defaults). */
-  scheduler?: SchedulerConfig | string;
+  /** The noise schedule (a scheduler_config.json); default {} or null: DDPMScheduler's defaults. */
+  scheduler?: SchedulerConfig | string | null;
   /** torch.optim.AdamW: lr 1e-3, betas [0.9, 0.999], eps 1e-8, weightDecay 1e-2 by default. */
   lr?: number;
   betas?: [number, number];
@@ -674,8 +676,8 @@ export declare class Generator {
 export interface GeneratorTrainerOptions extends Omit<TrainerOptions, 'scheduler'> {
   /** A fresh model from this config (weights from `seed`); default: the Generator's model. */
   unetConfig?: UNet2DConfig | string;
-  /** The noise schedule; default the Generator's scheduler_config.json, else DDPMScheduler's defaults. */
-  schedulerConfig?: SchedulerConfig | string;
+  /** The noise schedule; default (or null) the Generator's scheduler_config.json, else DDPMScheduler's defaults. */
+  schedulerConfig?: SchedulerConfig | string | null;
   /** Images per step; default 16. */
   batchSize?: number;
   /** EMA decay (0: no EMA); default EMAModel's 0.9999. */

@@ -31,7 +31,7 @@ const unet2 = UNet2DModel.fromFiles({ sample_size: 32, in_channels: 1 }, new Uin
 const unetInfo: UNet2DModelInfo = unet.info;
 const nullClass: number | null = unet.info.nullClassIndex;
 const eps: Tensor = unet.forward(x0, [10], [3]);
-const images: Tensor = sample(unet, unet.schedulerConfig ?? {}, {
+const images: Tensor = sample(unet, unet.schedulerConfig, {  // null for a UNet folder: diffusers' defaults
   scheduler: 'dpmpp', steps: 20, numImages: 4, classLabels: [1, 2, 3, 4], guidanceScale: 3, seed: 1,
   onProgress: ({ step, total, preview }: SampleProgress) => step < total && preview.shape[0] === 4,
 });
@@ -88,6 +88,11 @@ gen.info = genInfo;
 
 // @ts-expect-error: the scheduler names are ddpm, ddim and dpmpp
 sample(unet, {}, { scheduler: 'euler' });
+// @ts-expect-error: an option sample() does not take
+sample(unet, null, { stpes: 20 });
+// @ts-expect-error: nor generate()
+await gen.generate({ guidanceScal: 2 });
+const fromNull: DDIMScheduler = DDIMScheduler.fromConfig(null);  // diffusers' defaults
 // @ts-expect-error: exportPipeline's weights are bytes, not text
 const wrong: string = files['unet/diffusion_pytorch_model.safetensors'];
 // @ts-expect-error: predictionType is one of diffusers' names
@@ -99,6 +104,7 @@ DDPMScheduler.fromConfig({ beta_schedule: 1 });
 // @ts-expect-error: eta is a number
 s.step(x0, 1, x0, { eta: 'high' });
 
+export { fromNull };
 export { build, why, v, heap, betas, prev, vel, unetInfo, nullClass, eps, images, loss, gradNorm, inputGradient, convIn, ema,
          weights, wrong, cancelBy, png, one, pixels, canvas, offscreen, nullIndex, heapNow, losses };
 
@@ -108,7 +114,7 @@ const toy: ToyMLPDenoiser = ToyMLPDenoiser.create({ hidden: 64 }, { seed: 1 });
 const toyTrainer: Trainer = Trainer.create(toy, { lr: 3e-3 });
 const toyLoss: number = toyTrainer.step({ x0: roll }).loss;
 const toyInput: Tensor | null = toyTrainer.lossAndGradients({ x0: roll }).inputGradient;
-const points: Tensor = toy.sample({}, { numPoints: 100, steps: 20, onProgress: ({ latents }) => { void latents.shape; } });
+const points: Tensor = toy.sample(toy.schedulerConfig, { numPoints: 100, steps: 20, onProgress: ({ latents }) => { void latents.shape; } });
 const toyParams: number = toy.info.numParameters;
 const trainOnly: Generator = await Generator.create({ threads: 1 });
 
