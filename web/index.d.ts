@@ -258,7 +258,8 @@ export interface SamplingDefaults {
   inpaint?: { steps?: number; jump_length?: number; jump_n_sample?: number };
 }
 
-/** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, else the defaults below. */
+/** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, else the defaults below.
+ *  Any other key is an error (a TypeError naming it and listing these), as in every sampling and editing call. */
 export interface SampleOptions {
   /** Default: the model's, else 'ddim'. 'dpmpp' is DPM-Solver++ (multistep). */
   scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
@@ -273,7 +274,9 @@ export interface SampleOptions {
   /** Classifier-free guidance weight (1 = off); needs a model with a null class (info.nullClassIndex).
    *  Default: the model's, else 1. */
   guidanceScale?: number;
-  /** Seed of the initial noise and the schedulers' noise (Philox: the same images in every build). Default 0. */
+  /** Seed of the initial noise and the schedulers' noise (Philox). Default 0. The same seed gives the same images bit
+   *  for bit in both wasm builds, at any thread count (sample(), Generator, the ddpm-wasm CLI); the native CLI's
+   *  differ by float32 rounding (about 1e-5). */
   seed?: number;
   /** x_T [numImages, C, H, W] instead of seeded noise. */
   latents?: TensorLike;
@@ -287,7 +290,7 @@ export interface SampleOptions {
  * Generates images with `unet` (synchronously): x_T ~ N(0, I) denoised in `steps` steps by the scheduler
  * `options.scheduler`, configured from `schedulerConfig` (a pipeline's scheduler_config.json, e.g.
  * `unet.schedulerConfig`; {} or null = diffusers' defaults). Returns x_0 [numImages, C, H, W] as the model produces
- * it, typically in [-1, 1]. Bad requests (a class label out of range, steps 0, ...) throw an Error
+ * it, typically in [-1, 1]. Bad requests (a class label out of range, steps 0, an unknown option, ...) throw an Error
  * with the core's message.
  */
 export declare function sample(unet: UNet2DModel, schedulerConfig?: SchedulerConfig | string | null,
@@ -621,12 +624,14 @@ export interface GenerateOptions {
   clipSample?: boolean;
   /** After every step, on the calling thread. An exception stops the run and rejects generate() with it. */
   onProgress?: (progress: GenerateProgress) => void;
-  /** Aborting stops the run within one step; generate() then rejects with an AbortError (a DOMException). */
+  /** Aborting stops the run within one step (a queued or already aborted request does not start); generate() then
+   *  rejects with the signal's reason when one was given (`controller.abort(reason)`, AbortSignal.timeout()), as
+   *  fetch() does, else with an AbortError (a DOMException) saying where it stopped. */
   signal?: AbortSignal;
 }
 
 /** An editing call's options in a Generator: pictures may be Blobs too, progress comes as generate()'s, and a
- *  signal aborts the run within one step. */
+ *  signal aborts the run within one step, as generate()'s does (rejecting with its reason when one was given). */
 export type GeneratorEditOptions<T extends object> = Omit<T, 'image' | 'mask' | 'onProgress'> &
   { onProgress?: (progress: GenerateProgress) => void; signal?: AbortSignal } &
   ('image' extends keyof T ? { image: Picture | Blob } : unknown) & ('mask' extends keyof T ? { mask: Picture | Blob } : unknown);
@@ -743,7 +748,7 @@ export interface PNGOptions {
   index?: number;
   /** Grid columns; default ceil(sqrt(N)). */
   cols?: number;
-  /** Pixels between and around the tiles; default 0. */
+  /** Pixels between and around the tiles; default 2 for several images, 0 for one (the rule of the CLI's grids). */
   padding?: number;
   /** Padding colour, 0..255; default 0. */
   padValue?: number;

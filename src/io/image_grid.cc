@@ -12,10 +12,10 @@ Expected<ImageU8> MakeImageGrid(const Tensor& nchw, const GridOptions& opt) {
   if (n < 1 || h < 1 || w < 1) return InvalidArgument("image grid: no pixels in shape " + ShapeToString(nchw.shape()));
   if (c != 1 && c != 3 && c != 4)
     return InvalidArgument("image grid: " + std::to_string(c) + " channels, expected 1, 3 or 4");
-  if (opt.cols < 0 || opt.padding < 0) return InvalidArgument("image grid: cols and padding must be >= 0");
+  const int64_t pad = opt.padding.value_or(DefaultGridPadding(n));
+  if (opt.cols < 0 || pad < 0) return InvalidArgument("image grid: cols and padding must be >= 0");
   const int64_t cols = opt.cols ? std::min<int64_t>(opt.cols, n) : static_cast<int64_t>(std::ceil(std::sqrt(double(n))));
   const int64_t rows = (n + cols - 1) / cols;
-  const int64_t pad = opt.padding;
   const int64_t gw = cols * (w + pad) + pad, gh = rows * (h + pad) + pad;
   if (gw * gh > kMaxPngPixels)
     return InvalidArgument("image grid: " + std::to_string(gw) + "x" + std::to_string(gh) + " is larger than " +

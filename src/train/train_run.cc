@@ -206,7 +206,7 @@ Status RunTraining(const TrainRunOptions& o) {
       const std::string title = "step " + std::to_string(trainer.step()) + ": samples (blue), the data (grey)";
       return WritePng(path, PlotScatter({shown, pts}, {{190, 190, 190}, {31, 119, 180}}, 3.0f, 400, title));
     }
-    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(*samples, {.cols = 8, .padding = 2, .minus_one_to_one = true}));
+    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(*samples, {.cols = 8, .minus_one_to_one = true}));
     return WritePng(path, grid);
   };
 

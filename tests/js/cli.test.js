@@ -2,12 +2,14 @@
 // unet-forward on the reference unet_cond through each build must match diffusers within the reference
 // README's float32 tolerance, |a-b| <= 1e-4 + 1e-4·|b|; bad input exits non-zero with one stderr line.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 
+import { Tensor, toPNG } from '../../web/src/index.js';
 import { assertClose, readSafetensors, referencePath, ROOT } from './helpers.js';
 
 const BIN = join(ROOT, 'web', 'bin', 'ddpm-wasm.js');
@@ -146,3 +148,56 @@ test('ddpm-wasm info takes the toy 2-D model, as sample does', () => {
   assert.match(r.stdout, /^scheduler: +DDPMScheduler/m);
   assert.match(r.stdout, /^sampling defaults: +ddim, 50 steps/m);
 });
+
+test("the CLI's PNG grids and toPNG share one padding rule: 2 px between and around several images, none for one", () => {
+  const pngSize = (bytes) => [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+  for (const n of [1, 4, 5]) {
+    const out = join(work, `grid-${n}.png`);
+    const r = run(['sample', '--model', join(ROOT, 'models', 'fashion-mnist'), '--class', '1', '--num-images', String(n),
+                   '--steps', '1', '--output', out]);
+    assert.equal(r.status, 0, r.stderr);
+    const cli = pngSize(readFileSync(out));
+    assert.deepEqual(cli, pngSize(Buffer.from(toPNG(Tensor.zeros([n, 1, 32, 32])))), `${n} images`);
+    assert.deepEqual(cli, { 1: [32, 32], 4: [70, 70], 5: [104, 70] }[n]);
+  }
+});
+
+test('Ctrl-C during ddpm-wasm train checkpoints, says where it stopped and how to resume, and --resume continues', async () => {
+  const out = join(work, 'interrupted');
+  const args = (steps) => ['train', '--data', 'toy2d:moons', '--out', out, '--steps', String(steps), '--batch-size', '64',
+                           '--lr-schedule', 'constant', '--warmup-steps', '10', '--checkpoint-every', '100000000',
+                           '--sample-every', '100000000'];
+  // In a process group of its own, which gets the SIGINT as a terminal's Ctrl-C would send it: to the launcher and
+  // to the wasm program it runs.
+  const child = spawn(process.execPath, [BIN, ...args(100000000)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  const exited = once(child, 'exit');
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no progress line within 120 s:\n${stderr}`)), 120000);
+    child.stderr.on('data', (text) => {
+      stderr += text;
+      if (/^train \[/m.test(stderr)) {  // the first progress line: training runs
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }).catch((e) => {
+    process.kill(-child.pid, 'SIGKILL');
+    throw e;
+  });
+  process.kill(-child.pid, 'SIGINT');
+  const [code, signal] = await exited;
+  assert.equal(signal, null, stderr);
+  assert.equal(code, 130, stderr);
+  const stopped = /^ddpm train: stopped at step (\d+); continue with --resume$/m.exec(stderr);
+  assert.ok(stopped, `no "stopped at step N" line:\n${stderr}`);
+  const step = Number(stopped[1]);
+  assert.equal(readSafetensors(join(out, 'checkpoint.safetensors')).metadata.step, String(step));
+  // --resume continues from there (the constant schedule may be extended to a nearer end).
+  const resumed = run([...args(step + 3), '--resume']);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.match(resumed.stderr, /wrote /);
+  assert.equal(readSafetensors(join(out, 'checkpoint.safetensors')).metadata.step, String(step + 3));
+});
+

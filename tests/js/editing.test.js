@@ -169,6 +169,15 @@ describe('editing pipelines on unet_tiny, against diffusers', () => {
     assert.throws(() => inpaint(tiny, {}, { image, mask: 'x' }), /inpaint: mask must be a Tensor/);
     assert.throws(() => invert(tiny, {}, { image, classLabels: [3] }), /class/);
     assert.throws(() => invert({}, {}, { image }), /invert: unet must be a UNet2DModel/);
+    // An option a call does not take is a TypeError naming it and listing the ones it takes.
+    const unknown = (call, name, list) => assert.throws(call, (e) => e instanceof TypeError &&
+      e.message.endsWith(`unknown option '${name}'; the options are ${list}`));
+    unknown(() => inpaint(tiny, {}, { image, mask, jumpLenght: 2 }), 'jumpLenght',
+            'image, mask, classLabels, guidanceScale, seed, onProgress, steps, jumpLength, jumpNSample, eta, noiseDraws');
+    unknown(() => imageToImage(tiny, {}, { image, strength: 0.5, strenght: 0.5 }), 'strenght',
+            'image, strength, classLabels, guidanceScale, seed, onProgress, scheduler, steps, eta');
+    unknown(() => imageToImageStartTimestep(tiny, {}, { strength: 0.5, image }), 'image', 'strength, scheduler, steps');
+    unknown(() => invert(tiny, {}, { image, guidanceScale: 2 }), 'guidanceScale', 'image, classLabels, steps, onProgress');
     let calls = 0;
     assert.throws(() => invert(tiny, {}, { image, steps: 5, onProgress: () => { calls += 1; throw new RangeError('stop here'); } }),
                   /stop here/);
@@ -251,6 +260,22 @@ describe('Generator editing (the shipped Fashion-MNIST model, in its worker)', (
     assert.equal(await gen.imageToImageStartTimestep({ strength: 0.5, scheduler: 'ddim', steps: 20 }), 450);
     const mid = await gen.slerp(inv.latents, negated(inv.latents), 0.5);
     assert.deepEqual(mid.shape, [2, 1, 32, 32]);
+  });
+
+  test("the Generator's editing calls take the synchronous calls' options plus signal, and refuse others", async () => {
+    const image = { data: new Float32Array(32 * 32), shape: [1, 1, 32, 32] };
+    const unknown = (promise, message) => assert.rejects(promise, (e) => e instanceof TypeError && e.message === message);
+    await unknown(gen.inpaint({ image, mask: image, classLabels: [0], jumpLenght: 2 }),
+                  "inpaint: unknown option 'jumpLenght'; the options are image, mask, classLabels, guidanceScale, seed, " +
+                  'onProgress, steps, jumpLength, jumpNSample, eta, noiseDraws, signal');
+    await unknown(gen.imageToImage({ image, strength: 0.5, classLabels: [0], numImages: 2 }),
+                  "imageToImage: unknown option 'numImages'; the options are image, strength, classLabels, guidanceScale, " +
+                  'seed, onProgress, scheduler, steps, eta, signal');
+    await unknown(gen.invert({ image, classLabels: [0], seed: 1 }),
+                  "invert: unknown option 'seed'; the options are image, classLabels, steps, onProgress, signal");
+    // noiseDraws reaches the worker (it was dropped before): a wrong shape is the core's error.
+    await assert.rejects(gen.inpaint({ image, mask: image, classLabels: [0], steps: 4, jumpLength: 2, jumpNSample: 1,
+                                       noiseDraws: { data: new Float32Array(4), shape: [1, 1, 1, 2, 2] } }), /noise/);
   });
 
   test('an aborted edit rejects with an AbortError; a picture the worker cannot read says so', async () => {

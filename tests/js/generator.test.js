@@ -100,6 +100,35 @@ test('requests queue: a second generate starts after the first has finished', as
   assert.deepEqual(events, ['a1', 'a2', 'a3', 'a done', 'b1', 'b2', 'b done']);
 });
 
+test("an abort rejects with the signal's reason when one is given, as fetch does; a plain abort() with an AbortError", async () => {
+  const reason = new Error('the user left');
+  // Aborted before the call.
+  await assert.rejects(gen.generate({ steps: 2, classLabels: 1, signal: AbortSignal.abort(reason) }), (e) => e === reason);
+  const timeout = AbortSignal.timeout(0);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await assert.rejects(gen.generate({ steps: 2, classLabels: 1, signal: timeout }), (e) => e === timeout.reason && e.name === 'TimeoutError');
+  // While queued.
+  const controller = new AbortController();
+  const first = gen.generate({ steps: 4, classLabels: 1 });
+  const queued = gen.generate({ steps: 2, classLabels: 1, signal: controller.signal });
+  controller.abort(reason);
+  await assert.rejects(queued, (e) => e === reason);
+  await first;
+  // Mid-run, and the editing calls likewise.
+  const running = new AbortController();
+  await assert.rejects(gen.generate({ steps: 20, classLabels: 1, signal: running.signal,
+                                      onProgress: ({ step }) => { if (step === 2) running.abort(reason); } }), (e) => e === reason);
+  const image = Tensor.zeros([1, 1, 32, 32]);
+  const pre = AbortSignal.abort(reason);
+  await assert.rejects(gen.inpaint({ image, mask: image, classLabels: [0], signal: pre }), (e) => e === reason);
+  await assert.rejects(gen.imageToImage({ image, strength: 0.5, classLabels: [0], signal: pre }), (e) => e === reason);
+  await assert.rejects(gen.invert({ image, classLabels: [0], signal: pre }), (e) => e === reason);
+  // A plain abort() (its reason a generic AbortError): our AbortError, saying where it stopped, with it as the cause.
+  const plain = AbortSignal.abort();
+  await assert.rejects(gen.generate({ steps: 2, classLabels: 1, signal: plain }),
+                       (e) => e.name === 'AbortError' && /generate was aborted before it started/.test(e.message) && e.cause === plain.reason);
+});
+
 test('a signal aborted before the run, or while queued, rejects at once and runs nothing', async () => {
   await assert.rejects(gen.generate({ steps: 2, classLabels: 1, signal: AbortSignal.abort() }), { name: 'AbortError' });
   const controller = new AbortController();
@@ -128,6 +157,12 @@ test('bad requests reject with Errors carrying the core message', async () => {
   await bad({ steps: 1.5, classLabels: [1] }, TypeError, /^generate: steps must be an integer/);
   await bad({ steps: 2, classLabels: [1], latents: Tensor.zeros([1, 1, 8, 8]) }, Error, /latents shape/);
   await bad({ signal: 'stop' }, TypeError, /signal must be an AbortSignal/);
+  // An unknown option is an error naming it, not a silent default (sample()'s options plus signal).
+  await bad({ steps: 2, classLabels: [1], guidanceScal: 2 }, TypeError,
+            /^generate: unknown option 'guidanceScal'; the options are scheduler, steps, eta, numImages, classLabels, guidanceScale, seed, latents, clipSample, onProgress, signal$/);
+  await bad({ classLabels: [1], stpes: undefined }, TypeError, /unknown option 'stpes'/);
+  await assert.rejects(gen.imageToImageStartTimestep({ strength: 0.5, classLabels: [1] }),
+                       (e) => e instanceof TypeError && /^imageToImageStartTimestep: unknown option 'classLabels'; the options are strength, scheduler, steps$/.test(e.message));
   // The generator is still usable.
   assert.equal((await gen.generate({ steps: 1, classLabels: 2 })).steps, 1);
 });
@@ -304,6 +339,20 @@ test('toImageData and toPNG map [-1, 1] to pixels as diffusers does', () => {
   assert.deepEqual(Array.from(grid.raw.subarray(8, 16)), [0, 7, 0, 64, 7, 255, 255, 7]);
   const rgb = png(new Tensor(new Float32Array(3 * 70 * 400).fill(1), [1, 3, 70, 400]));  // > 64 KB: several stored blocks
   assert.deepEqual([rgb.width, rgb.height, rgb.colorType, rgb.raw.length], [400, 70, 2, 70 * 1201]);
+});
+
+test("toPNG's default padding is the CLI grids' rule: 2 px between and around several images, none for one", () => {
+  const size = (tensor, options) => {
+    const view = new DataView(toPNG(tensor, options).buffer);
+    return [view.getUint32(16), view.getUint32(20)];
+  };
+  assert.deepEqual(size(Tensor.zeros([4, 1, 32, 32])), [70, 70]);         // 2x2: 2 * (32 + 2) + 2
+  assert.deepEqual(size(Tensor.zeros([5, 3, 8, 8])), [32, 22]);           // 3 columns, 2 rows
+  assert.deepEqual(size(Tensor.zeros([1, 1, 32, 32])), [32, 32]);         // one image is the image itself
+  assert.deepEqual(size(Tensor.zeros([4, 1, 32, 32]), { index: 2 }), [32, 32]);
+  assert.deepEqual(size(Tensor.zeros([4, 1, 32, 32]), { padding: 0 }), [64, 64]);
+  assert.throws(() => toPNG(Tensor.zeros([1, 1, 2, 2]), { pading: 2 }),
+                (e) => e instanceof TypeError && /^toPNG: unknown option 'pading'; the options are index, cols, padding, padValue$/.test(e.message));
 });
 
 test('a Generator without a model trains (createTrainer from a unetConfig) and says so when asked to generate', async () => {

@@ -115,7 +115,7 @@ const README_CHECKS = [
     assert.ok(threads >= 1);
     const png = readFileSync(join(work, 'app', 'samples.png'));
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
-    assert.equal(pngWidth('samples.png'), 64);  // a 2x2 grid of 32x32
+    assert.equal(pngWidth('samples.png'), 2 * (32 + 2) + 2);  // a 2x2 grid of 32x32, 2 px apart and around
   }],
   ['UNet2DModel.fromPretrained', ([epsShape, imagesShape, files]) => {
     assert.deepEqual(epsShape, [1, 1, 32, 32]);
@@ -125,7 +125,7 @@ const README_CHECKS = [
   ['gen.inpaint', ([start, shape]) => {
     assert.equal(start, 680);  // the shipped model's DDIM 50 at strength 0.7: the 16th of 980, 960, ...
     assert.deepEqual(shape, [1, 1, 32, 32]);
-    assert.equal(pngWidth('edits.png'), 64);  // a 2x2 grid of 32x32
+    assert.equal(pngWidth('edits.png'), 70);  // a 2x2 grid of 32x32
   }],
   ['toyDataset', ([shape], { extra: meanDistanceToData }) => {
     assert.deepEqual(shape, [1000, 2]);

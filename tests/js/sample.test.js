@@ -117,6 +117,18 @@ test('bad requests throw Errors with the core message', () => {
   assert.throws(() => sample({}, {}, {}), /unet must be a UNet2DModel/);
 });
 
+test('an unknown option is a TypeError naming it and listing the valid ones, not a silent default', () => {
+  const unknown = (options, name) => assert.throws(() => sample(cond, {}, options), (e) => e instanceof TypeError &&
+    e.message === `sample: unknown option '${name}'; the options are scheduler, steps, eta, numImages, classLabels, ` +
+                  'guidanceScale, seed, latents, clipSample, onProgress');
+  unknown({ steps: 2, classLabels: [1], guidanceScal: 2 }, 'guidanceScal');
+  unknown({ stpes: 2, classLabels: [1] }, 'stpes');
+  unknown({ classLabels: [1], num_images: 2 }, 'num_images');  // diffusers' spelling is not ours
+  unknown({ classLabels: [1], signal: undefined }, 'signal');  // generate()'s, not sample()'s; whatever the value
+  // null as the scheduler config (a UNet folder's unet.schedulerConfig): diffusers' defaults, as {}.
+  assert.deepEqual(sample(cond, null, { steps: 2, classLabels: [1] }).data, sample(cond, {}, { steps: 2, classLabels: [1] }).data);
+});
+
 test("a pipeline's sampling_defaults.json fills the settings a caller leaves out, by the core's rule", () => {
   // The shipped pipeline's file is read by fromPretrained.
   assert.deepEqual(guided.samplingDefaults, { scheduler: 'ddim', steps: 50, eta: 0, guidance_scale: 1,

@@ -1,7 +1,7 @@
 // The toy 2-D denoiser through the JS API: toyDataset, ToyMLPDenoiser (the shipped models/toy2d sampled
 // exactly as the `ddpm-wasm sample` CLI samples it), and Trainer on it: the loss falls, the export is a
-// pipeline folder that loads back, and bad input gets the core's message. (The README's toy example runs, and is
-// checked for landing on the swiss roll, from the packed package: package.test.js.)
+// pipeline folder that loads back, and bad input gets the core's message; unknown options are refused. (The README's
+// toy example runs, and is checked for landing on the swiss roll, from the packed package: package.test.js.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -71,7 +71,7 @@ test('ToyMLPDenoiser.fromPretrained(models/toy2d) samples what the ddpm-wasm CLI
       const near = (d) => Array.from({ length: d.length / 2 }, (_, i) => Math.hypot(d[2 * i], d[2 * i + 1]) < 0.25).filter(Boolean).length;
       assert.ok(near(got.data) < 0.5 * near(frames[0].latents.data) + 5,
                 `near the origin: ${near(got.data)} of the samples vs ${near(frames[0].latents.data)} at the first step`);
-      assert.throws(() => toy.sample({}, { numPoints: 4, classLabels: [1] }), /class labels given, but the model has no class embedding/);
+      assert.throws(() => toy.sample({}, { numPoints: 4, classLabels: [1] }), /ToyMLPDenoiser.sample: unknown option 'classLabels'/);
     } finally {
       toy.dispose();
     }
@@ -124,6 +124,10 @@ test('ToyMLPDenoiser: bad configs and weights get the core\'s message; dispose r
   const { config, weights } = good.files();
   assert.throws(() => ToyMLPDenoiser.fromFiles(config, weights.subarray(0, weights.length - 10)), /safetensors/);
   assert.throws(() => ToyMLPDenoiser.fromFiles({ ...JSON.parse(config), hidden: 64 }, weights), /has shape \[128, 34\], config expects \[64, 34\]/);
+  assert.throws(() => good.sample({}, { numPoints: 4, numImages: 4 }), (e) => e instanceof TypeError &&
+    e.message === "ToyMLPDenoiser.sample: unknown option 'numImages'; the options are scheduler, steps, eta, numPoints, " +
+                  'seed, latents, clipSample, onProgress');
+  assert.throws(() => good.sample(null, { steps: 2, guidanceScale: 2 }), /unknown option 'guidanceScale'/);  // no classes
   good.dispose();
   assert.throws(() => good.sample({}, {}), /ToyMLPDenoiser was disposed/);
   assert.equal(memoryUsage().mallocBytes, before);

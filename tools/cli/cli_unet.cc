@@ -92,7 +92,7 @@ StepCallback ProgressCallback(ProgressBar* bar) {
 
 Status WriteImagesOutput(const std::string& output, const Tensor& x) {
   if (OutputExtension(output) == ".png") {
-    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.padding = 2, .minus_one_to_one = true}));
+    DDPM_ASSIGN_OR_RETURN(ImageU8 grid, MakeImageGrid(x, {.minus_one_to_one = true}));
     return WritePng(output, grid);
   }
   Tensor unit(x.shape());  // diffusers: (x / 2 + 0.5).clamp(0, 1)

@@ -70,7 +70,7 @@ class InterpolateCommand : public Command {
     auto x = Sample(UNetNoisePredictor(model->unet.get(), &pool), {one[1], one[2], one[3]}, model->scheduler_config, so);
     if (!x.ok()) return Fail("interpolate", x.status());
     bar.Finish();
-    auto strip = MakeImageGrid(*x, {.cols = frames_, .padding = 2, .minus_one_to_one = true});
+    auto strip = MakeImageGrid(*x, {.cols = frames_, .minus_one_to_one = true});
     if (!strip.ok()) return Fail("interpolate", strip.status());
     st = WritePng(output_, *strip);
     if (!st.ok()) return Fail("interpolate", st);

@@ -1,6 +1,7 @@
 // ddpm train: trains a model with the DDPM objective and leaves a diffusers pipeline folder (see
 // src/train/train_run.h for what the folder holds). Ctrl-C writes a checkpoint and exits with 130;
-// `--resume` continues exactly where it stopped.
+// `--resume` continues exactly where it stopped. The wasm CLI does the same under the npm package's launcher
+// (web/bin/ddpm-wasm.js), which relays the signal: see DdpmInterruptRequested below.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -10,6 +11,18 @@
 #include "commands.h"
 #include "progress.h"
 #include "train/train_run.h"
+
+#ifdef __EMSCRIPTEN__
+#include <emscripten.h>
+// Under Node a signal handler runs on the event loop, which main() does not return to while it trains, so
+// std::signal's handler never runs. The launcher catches Ctrl-C and relays it through a pipe that a worker thread
+// watches (tools/cli/wasm_interrupt_pre.js): this reads the flag it raises. 0 when not run by the launcher.
+// clang-format off
+EM_JS(int, DdpmInterruptRequested, (), {
+  return typeof Module['ddpmInterrupted'] === 'function' ? Module['ddpmInterrupted']() : 0;
+});
+// clang-format on
+#endif
 
 namespace ddpm::cli {
 namespace {
@@ -53,6 +66,9 @@ class TrainCommand : public Command {
     // also when no step runs at all (a finished run resumed).
     std::string extra;
     o_.on_progress = [&](const TrainProgress& p) {
+#ifdef __EMSCRIPTEN__
+      if (DdpmInterruptRequested()) g_stop = true;  // after every step, as the native signal handler would
+#endif
       if (!started) {
         bar = ProgressBar("train", p.total, p.step - 1);
         started = true;

@@ -77,16 +77,46 @@ if (missing) {
   process.exit(1);
 }
 
+// Ctrl-C during `train` ends the run as natively: a checkpoint at the end of the current step, exit 130. The wasm
+// program cannot take the signal itself (Node handles signals on its event loop, which main() does not return to
+// while it trains), so it ignores SIGINT/SIGTERM and this launcher relays them through a pipe, descriptor 3, that a
+// worker thread of the program watches (tools/cli/wasm_interrupt_pre.js). A second one kills it at once.
+const INTERRUPT_FD = 3;
+const training = args[0] === 'train';
+const interrupted = { count: 0, forced: false };
+
 // --no-experimental-fetch: Emscripten 3.1.6 would fetch() the .wasm path under Node 20 (the CLI is also
 // linked with synchronous compilation, so this is belt and braces).
-const child = spawn(process.execPath, ['--no-experimental-fetch', cliOf(chosen), ...args], { stdio: 'inherit' });
-// Ctrl-C reaches the child too (same process group); let it decide, and report what it did.
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+const child = spawn(process.execPath, ['--no-experimental-fetch', cliOf(chosen), ...args], training
+  ? { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], env: { ...process.env, DDPM_WASM_INTERRUPT_FD: String(INTERRUPT_FD) } }
+  : { stdio: 'inherit' });
+const relay = training ? child.stdio[INTERRUPT_FD] : null;
+relay?.on('error', () => {});  // the program has exited: the next 'exit' event says how
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (!relay) {
+      child.kill(sig);  // other subcommands: the child (same process group) decides, and the exit says what it did
+      return;
+    }
+    if (++interrupted.count === 1) {
+      console.error(`\nddpm-wasm: ${sig}: stopping at the end of this step with a checkpoint (again to stop at once, without one)`);
+      relay.write('1');
+      return;
+    }
+    interrupted.forced = true;
+    child.kill('SIGKILL');
+  });
+}
 child.on('error', (e) => {
   console.error(`ddpm-wasm: error: cannot run ${process.execPath}: ${e.message}`);
   process.exit(1);
 });
 child.on('exit', (code, signal) => {
+  if (interrupted.forced) {
+    console.error('ddpm-wasm train: stopped without a checkpoint; --resume continues from the last one ' +
+                  '(written every --checkpoint-every steps)');
+    process.exit(130);
+  }
   if (signal) {
     process.removeAllListeners(signal);
     process.kill(process.pid, signal);

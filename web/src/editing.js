@@ -5,6 +5,7 @@
 import { configText } from './config.js';
 import { getNative } from './loader.js';
 import { check } from './native.js';
+import { checkOptionNames, OPTION_NAMES } from './options.js';
 import { modelInput, pictureToTensor } from './picture.js';
 import { optionalNumber, progressRun, seedOption } from './pipeline.js';
 export { invertedSampling } from './sampling_back.js';
@@ -15,8 +16,10 @@ function checkUNet(unet, what) {
   if (!(unet instanceof UNet2DModel)) throw new TypeError(`${what}: unet must be a UNet2DModel`);
 }
 
-function checkOptions(options, what) {
+/** An options object whose every key is one the call takes (options.js: the list is in the error). */
+function checkOptions(options, what, names = OPTION_NAMES[what]) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object`);
+  checkOptionNames(options, names, what);
 }
 
 // The model's sampling_defaults.json for the core, which takes each value the caller leaves out from it.
@@ -65,7 +68,7 @@ export function inpaint(unet, schedulerConfig = {}, options = {}) {
 }
 
 function imageToImageOptions(unet, options, what) {
-  checkOptions(options, what);
+  checkOptions(options, what);  // imageToImage's names, or imageToImageStartTimestep's
   if (options.scheduler !== undefined && typeof options.scheduler !== 'string') {
     throw new TypeError(`${what}: scheduler must be 'ddpm', 'ddim' or 'dpmpp'`);
   }
@@ -90,7 +93,8 @@ function imageToImageOptions(unet, options, what) {
 export function imageToImage(unet, schedulerConfig = {}, options = {}) {
   const what = 'imageToImage';
   checkUNet(unet, what);
-  const opts = { ...commonOptions(options, what), ...imageToImageOptions(unet, options, what) };
+  const own = imageToImageOptions(unet, options, what);  // checks the options first
+  const opts = { ...commonOptions(options, what), ...own };
   const image = pictureToTensor(options.image, modelInput(unet, what), { what: `${what}: image` }).tensor;
   const config = configText(schedulerConfig, 'scheduler config');
   return progressRun(options.onProgress, what)((onStep) => getNative().imageToImage(unet.native, config, image, opts, onStep));

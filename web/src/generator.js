@@ -2,6 +2,7 @@
 // (worker.js: a module Worker in browsers, a worker_threads Worker in Node) so that sampling never blocks
 // the caller; requests go one at a time in call order, progress comes back with a preview of x0 each step,
 // and an AbortSignal stops a run within one step.
+import { checkOptionNames, OPTION_NAMES, RUN_OPTIONS } from './options.js';
 import { invertedSampling } from './sampling_back.js';
 import { Tensor } from './tensor.js';
 
@@ -24,6 +25,19 @@ function abortError(message, cause) {
     }
   }
   return e;
+}
+
+/**
+ * What an aborted request rejects with, as fetch() does: the signal's `reason` when the caller gave one
+ * (`controller.abort(reason)`, or AbortSignal.timeout()'s TimeoutError). A plain `abort()`, whose reason is a
+ * generic AbortError DOMException, rejects with an AbortError of our own instead, which says where the request
+ * stopped (`message`), with that reason as its cause.
+ */
+function abortedWith(signal, message) {
+  const reason = signal?.reason;
+  const generic = reason === undefined || (typeof DOMException === 'function' && reason instanceof DOMException &&
+                                           reason.name === 'AbortError');
+  return generic ? abortError(message, reason) : reason;
 }
 
 /** The worker's { name, message } as an Error of the same kind, with the core's message unchanged. */
@@ -145,15 +159,15 @@ const progressWith = (onProgress) => onProgress && ((p) => onProgress({
 const imagesResult = (r) => ({ images: new Tensor(r.images.data, r.images.shape), steps: r.steps, totalMs: r.totalMs,
                                msPerStep: r.totalMs / r.steps });
 
-// The options each editing request passes on (pictures apart); the core checks their values.
-const EDIT_OPTIONS = {
-  inpaint: ['classLabels', 'guidanceScale', 'steps', 'jumpLength', 'jumpNSample', 'eta', 'seed'],
-  imageToImage: ['strength', 'scheduler', 'steps', 'eta', 'guidanceScale', 'classLabels', 'seed'],
-  invert: ['classLabels', 'steps'],
-};
+// The options each editing request passes on as they are (pictures, tensors and onProgress apart); the core checks
+// their values. The names each call takes are in options.js, as the synchronous calls take them.
+const PICTURES = ['image', 'mask'];
+const EDIT_TENSORS = ['noiseDraws'];
+const editOptions = (type) => OPTION_NAMES[type].filter((k) => ![...PICTURES, ...EDIT_TENSORS, 'onProgress'].includes(k));
 
 function checkGenerateOptions(o) {
   checkRunOptions(o, 'generate');
+  checkOptionNames(o, [...OPTION_NAMES.sample, ...RUN_OPTIONS], 'generate');
   if (o.scheduler !== undefined && !SCHEDULERS.includes(o.scheduler)) {
     throw new Error(`generate: scheduler '${o.scheduler}' must be one of ${SCHEDULERS.join(', ')}`);
   }
@@ -371,14 +385,14 @@ export class Generator {
     return new Promise((resolve, reject) => {
       let started = false;
       const early = () => {
-        if (!started) reject(abortError(`${what} was aborted while queued`, signal.reason));
+        if (!started) reject(abortedWith(signal, `${what} was aborted while queued`));
       };
       signal?.addEventListener('abort', early, { once: true });
       this.#queue = this.#queue.then(async () => {
         started = true;
         signal?.removeEventListener('abort', early);
         if (signal?.aborted) {
-          reject(abortError(`${what} was aborted before it started`, signal.reason));
+          reject(abortedWith(signal, `${what} was aborted before it started`));
           return;
         }
         try {
@@ -398,7 +412,8 @@ export class Generator {
    * steps, eta and guidanceScale (> 1 mixes in the model's null class, config null_class_index; each one not given
    * comes from the model's samplingDefaults, else ddim, 50 steps, eta 0, guidance 1), seed (0), classLabels, latents. onProgress({ step, total, timestep, preview,
    * latents, elapsedMs }) after each step (preview: the predicted x0; latents: x_{t-1}, the step's sample). signal: an AbortSignal; aborting stops the run
-   * within one step and rejects with an AbortError.
+   * within one step and rejects with the signal's reason when one was given (as fetch() does), else with an AbortError
+   * that says where it stopped. An option not named here is a TypeError that lists the valid ones.
    * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>} images: x0 NCHW in [-1, 1]
    */
   generate(options = {}) {
@@ -416,9 +431,16 @@ export class Generator {
   /** An editing request: options as the synchronous call takes them, pictures read or copied for the worker. */
   async #edit(type, o, pictures) {
     checkRunOptions(o, type);
+    checkOptionNames(o, [...OPTION_NAMES[type], ...RUN_OPTIONS], type);
     const options = {};
-    for (const key of EDIT_OPTIONS[type]) {
+    for (const key of editOptions(type)) {
       if (o[key] !== undefined && o[key] !== null) options[key] = key === 'classLabels' ? labelsMessage(o[key]) : o[key];
+    }
+    for (const key of EDIT_TENSORS) {
+      if (o[key] !== undefined && o[key] !== null) {
+        const t = Tensor.from(o[key], `${type}: ${key}`);
+        options[key] = { data: t.data.slice(), shape: t.shape };  // a copy: the caller's buffer stays theirs
+      }
     }
     for (const key of pictures) options[key] = await pictureMessage(o[key], `${type}: ${key}`);
     return this.#run(type, { options, progress: !!o.onProgress }, { what: type, signal: o.signal, progress: progressWith(o.onProgress) });
@@ -428,7 +450,7 @@ export class Generator {
    * Inpainting (RePaint) in the worker: regenerates where `mask` is black (0) and keeps `image` where it is white (1).
    * image and mask: Tensors in the model's layout, ImageData, PNG bytes or a Blob (fitted to the model as
    * `ddpm inpaint` fits them). Options as inpaint() (classLabels, guidanceScale, steps, jumpLength, jumpNSample, eta,
-   * seed) plus onProgress and signal, as generate().
+   * seed, noiseDraws) plus onProgress and signal, as generate().
    * @returns {Promise<{images: Tensor, steps: number, totalMs: number, msPerStep: number}>}
    */
   async inpaint(options = {}) {
@@ -447,6 +469,11 @@ export class Generator {
 
   /** The timestep imageToImage({ strength, scheduler?, steps? }) starts from (e.g. 480 of 1000). */
   imageToImageStartTimestep(options = {}) {
+    try {
+      checkOptionNames(options, OPTION_NAMES.imageToImageStartTimestep, 'imageToImageStartTimestep');
+    } catch (e) {
+      return Promise.reject(e);
+    }
     return this.#enqueue(() => this.#request('imageToImageStartTimestep', { options: { ...options } }).promise);
   }
 
@@ -507,12 +534,12 @@ export class Generator {
       try {
         const r = await promise;
         if (thrown) throw thrown.error;
-        if (aborted) throw abortError(`${what} was aborted (but it had finished)`, signal.reason);
+        if (aborted) throw abortedWith(signal, `${what} was aborted (but it had finished)`);
         return r;
       } catch (e) {
         if (thrown) throw thrown.error;
         if (aborted && e.name === 'AbortError') {
-          throw abortError(e.message.startsWith(`${what} was aborted`) ? e.message : `${what} was aborted (${e.message})`, signal.reason);
+          throw abortedWith(signal, e.message.startsWith(`${what} was aborted`) ? e.message : `${what} was aborted (${e.message})`);
         }
         throw e;
       } finally {

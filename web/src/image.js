@@ -1,7 +1,13 @@
 // Images out of a generated Tensor: pixels as diffusers' pipelines make them (x / 2 + 0.5, clamped to
 // [0, 1], round(x * 255)), as ImageData, on a canvas, or as a PNG file. Pure JavaScript: usable on the
 // page while the engine runs in a Worker. Tensors are NCHW with C = 1 (gray), 3 (RGB) or 4 (RGBA).
+import { checkOptionNames } from './options.js';
 import { Tensor } from './tensor.js';
+
+// toPNG's default padding, one rule for every grid: GRID_PADDING pixels between and around the tiles when there are
+// several images, none for a single one (the image itself). The CLI's grids (`ddpm sample --output grid.png`,
+// src/io/image_grid.h, kGridPadding) follow the same rule, so JS and the CLI write the same grids.
+export const GRID_PADDING = 2;
 
 function imageShape(tensor, what) {
   const t = Tensor.from(tensor, what);
@@ -147,12 +153,13 @@ function pngFile(width, height, channels, pixels /* rows of width * channels byt
 /**
  * A PNG file (8-bit gray, RGB or RGBA as the tensor's channels) of image `options.index`, or of all images
  * tiled into a grid as `ddpm sample --output grid.png` does (`cols` images per row, default ceil(sqrt(N));
- * `padding` pixels of `padValue` (0..255) between and around tiles, default 0). Values map from [-1, 1] as
- * in diffusers' pipelines.
+ * `padding` pixels of `padValue` (0..255) between and around tiles, default GRID_PADDING for several images and
+ * 0 for one). Values map from [-1, 1] as in diffusers' pipelines.
  * @param {{index?: number, cols?: number, padding?: number, padValue?: number}} [options]
  * @returns {Uint8Array}
  */
 export function toPNG(tensor, options = {}) {
+  checkOptionNames(options, ['index', 'cols', 'padding', 'padValue'], 'toPNG');
   const { t, n, c, h, w } = imageShape(tensor, 'toPNG');
   const plane = h * w;
   const single = options.index !== undefined;
@@ -160,7 +167,7 @@ export function toPNG(tensor, options = {}) {
   const count = single ? 1 : n;
   const first = single ? options.index : 0;
   const cols = single ? 1 : Math.min(options.cols ?? Math.ceil(Math.sqrt(n)), n);
-  const pad = options.padding ?? 0;
+  const pad = options.padding ?? (count > 1 ? GRID_PADDING : 0);
   const padValue = options.padValue ?? 0;
   if (!Number.isInteger(cols) || cols < 1 || !Number.isInteger(pad) || pad < 0) {
     throw new RangeError('toPNG: cols must be a positive integer and padding a non-negative one');

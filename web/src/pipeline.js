@@ -5,6 +5,7 @@
 import { configText } from './config.js';
 import { getNative } from './loader.js';
 import { check } from './native.js';
+import { checkOptionNames, OPTION_NAMES } from './options.js';
 import { Tensor } from './tensor.js';
 import { labelList, UNet2DModel } from './unet.js';
 
@@ -98,10 +99,11 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
  * `onProgress({ step, total, timestep, preview, latents })` runs after every step (`preview`: the predicted x_0,
  * `latents`: x_{t-1}, the sample the step produced, as diffusers' callbacks call it); returning `false` stops the
  * run, which then throws an Error named 'AbortError'. An exception thrown by `onProgress` stops the run too and
- * is rethrown.
+ * is rethrown. An option not named here is a TypeError that lists the valid ones.
  */
 export function sample(unet, schedulerConfig = {}, options = {}) {
   if (!(unet instanceof UNet2DModel)) throw new TypeError('sample: unet must be a UNet2DModel');
+  checkOptionNames(options, OPTION_NAMES.sample, 'sample');
   const run = sampleRun(options, 'sample', unet.samplingDefaults);
   const config = configText(schedulerConfig, 'scheduler config');
   return run((opts, onStep) => getNative().sample(unet.native, config, opts, onStep));

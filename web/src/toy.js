@@ -6,6 +6,7 @@ import { configText } from './config.js';
 import { getNative } from './loader.js';
 import { readModelFiles } from './model_files.js';
 import { check, NativeObject } from './native.js';
+import { checkOptionNames, OPTION_NAMES } from './options.js';
 import { sampleRun } from './pipeline.js';
 import { Tensor } from './tensor.js';
 import { asBytes } from './unet.js';
@@ -87,11 +88,12 @@ export class ToyMLPDenoiser extends NativeObject {
   /**
    * `numPoints` points [numPoints, dataDim] from N(0, I) through the reverse process: options as sample()'s
    * (scheduler, steps, eta, seed, latents: x_T [numPoints, dataDim], onProgress({ step, total, timestep, preview,
-   * latents })) without classes.
+   * latents })) without classes; any other option is a TypeError that lists these.
    * `schedulerConfig`: the pipeline's scheduler_config.json ({} = diffusers' DDPM defaults).
    * @returns {Tensor}
    */
   sample(schedulerConfig = {}, options = {}) {
+    checkOptionNames(options, OPTION_NAMES.toySample, 'ToyMLPDenoiser.sample');
     const { numPoints = 1, onProgress, latents, ...rest } = options;
     // The core samples points as [N, dataDim, 1, 1] images; callers see [N, dataDim].
     const flat = (t) => new Tensor(t.data, t.shape.slice(0, 2));

@@ -189,7 +189,9 @@ const handlers = {
 
   imageToImage({ options, progress }, id) {
     return runPipeline(id, progress, 'imageToImage', (onProgress) => imageToImage(unet, schedulerConfig, { ...options, onProgress }),
-                       { startTimestep: imageToImageStartTimestep(modelOf('imageToImage'), schedulerConfig, options) });
+                       { startTimestep: imageToImageStartTimestep(modelOf('imageToImage'), schedulerConfig,
+                                                                  { strength: options.strength, scheduler: options.scheduler,
+                                                                    steps: options.steps }) });
   },
 
   imageToImageStartTimestep({ options }) {

@@ -43,6 +43,7 @@ TEST_CASE("image grid: [-1, 1] maps through x / 2 + 0.5, clamps, and explicit co
   Tensor x({4, 1, 1, 1}, v);
   GridOptions opt;
   opt.cols = 4;
+  opt.padding = 0;
   opt.minus_one_to_one = true;
   auto grid = MakeImageGrid(x, opt);
   REQUIRE(grid.ok());
@@ -57,6 +58,22 @@ TEST_CASE("image grid: [-1, 1] maps through x / 2 + 0.5, clamps, and explicit co
   auto back = DecodePng(png->data(), png->size(), "grid.png");
   REQUIRE(back.ok());
   CHECK((*back)[1] == 1.0f);
+}
+
+TEST_CASE("image grid: the default padding is kGridPadding for several images and none for one", "[io][grid]") {
+  // The same rule as toPNG's in the npm package (web/src/image.js): a 2x2 grid of 32x32 is 70 px wide.
+  auto four = MakeImageGrid(Tensor({4, 1, 32, 32}));
+  REQUIRE(four.ok());
+  CHECK(four->width == 2 * (32 + kGridPadding) + kGridPadding);
+  CHECK(four->width == 70);
+  CHECK(four->height == 70);
+  auto one = MakeImageGrid(Tensor({1, 3, 32, 32}));
+  REQUIRE(one.ok());
+  CHECK(one->width == 32);
+  CHECK(one->height == 32);
+  GridOptions padded;
+  padded.padding = 3;  // an explicit padding applies to one image too
+  CHECK(MakeImageGrid(Tensor({1, 1, 2, 2}), padded)->width == 8);
 }
 
 TEST_CASE("image grid: bad shapes are errors", "[io][grid]") {
