@@ -1,5 +1,6 @@
 #include "diffusion/denoising_loop.h"
 
+#include <cmath>
 #include <utility>
 
 #include "diffusion/scheduling_ddim.h"
@@ -75,7 +76,16 @@ Expected<Tensor> RunDenoisingLoop(AnyScheduler* scheduler, GuidedModel* model, T
         return Cancelled("generation cancelled at step " + std::to_string(step));
     }
   }
+  DDPM_RETURN_IF_ERROR(CheckFiniteResult(x));
   return x;
+}
+
+Status CheckFiniteResult(const Tensor& x) {
+  size_t bad = 0;
+  for (size_t i = 0; i < x.size(); ++i) bad += std::isfinite(x[i]) ? 0 : 1;
+  if (bad == 0) return Status::Ok();
+  return InvalidArgument("the result has " + std::to_string(bad) + " non-finite values of " + std::to_string(x.size()) +
+                         " (the model or the settings diverged); nothing was written");
 }
 
 }  // namespace ddpm

@@ -37,6 +37,10 @@ Expected<std::unique_ptr<AnyScheduler>> MakeScheduler(const std::string& name, c
 // SetTimesteps(steps) with the range check and message the pipelines share.
 Status SetSamplerSteps(AnyScheduler* scheduler, int steps);
 
+// An error when a pipeline's result holds NaN or infinity (a model or settings that diverged), so that no
+// caller writes black pictures: "the result has N non-finite values of M ...". Every pipeline ends with it.
+Status CheckFiniteResult(const Tensor& x);
+
 // Denoises x from timesteps()[first] to the end; noise the steps need comes from rng. on_step (may be
 // empty) sees each step, numbered from 1 to timesteps().size() - first, and can cancel.
 Expected<Tensor> RunDenoisingLoop(AnyScheduler* scheduler, GuidedModel* model, Tensor x, size_t first, PhiloxRng* rng,

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "base/rng.h"
+#include "diffusion/denoising_loop.h"
 #include "diffusion/editing.h"
 #include "diffusion/guidance.h"
 #include "diffusion/scheduling_repaint.h"
@@ -90,6 +91,7 @@ Expected<Tensor> Inpaint(const NoisePredictor& model, const Tensor& image, const
     if (o.on_step && !o.on_step(StepProgress{int(i + 1), int(ts.size()), t, &x, &out.pred_original_sample}))
       return Cancelled("inpainting cancelled at step " + std::to_string(i + 1));
   }
+  DDPM_RETURN_IF_ERROR(CheckFiniteResult(x));
   return x;
 }
 

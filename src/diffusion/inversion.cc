@@ -2,6 +2,7 @@
 #include <cmath>
 #include <utility>
 
+#include "diffusion/denoising_loop.h"
 #include "diffusion/editing.h"
 #include "diffusion/guidance.h"
 #include "diffusion/scheduling_ddim_inverse.h"
@@ -27,6 +28,7 @@ Expected<Tensor> Invert(const NoisePredictor& model, const Tensor& image, const 
     if (o.on_step && !o.on_step(StepProgress{int(i + 1), int(ts.size()), ts[i], &x, &out.pred_original_sample}))
       return Cancelled("inversion cancelled at step " + std::to_string(i + 1));
   }
+  DDPM_RETURN_IF_ERROR(CheckFiniteResult(x));
   return x;
 }
 

@@ -153,3 +153,33 @@ TEST_CASE("Slerp: ends, norm on the arc, and bad input", "[diffusion][pipeline]"
   CHECK_THAT(Slerp(a, Tensor({2, 2}), 0.5).status().message(), Catch::Contains("does not match"));
   CHECK_THAT(Slerp(a, b, 1.5).status().message(), Catch::Contains("[0, 1]"));
 }
+
+TEST_CASE("a pipeline whose result would hold NaN says so instead of returning it", "[diffusion][pipeline]") {
+  // A model that diverged: every prediction NaN. Sampling, inpainting, image-to-image and inversion all refuse.
+  NoisePredictor nan_model = [](const Tensor& x, int64_t, const std::vector<int64_t>&, Tensor* out) {
+    *out = Tensor(x.shape());
+    for (size_t i = 0; i < out->size(); ++i) (*out)[i] = std::nanf("");
+    return Status::Ok();
+  };
+  const JsonConfig cfg = ConfigOf(nlohmann::json{{"clip_sample", false}}, "unclipped");
+  Tensor image({1, 1, 4, 4});
+  Tensor mask({1, 1, 4, 4});
+  for (size_t i = 0; i < 8; ++i) mask[i] = 1.0f;
+  SampleOptions so;
+  so.steps = 3;
+  InpaintOptions io;
+  io.steps = 3;
+  io.jump_length = 1;
+  io.jump_n_sample = 1;
+  ImageToImageOptions i2i;
+  i2i.steps = 3;
+  InvertOptions inv;
+  inv.steps = 3;
+  const Status results[] = {Sample(nan_model, {1, 4, 4}, cfg, so).status(), Inpaint(nan_model, image, mask, cfg, io).status(),
+                            ImageToImage(nan_model, image, cfg, i2i).status(), Invert(nan_model, image, cfg, inv).status()};
+  for (const Status& st : results) {
+    INFO(st.message());
+    CHECK(st.message().find("non-finite values of 16") != std::string::npos);
+    CHECK(st.message().find("nothing was written") != std::string::npos);
+  }
+}
