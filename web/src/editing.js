@@ -7,7 +7,7 @@ import { getNative } from './loader.js';
 import { check } from './native.js';
 import { checkOptionNames, OPTION_NAMES } from './options.js';
 import { modelInput, pictureToTensor } from './picture.js';
-import { optionalNumber, progressRun, seedOption } from './pipeline.js';
+import { defaultsText, optionalNumber, progressRun, seedOption } from './pipeline.js';
 export { invertedSampling } from './sampling_back.js';
 import { Tensor } from './tensor.js';
 import { labelList, UNet2DModel } from './unet.js';
@@ -21,9 +21,6 @@ function checkOptions(options, what, names = OPTION_NAMES[what]) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${what}: options must be an object`);
   checkOptionNames(options, names, what);
 }
-
-// The model's sampling_defaults.json for the core, which takes each value the caller leaves out from it.
-const defaultsText = (unet) => (unet.samplingDefaults ? JSON.stringify(unet.samplingDefaults) : undefined);
 
 const integer = (value, name, what) => optionalNumber(value, name, Number.isInteger, what);
 const finite = (value, name, what) => optionalNumber(value, name, Number.isFinite, what);
@@ -61,7 +58,7 @@ export function inpaint(unet, schedulerConfig = {}, options = {}) {
     jumpNSample: integer(options.jumpNSample, 'jumpNSample', what),
     eta: finite(options.eta, 'eta', what),
     noiseDraws: options.noiseDraws === undefined || options.noiseDraws === null ? undefined : Tensor.from(options.noiseDraws, `${what}: noiseDraws`),
-    samplingDefaults: defaultsText(unet),
+    samplingDefaults: defaultsText(unet.samplingDefaults),
   };
   const config = configText(schedulerConfig, 'scheduler config');
   return progressRun(options.onProgress, what)((onStep) => getNative().inpaint(unet.native, config, image, mask, opts, onStep));
@@ -79,7 +76,7 @@ function imageToImageOptions(unet, options, what) {
     steps: integer(options.steps, 'steps', what),
     eta: finite(options.eta, 'eta', what),
     guidanceScale: finite(options.guidanceScale, 'guidanceScale', what),
-    samplingDefaults: defaultsText(unet),
+    samplingDefaults: defaultsText(unet.samplingDefaults),
   };
 }
 

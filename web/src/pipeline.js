@@ -54,6 +54,10 @@ export function progressRun(onProgress, what) {
   };
 }
 
+/** A model's samplingDefaults (sampling_defaults.json as an object, or null) as the core takes it: JSON text, or
+ *  undefined for none. The core fills each setting the caller leaves out from it. */
+export const defaultsText = (samplingDefaults) => (samplingDefaults ? JSON.stringify(samplingDefaults) : undefined);
+
 const latentsCount = (latents) => (Array.isArray(latents?.shape) && latents.shape.length > 0 ? latents.shape[0] : 1);
 
 /**
@@ -81,7 +85,7 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
     clipSample: options.clipSample,
     latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
     // Unset scheduler, steps, eta and guidance come from here, by the core's rule (ResolveSampling).
-    samplingDefaults: samplingDefaults === null ? undefined : JSON.stringify(samplingDefaults),
+    samplingDefaults: defaultsText(samplingDefaults),
   };
   const run = progressRun(options.onProgress, what);
   return (nativeSample) => run((onStep) => nativeSample(opts, onStep));
