@@ -7,14 +7,11 @@
 
 namespace ddpm::nn {
 
-void AttentionBlock::Load(WeightLoader& wl, const std::string& prefix, int c, int hd, int norm_groups, double eps,
-                          double rescale) {
-  name = prefix;
-  channels = c;
-  head_dim = hd;
-  rescale_output_factor = float(rescale);
-  has_norm = norm_groups > 0;
-  if (has_norm) norm.Load(wl, prefix + ".group_norm", c, norm_groups, eps);
+void AttentionBlock::Load(WeightLoader& wl, const AttentionSpec& spec) {
+  static_cast<AttentionSpec&>(*this) = spec;
+  const int c = channels;
+  const std::string& prefix = name;
+  if (has_norm()) norm.Load(wl, prefix + ".group_norm", c, norm_groups, eps);
   StackedLinear stacked(c);
   stacked.Add(wl, prefix + ".to_q", c);
   stacked.Add(wl, prefix + ".to_k", c);
@@ -32,7 +29,7 @@ size_t AttentionBlock::ScratchFloats(int tokens, int threads) const {
 void AttentionBlock::Forward(const RunContext& ctx, float* x, Dims d) const {
   const int b = ctx.batch;
   const float* h = x;
-  if (has_norm) {
+  if (has_norm()) {
     norm.Run(ctx, x, d, ctx.norm, /*silu=*/false);
     h = ctx.norm;
   }

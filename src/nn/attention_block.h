@@ -5,22 +5,17 @@
 
 #include <string>
 
+#include "nn/layer_specs.h"
 #include "nn/layers.h"
 
 namespace ddpm::nn {
 
-struct AttentionBlock {
-  std::string name;
-  int channels = 0, head_dim = 0;
-  bool has_norm = true;
+struct AttentionBlock : AttentionSpec {
   GroupNormLayer norm;
   kernels::PackedConv2d qkv;  // to_q, to_k, to_v stacked: [3C, C]
   kernels::PackedConv2d out;  // to_out.0
-  float rescale_output_factor = 1.0f;
 
-  // norm_groups 0 = no group_norm.
-  void Load(WeightLoader& wl, const std::string& prefix, int channels, int head_dim, int norm_groups, double eps,
-            double rescale_output_factor);
+  void Load(WeightLoader& wl, const AttentionSpec& spec);
 
   // In place on x [B, d, C]. Uses ctx.norm, ctx.tmp, ctx.qkv.
   void Forward(const RunContext& ctx, float* x, Dims d) const;

@@ -6,32 +6,27 @@
 
 #include <string>
 
+#include "nn/layer_specs.h"
 #include "nn/layers.h"
 
 namespace ddpm::nn {
 
-struct ResnetBlock {
-  std::string name;  // "down_blocks.0.resnets.1"
-  int cin = 0, cout = 0;
-  bool scale_shift = false;
-  float output_scale_factor = 1.0f;
+struct ResnetBlock : ResnetSpec {
   GroupNormLayer norm1, norm2;
   kernels::PackedConv2d conv1, conv2, conv_shortcut;
-  bool has_shortcut = false;
   size_t temb_offset = 0;  // its time_emb_proj columns inside RunContext::temb
 
   // time_emb_proj goes into `temb_proj` (fused with every other resnet's).
-  void Load(WeightLoader& wl, const std::string& prefix, int in_channels, int out_channels, int groups,
-            double eps, bool scale_shift, double output_scale_factor, StackedLinear* temb_proj);
+  void Load(WeightLoader& wl, const ResnetSpec& spec, StackedLinear* temb_proj);
 
-  // x [B, d, cin] -> y [B, d, cout]; x is left untouched, y must not alias it. Uses ctx.norm and ctx.tmp.
+  // x [B, d, in_channels] -> y [B, d, out_channels]; x is left untouched, y must not alias it. Uses ctx.norm and ctx.tmp.
   void Forward(const RunContext& ctx, const float* x, Dims d, float* y) const;
 
   template <typename F>
   void ForEachConv(F&& f) const {
-    f(conv1, cin);
-    f(conv2, cout);
-    if (has_shortcut) f(conv_shortcut, cin);
+    f(conv1, in_channels);
+    f(conv2, out_channels);
+    if (has_shortcut()) f(conv_shortcut, in_channels);
   }
 };
 

@@ -19,7 +19,7 @@ using kernels::PackedConv2d;
 Expected<std::unique_ptr<UNet2DModel>> UNet2DModel::Create(const JsonConfig& config, const SafeTensors& weights) {
   DDPM_ASSIGN_OR_RETURN(UNet2DConfig c, UNet2DConfig::FromJson(config));
   std::unique_ptr<UNet2DModel> m(new UNet2DModel());
-  m->config_ = std::move(c);
+  m->structure_ = UNetStructure::FromConfig(c);
   WeightLoader wl(weights);
   DDPM_RETURN_IF_ERROR(m->Build(wl));
   DDPM_RETURN_IF_ERROR(wl.Finish());
@@ -33,15 +33,10 @@ Expected<std::unique_ptr<UNet2DModel>> UNet2DModel::FromPretrained(const std::st
 }
 
 Status UNet2DModel::Build(WeightLoader& wl) {
-  const UNet2DConfig& c = config_;
-  const int n = int(c.block_out_channels.size());
+  const UNetStructure& s = structure_;
+  const UNet2DConfig& c = s.config;
   const int c0 = c.block_out_channels[0];
-  const int groups = c.norm_num_groups;
-  const double eps = c.norm_eps;
-  const bool ss = c.scale_shift();
-  time_embed_dim_ = c.time_embed_dim();
-  auto head_dim = [&](int channels) { return c.attention_head_dim ? *c.attention_head_dim : channels; };
-
+  time_embed_dim_ = s.time_embed_dim;
   {
     StackedLinear l1(c0), l2(time_embed_dim_);
     l1.Add(wl, "time_embedding.linear_1", time_embed_dim_);
@@ -53,137 +48,43 @@ Status UNet2DModel::Build(WeightLoader& wl) {
     Tensor t = wl.Get("class_embedding.weight", {*c.num_class_embeds, time_embed_dim_});
     class_table_.assign(t.data(), t.data() + t.size());
   }
-  StackedLinear temb(time_embed_dim_);
-
-  conv_in_ = LoadConv(wl, "conv_in", ConvParams(c.in_channels, c0, 3, 1, 1));
-  skip_channels_ = {c0};
-  skip_levels_ = {0};
-
-  int out = c0;
-  for (int i = 0; i < n; ++i) {
-    const int in = out;
-    out = c.block_out_channels[i];
-    DownBlock b;
-    b.name = "down_blocks." + std::to_string(i);
-    const bool attn = c.down_block_types[i] == "AttnDownBlock2D";
-    for (int j = 0; j < c.layers_per_block; ++j) {
-      const std::string idx = std::to_string(j);
-      b.resnets.emplace_back().Load(wl, b.name + ".resnets." + idx, j == 0 ? in : out, out, groups, eps, ss, 1.0,
-                                    &temb);
-      if (attn) b.attentions.emplace_back().Load(wl, b.name + ".attentions." + idx, out, head_dim(out), groups, eps, 1.0);
-      skip_channels_.push_back(out);
-      skip_levels_.push_back(i);
-    }
-    if (i != n - 1) {
-      b.has_downsample = true;
-      kernels::Conv2dParams p = ConvParams(out, out, 3, 2, 1);
-      if (c.downsample_padding == 0) p.pad_top = p.pad_left = 0;  // F.pad(x, (0, 1, 0, 1)), then padding 0
-      b.downsample = LoadConv(wl, b.name + ".downsamplers.0.conv", p);
-      b.downsample_name = b.name + ".downsamplers.0";
-      skip_channels_.push_back(out);
-      skip_levels_.push_back(i + 1);
-    }
-    down_.push_back(std::move(b));
+  StackedLinear temb(time_embed_dim_);  // every resnet's time_emb_proj, in execution order
+  conv_in_ = LoadConv(wl, s.conv_in.name, s.conv_in.params);
+  blocks_.clear();
+  for (const BlockSpec& spec : s.blocks) {
+    Block& b = blocks_.emplace_back();
+    for (const ResnetSpec& r : spec.resnets) b.resnets.emplace_back().Load(wl, r, &temb);
+    for (const AttentionSpec& a : spec.attentions) b.attentions.emplace_back().Load(wl, a);
+    if (spec.sampler != SamplerKind::kNone) b.sampler = LoadConv(wl, spec.sampler_conv.name, spec.sampler_conv.params);
   }
-
-  if (!c.mid_block_type.empty()) {
-    const int ch = c.block_out_channels.back();
-    mid_.present = true;
-    mid_.resnets.resize(2);
-    mid_.resnets[0].Load(wl, "mid_block.resnets.0", ch, ch, groups, eps, ss, c.mid_block_scale_factor, &temb);
-    if (c.add_attention) {
-      // UNetMidBlock2D: attn_groups = attn_norm_num_groups, else resnet_groups under "default" and no
-      // group_norm at all under "scale_shift".
-      const int attn_groups = c.attn_norm_num_groups ? *c.attn_norm_num_groups : (ss ? 0 : groups);
-      mid_.attentions.emplace_back().Load(wl, "mid_block.attentions.0", ch, head_dim(ch), attn_groups, eps,
-                                          c.mid_block_scale_factor);
-    }
-    mid_.resnets[1].Load(wl, "mid_block.resnets.1", ch, ch, groups, eps, ss, c.mid_block_scale_factor, &temb);
-  }
-
-  std::vector<int> rev(c.block_out_channels.rbegin(), c.block_out_channels.rend());
-  out = rev[0];
-  for (int i = 0; i < n; ++i) {
-    const int prev = out;
-    out = rev[i];
-    const int in = rev[std::min(i + 1, n - 1)];
-    UpBlock b;
-    b.name = "up_blocks." + std::to_string(i);
-    const bool attn = c.up_block_types[i] == "AttnUpBlock2D";
-    for (int j = 0; j <= c.layers_per_block; ++j) {
-      const std::string idx = std::to_string(j);
-      const int skip = j == c.layers_per_block ? in : out;
-      const int rin = j == 0 ? prev : out;
-      b.resnets.emplace_back().Load(wl, b.name + ".resnets." + idx, rin + skip, out, groups, eps, ss, 1.0, &temb);
-      if (attn) b.attentions.emplace_back().Load(wl, b.name + ".attentions." + idx, out, head_dim(out), groups, eps, 1.0);
-    }
-    if (i != n - 1) {
-      b.has_upsample = true;
-      b.upsample = LoadConv(wl, b.name + ".upsamplers.0.conv", ConvParams(out, out, 3, 1, 1));
-      b.upsample_name = b.name + ".upsamplers.0";
-    }
-    up_.push_back(std::move(b));
-  }
-
-  conv_norm_out_.Load(wl, "conv_norm_out", c0, groups, eps);
-  conv_out_ = LoadConv(wl, "conv_out", ConvParams(c0, c.out_channels, 3, 1, 1));
+  conv_norm_out_.Load(wl, "conv_norm_out", s.norm_out_channels, s.norm_out_groups, s.norm_out_eps);
+  conv_out_ = LoadConv(wl, s.conv_out.name, s.conv_out.params);
   temb_proj_ = temb.Pack();
-
   return Status::Ok();
 }
 
 template <typename F, typename G>
 void UNet2DModel::Walk(F&& f, G&& g) const {
-  const int n = int(down_.size());
-  auto resnet = [&](const ResnetBlock& r, int level) {
-    r.ForEachConv([&](const PackedConv2d& w, int) { f(w, level); });
-  };
-  auto attention = [&](const AttentionBlock& a, int level) {
-    f(a.qkv, level);
-    g(a, level);
-    f(a.out, level);
-  };
   f(conv_in_, 0);
-  for (int i = 0; i < n; ++i) {
-    const DownBlock& b = down_[i];
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& b = blocks_[i];
+    const BlockSpec& spec = structure_.blocks[i];
     for (size_t j = 0; j < b.resnets.size(); ++j) {
-      resnet(b.resnets[j], i);
-      if (!b.attentions.empty()) attention(b.attentions[j], i);
+      b.resnets[j].ForEachConv([&](const PackedConv2d& w, int) { f(w, spec.level); });
+      if (j < b.attentions.size()) {
+        f(b.attentions[j].qkv, spec.level);
+        g(b.attentions[j], spec.level);
+        f(b.attentions[j].out, spec.level);
+      }
     }
-    if (b.has_downsample) f(b.downsample, i);
-  }
-  if (mid_.present) {
-    resnet(mid_.resnets[0], n - 1);
-    for (const auto& a : mid_.attentions) attention(a, n - 1);
-    resnet(mid_.resnets[1], n - 1);
-  }
-  for (int i = 0; i < n; ++i) {
-    const UpBlock& b = up_[i];
-    for (size_t j = 0; j < b.resnets.size(); ++j) {
-      resnet(b.resnets[j], n - 1 - i);
-      if (!b.attentions.empty()) attention(b.attentions[j], n - 1 - i);
-    }
-    if (b.has_upsample) f(b.upsample, n - 2 - i);  // runs on the upsampled map
+    // A downsampler reads its block's level; an upsampler's conv runs on the upsampled map.
+    if (spec.sampler != SamplerKind::kNone) f(b.sampler, std::min(spec.level, spec.out_level()));
   }
   f(conv_out_, 0);
 }
 
 double UNet2DModel::FlopsPerImage(int height, int width) const {
-  double flops = 0;
-  Walk(
-      [&](const PackedConv2d& w, int level) {
-        const auto& p = w.params();
-        const Dims o = ConvOutDims(p, LevelDims(height, width, level));
-        flops += 2.0 * o.hw() * p.cout * p.cin * p.kh * p.kw;
-      },
-      [&](const AttentionBlock& a, int level) {
-        const double t = LevelDims(height, width, level).hw();
-        flops += 4.0 * t * t * a.channels;  // q·kᵀ and p·v
-      });
-  for (const PackedConv2d* w : {&linear_1_, &linear_2_, &temb_proj_}) {
-    flops += 2.0 * w->params().cin * w->params().cout;
-  }
-  return flops;
+  return structure_.ForwardFlopsPerImage(height, width);
 }
 
 Status UNet2DModel::Prepare(int batch, int height, int width, ThreadPool* pool) {
@@ -226,14 +127,14 @@ Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, L
   p.height = height;
   p.width = width;
   p.threads = threads;
-  p.input = ap.Add(b * height * width * config_.in_channels);
-  p.time_proj = ap.Add(b * config_.block_out_channels[0]);
+  p.input = ap.Add(b * height * width * config().in_channels);
+  p.time_proj = ap.Add(b * config().block_out_channels[0]);
   p.temb_hidden = ap.Add(b * time_embed_dim_);
   p.emb = ap.Add(b * time_embed_dim_);
   p.emb_act = ap.Add(b * time_embed_dim_);
   p.temb_all = ap.Add(b * temb_proj_.params().cout);
-  for (size_t i = 0; i < skip_channels_.size(); ++i) {
-    p.skips.push_back(ap.Add(b * LevelDims(height, width, skip_levels_[i]).hw() * skip_channels_[i]));
+  for (const SkipSpec& skip : structure_.skips) {
+    p.skips.push_back(ap.Add(b * LevelDims(height, width, skip.level).hw() * skip.channels));
   }
   p.cur = ap.Add(act);
   p.spare = ap.Add(act);
@@ -247,69 +148,18 @@ Status UNet2DModel::PrepareLane(int batch, int height, int width, int threads, L
   return Status::Ok();
 }
 
-Status UNet2DModel::CheckInputs(const Tensor& sample, const std::vector<float>& timesteps,
-                                const std::vector<int64_t>& class_labels) const {
-  const UNet2DConfig& c = config_;
-  if (sample.rank() != 4) {
-    return InvalidArgument("sample must be NCHW (rank 4), got shape " + ShapeToString(sample.shape()));
-  }
-  const int64_t batch = sample.dim(0);
-  if (batch <= 0) return InvalidArgument("sample batch size must be positive");
-  if (sample.dim(1) != c.in_channels) {
-    return InvalidArgument("sample has " + std::to_string(sample.dim(1)) + " channels, the model expects in_channels = " +
-                           std::to_string(c.in_channels));
-  }
-  const int64_t mult = int64_t(1) << (c.block_out_channels.size() - 1);
-  for (int axis : {2, 3}) {
-    if (sample.dim(axis) <= 0 || sample.dim(axis) % mult != 0 || sample.dim(axis) > 65536) {
-      return InvalidArgument(std::string("sample ") + (axis == 2 ? "height " : "width ") +
-                             std::to_string(sample.dim(axis)) + " must be a positive multiple of " +
-                             std::to_string(mult) + " (the UNet halves it " +
-                             std::to_string(c.block_out_channels.size() - 1) + " times)");
-    }
-  }
-  if (timesteps.size() != 1 && int64_t(timesteps.size()) != batch) {
-    return InvalidArgument("got " + std::to_string(timesteps.size()) + " timesteps for a batch of " +
-                           std::to_string(batch) + " (need 1 or " + std::to_string(batch) + ")");
-  }
-  for (float t : timesteps) {
-    if (!std::isfinite(t)) return InvalidArgument("timestep is not finite");
-  }
-  if (!c.num_class_embeds) {
-    if (!class_labels.empty()) {
-      return InvalidArgument("class_labels given, but the model has no class embedding (num_class_embeds is null)");
-    }
-    return Status::Ok();
-  }
-  if (class_labels.empty()) {
-    return InvalidArgument("class_labels are required: the model has num_class_embeds = " +
-                           std::to_string(*c.num_class_embeds));
-  }
-  if (class_labels.size() != 1 && int64_t(class_labels.size()) != batch) {
-    return InvalidArgument("got " + std::to_string(class_labels.size()) + " class labels for a batch of " +
-                           std::to_string(batch));
-  }
-  for (int64_t l : class_labels) {
-    if (l < 0 || l >= *c.num_class_embeds) {
-      return InvalidArgument("class label " + std::to_string(l) + " is out of range [0, " +
-                             std::to_string(*c.num_class_embeds) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
 void UNet2DModel::TimeEmbedding(const RunContext& ctx, const float* timesteps, size_t nt, const int64_t* class_labels,
                                 size_t nl, Lane& lane) {
   Plan& plan = lane.plan;
   Arena& arena = lane.arena;
-  const int b = ctx.batch, c0 = config_.block_out_channels[0], ted = time_embed_dim_;
+  const int b = ctx.batch, c0 = config().block_out_channels[0], ted = time_embed_dim_;
   auto report = [&](const char* name, const float* data, int channels) {
     if (hook_) hook_(name, data, Shape{b, channels});
   };
   float* tp = arena.at(plan.time_proj);
   for (int i = 0; i < b; ++i) {
-    SinusoidalEmbedding(nt == 1 ? timesteps[0] : timesteps[i], c0, config_.flip_sin_to_cos,
-                        float(config_.freq_shift), tp + size_t(i) * c0);
+    SinusoidalEmbedding(nt == 1 ? timesteps[0] : timesteps[i], c0, config().flip_sin_to_cos,
+                        float(config().freq_shift), tp + size_t(i) * c0);
   }
   report("time_proj", tp, c0);
 
@@ -320,7 +170,7 @@ void UNet2DModel::TimeEmbedding(const RunContext& ctx, const float* timesteps, s
   kernels::SiLU(hidden, size_t(b) * ted, hidden);
   RunLinear(linear_2_, hidden, b, emb, ctx);
   report("time_embedding", emb, ted);
-  if (config_.num_class_embeds) {
+  if (config().num_class_embeds) {
     for (int i = 0; i < b; ++i) {
       const int64_t label = nl == 1 ? class_labels[0] : class_labels[i];
       std::memcpy(emb_act + size_t(i) * ted, class_table_.data() + label * ted, sizeof(float) * ted);
@@ -351,9 +201,9 @@ Expected<Tensor> UNet2DModel::Forward(const Tensor& sample, float timestep, cons
 
 Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& timesteps,
                                 const std::vector<int64_t>& class_labels, Tensor* out, ThreadPool* pool) {
-  DDPM_RETURN_IF_ERROR(CheckInputs(sample, timesteps, class_labels));
+  DDPM_RETURN_IF_ERROR(structure_.CheckInputs(sample.shape(), timesteps, class_labels));
   const int b = int(sample.dim(0)), height = int(sample.dim(2)), width = int(sample.dim(3));
-  const int64_t out_dims[4] = {b, config_.out_channels, height, width};
+  const int64_t out_dims[4] = {b, config().out_channels, height, width};
   DDPM_RETURN_IF_ERROR(ReuseTensor(out, out_dims, "the UNet output"));
   const int threads = pool ? pool->num_threads() : 1;
   // Whole sub-batches per thread rather than every layer split over threads: no fork-join per layer
@@ -361,8 +211,8 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
   // wants the whole batch's intermediates in order.
   if (threads > 1 && !hook_ && (b % threads == 0 || b >= 2 * threads)) {
     if (lanes_.size() < size_t(threads)) lanes_.resize(threads);
-    const size_t in_image = size_t(config_.in_channels) * height * width;
-    const size_t out_image = size_t(config_.out_channels) * height * width;
+    const size_t in_image = size_t(config().in_channels) * height * width;
+    const size_t out_image = size_t(config().out_channels) * height * width;
     auto range = [&](int t) { return std::pair<int, int>{b * t / threads, b * (t + 1) / threads}; };
     for (int t = 0; t < threads; ++t) {  // allocations happen here, before the threads start
       const auto [i0, i1] = range(t);
@@ -392,7 +242,6 @@ Status UNet2DModel::ForwardInto(const Tensor& sample, const std::vector<float>& 
 
 Status UNet2DModel::ForwardLane(const float* sample, int b, int height, int width, const float* timesteps, size_t nt,
                                 const int64_t* class_labels, size_t nl, float* out, ThreadPool* pool, Lane& lane) {
-  const int n = int(down_.size());
   DDPM_RETURN_IF_ERROR(PrepareLane(b, height, width, pool ? pool->num_threads() : 1, lane));
   Plan& plan = lane.plan;
   Arena& arena = lane.arena;
@@ -409,76 +258,60 @@ Status UNet2DModel::ForwardLane(const float* sample, int b, int height, int widt
   ctx.hook = &hook_;
 
   // NCHW -> NHWC (and center_input_sample: 2 * sample - 1.0).
-  const int cin = config_.in_channels;
+  const int cin = config().in_channels;
   const size_t hw = size_t(height) * width;
   float* x = arena.at(plan.input);
   for (int i = 0; i < b; ++i)
     for (int ch = 0; ch < cin; ++ch) {
       const float* src = sample + (size_t(i) * cin + ch) * hw;
       float* dst = x + size_t(i) * hw * cin + ch;
-      for (size_t p = 0; p < hw; ++p) dst[p * cin] = config_.center_input_sample ? 2.0f * src[p] - 1.0f : src[p];
+      for (size_t p = 0; p < hw; ++p) dst[p * cin] = config().center_input_sample ? 2.0f * src[p] - 1.0f : src[p];
     }
 
   TimeEmbedding(ctx, timesteps, nt, class_labels, nl, lane);
 
-  // Down: every layer's output is a skip connection, written straight into its own arena slot.
-  size_t s = 0;
-  float* h = arena.at(plan.skips[s++]);
-  Conv2d(conv_in_, x, b, height, width, h, false, ctx.scratch, pool);
-  int ch = config_.block_out_channels[0];
-  ctx.Report("conv_in", h, height, width, ch);
-  for (int i = 0; i < n; ++i) {
-    const DownBlock& blk = down_[i];
-    Dims d = LevelDims(height, width, i);
-    for (size_t j = 0; j < blk.resnets.size(); ++j) {
-      float* y = arena.at(plan.skips[s++]);
-      blk.resnets[j].Forward(ctx, h, d, y);
-      if (!blk.attentions.empty()) blk.attentions[j].Forward(ctx, y, d);
-      h = y;
-      ch = blk.resnets[j].cout;
-    }
-    if (blk.has_downsample) {
-      float* y = arena.at(plan.skips[s++]);
-      Conv2d(blk.downsample, h, b, d.h, d.w, y, false, ctx.scratch, pool);
-      d = LevelDims(height, width, i + 1);
-      ctx.Report(blk.downsample_name, y, d.h, d.w, ch);
-      h = y;
-    }
-    ctx.Report(blk.name, h, d.h, d.w, ch);
-  }
-
+  // The blocks in order. A layer whose output is a skip writes it straight into the skip's arena slot;
+  // other outputs alternate between cur and spare. A resnet that pops a skip reads [hidden, skip] from cat.
   float* cur = arena.at(plan.cur);
   float* spare = arena.at(plan.spare);
   float* cat = arena.at(plan.cat);
-  if (mid_.present) {
-    const Dims d = LevelDims(height, width, n - 1);
-    mid_.resnets[0].Forward(ctx, h, d, cur);
-    for (const auto& a : mid_.attentions) a.Forward(ctx, cur, d);
-    mid_.resnets[1].Forward(ctx, cur, d, spare);
-    h = spare;
-    ctx.Report("mid_block", h, d.h, d.w, ch);
-  }
-
-  // Up: each resnet pops the last skip and reads [hidden, skip] concatenated along channels.
-  for (int i = 0; i < n; ++i) {
-    const UpBlock& blk = up_[i];
-    Dims d = LevelDims(height, width, n - 1 - i);
+  auto output = [&](int push_skip, const float* in) { return push_skip >= 0 ? arena.at(plan.skips[push_skip]) : in == cur ? spare : cur; };
+  float* h = arena.at(plan.skips[0]);
+  Conv2d(conv_in_, x, b, height, width, h, false, ctx.scratch, pool);
+  int ch = config().block_out_channels[0];
+  ctx.Report("conv_in", h, height, width, ch);
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& blk = blocks_[i];
+    const BlockSpec& spec = structure_.blocks[i];
+    Dims d = LevelDims(height, width, spec.level);
     for (size_t j = 0; j < blk.resnets.size(); ++j) {
-      --s;
-      kernels::ConcatChannels(h, ch, arena.at(plan.skips[s]), skip_channels_[s], size_t(b) * d.hw(), cat);
-      blk.resnets[j].Forward(ctx, cat, d, cur);
-      if (!blk.attentions.empty()) blk.attentions[j].Forward(ctx, cur, d);
-      h = cur;
-      ch = blk.resnets[j].cout;
+      const ResnetSpec& r = spec.resnets[j];
+      const float* in = h;
+      if (r.pop_skip >= 0) {
+        kernels::ConcatChannels(h, ch, arena.at(plan.skips[r.pop_skip]), structure_.skips[r.pop_skip].channels,
+                                size_t(b) * d.hw(), cat);
+        in = cat;
+      }
+      float* y = output(r.push_skip, h);
+      blk.resnets[j].Forward(ctx, in, d, y);
+      if (j < blk.attentions.size()) blk.attentions[j].Forward(ctx, y, d);
+      h = y;
+      ch = r.out_channels;
     }
-    if (blk.has_upsample) {
+    if (spec.sampler == SamplerKind::kDown) {
+      float* y = output(spec.sampler_push_skip, h);
+      Conv2d(blk.sampler, h, b, d.h, d.w, y, false, ctx.scratch, pool);
+      h = y;
+    } else if (spec.sampler == SamplerKind::kUp) {
       kernels::UpsampleNearest2x(h, b, d.h, d.w, ch, cat, pool);
-      d = LevelDims(height, width, n - 2 - i);
-      Conv2d(blk.upsample, cat, b, d.h, d.w, cur, false, ctx.scratch, pool);
-      ctx.Report(blk.upsample_name, cur, d.h, d.w, ch);
-      h = cur;
+      float* y = output(spec.sampler_push_skip, h);
+      const Dims o = LevelDims(height, width, spec.out_level());
+      Conv2d(blk.sampler, cat, b, o.h, o.w, y, false, ctx.scratch, pool);
+      h = y;
     }
-    ctx.Report(blk.name, h, d.h, d.w, ch);
+    d = LevelDims(height, width, spec.out_level());
+    if (spec.sampler != SamplerKind::kNone) ctx.Report(spec.sampler_name, h, d.h, d.w, ch);
+    ctx.Report(spec.name, h, d.h, d.w, ch);
   }
 
   // Out: GroupNorm, SiLU, conv_out (fused GroupNorm+SiLU unless someone watches the two separately).
@@ -492,7 +325,7 @@ Status UNet2DModel::ForwardLane(const float* sample, int b, int height, int widt
     conv_norm_out_.Run(ctx, h, d0, ctx.norm, /*silu=*/true);
   }
   Conv2d(conv_out_, ctx.norm, b, height, width, ctx.tmp, false, ctx.scratch, pool);
-  const int co = config_.out_channels;
+  const int co = config().out_channels;
   ctx.Report("conv_out", ctx.tmp, height, width, co);
 
   for (int i = 0; i < b; ++i)

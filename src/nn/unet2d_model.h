@@ -18,6 +18,7 @@
 #include "nn/layers.h"
 #include "nn/resnet_block.h"
 #include "nn/unet_config.h"
+#include "nn/unet_structure.h"
 
 namespace ddpm::nn {
 
@@ -29,7 +30,8 @@ class UNet2DModel {
   // A UNet folder (config.json + diffusion_pytorch_model.safetensors) or a pipeline folder (its unet/).
   static Expected<std::unique_ptr<UNet2DModel>> FromPretrained(const std::string& dir);
 
-  const UNet2DConfig& config() const { return config_; }
+  const UNet2DConfig& config() const { return structure_.config; }
+  const UNetStructure& structure() const { return structure_; }
   int64_t num_parameters() const { return num_parameters_; }
   // Multiply-adds counted as 2 FLOPs, for one image of height x width.
   double FlopsPerImage(int height, int width) const;
@@ -56,26 +58,11 @@ class UNet2DModel {
   void set_hook(ActivationHook hook) { hook_ = std::move(hook); }
 
  private:
-  struct DownBlock {
-    std::string name;
-    std::vector<ResnetBlock> resnets;
-    std::vector<AttentionBlock> attentions;  // empty for DownBlock2D
-    bool has_downsample = false;
-    kernels::PackedConv2d downsample;
-    std::string downsample_name;  // built once: forward passes allocate nothing
-  };
-  struct UpBlock {
-    std::string name;
+  // The layers of one UNetStructure block.
+  struct Block {
     std::vector<ResnetBlock> resnets;
     std::vector<AttentionBlock> attentions;
-    bool has_upsample = false;
-    kernels::PackedConv2d upsample;
-    std::string upsample_name;
-  };
-  struct MidBlock {
-    bool present = false;
-    std::vector<ResnetBlock> resnets;  // 2
-    std::vector<AttentionBlock> attentions;  // 0 or 1
+    kernels::PackedConv2d sampler;  // when the block has one
   };
   // Arena regions (float offsets) for one planned size.
   struct Plan {
@@ -97,9 +84,7 @@ class UNet2DModel {
   // The forward pass over b images (NCHW in and out, timesteps/labels: nt/nl entries, 1 = broadcast).
   Status ForwardLane(const float* sample, int b, int height, int width, const float* timesteps, size_t nt,
                      const int64_t* labels, size_t nl, float* out, ThreadPool* pool, Lane& lane);
-  Status CheckInputs(const Tensor& sample, const std::vector<float>& timesteps,
-                     const std::vector<int64_t>& class_labels) const;
-  Dims LevelDims(int height, int width, int level) const { return {height >> level, width >> level}; }
+  static Dims LevelDims(int height, int width, int level) { return UNetStructure::LevelDims(height, width, level); }
   void TimeEmbedding(const RunContext& ctx, const float* timesteps, size_t nt, const int64_t* labels, size_t nl,
                      Lane& lane);
 
@@ -108,18 +93,15 @@ class UNet2DModel {
   template <typename F, typename G>
   void Walk(F&& f, G&& g) const;
 
-  UNet2DConfig config_;
+  UNetStructure structure_;
   int64_t num_parameters_ = 0;
   int time_embed_dim_ = 0;
   kernels::PackedConv2d linear_1_, linear_2_;  // time_embedding
   std::vector<float> class_table_;             // [num_class_embeds, time_embed_dim]
   kernels::PackedConv2d temb_proj_;            // every resnet's time_emb_proj, stacked
   kernels::PackedConv2d conv_in_, conv_out_;
-  std::vector<DownBlock> down_;
-  MidBlock mid_;
-  std::vector<UpBlock> up_;
+  std::vector<Block> blocks_;  // one per structure_.blocks entry
   GroupNormLayer conv_norm_out_;
-  std::vector<int> skip_channels_, skip_levels_;
 
   Lane main_;
   std::vector<Lane> lanes_;            // split batches

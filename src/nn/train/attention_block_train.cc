@@ -9,16 +9,11 @@
 #include "nn/train/elementwise_train.h"
 
 namespace ddpm::nn::train {
-void AttentionTrain::Register(ParamStore& ps, const std::string& prefix, int c, int hd, int norm_groups, double eps,
-                              double rescale) {
-  name = prefix;
-  channels = c;
-  head_dim = hd;
-  rescale_output_factor = float(rescale);
-  has_norm = norm_groups > 0;
-  if (has_norm) norm.Register(ps, prefix + ".group_norm", c, norm_groups, eps);
-  qkv.RegisterStacked(ps, {prefix + ".to_q", prefix + ".to_k", prefix + ".to_v"}, c, c);
-  to_out.Register(ps, prefix + ".to_out.0", c, c);
+void AttentionTrain::Register(ParamStore& ps, const AttentionSpec& spec) {
+  static_cast<AttentionSpec&>(*this) = spec;
+  if (has_norm()) norm.Register(ps, name + ".group_norm", channels, norm_groups, eps);
+  qkv.RegisterStacked(ps, {name + ".to_q", name + ".to_k", name + ".to_v"}, channels, channels);
+  to_out.Register(ps, name + ".to_out.0", channels, channels);
 }
 
 Status AttentionTrain::Pack(const ParamStore& ps) {
@@ -34,7 +29,7 @@ Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
   DDPM_RETURN_IF_ERROR(EnsureShape(&o, {b, t, channels}, name + " attention output"));
   DDPM_RETURN_IF_ERROR(EnsureShape(&y, {b, d.h, d.w, channels}, name + " output"));
   const float* h = x;
-  if (has_norm) {
+  if (has_norm()) {
     mean.resize(size_t(b) * norm.groups);
     rstd.resize(mean.size());
     float* nrm = ctx.ws->Get(Workspace::kRecompute, n);
@@ -77,14 +72,14 @@ void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, con
 
   const float* h = x;
   GroupNormSpec s;
-  if (has_norm) {
+  if (has_norm()) {
     s = norm.Spec(b, t, /*silu=*/false);
     float* nrm = ws.Get(Workspace::kRecompute, n);
     GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s,
                    ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())), ctx.pool);
     h = nrm;
   }
-  if (!has_norm) {
+  if (!has_norm()) {
     qkv.Backward(ctx, dx, dqkv, h, rows);
     return;
   }

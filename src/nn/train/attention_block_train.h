@@ -8,25 +8,21 @@
 #include <vector>
 
 #include "base/tensor.h"
+#include "nn/layer_specs.h"
 #include "nn/layers.h"
 #include "nn/train/layers_train.h"
 
 namespace ddpm::nn::train {
 
-struct AttentionTrain {
-  std::string name;
-  int channels = 0, head_dim = 0;
-  bool has_norm = true;
-  float rescale_output_factor = 1.0f;
+struct AttentionTrain : AttentionSpec {
   GroupNormLayerT norm;
   LinearLayer qkv, to_out;
 
   Tensor qkv_act, o, y;  // saved
   std::vector<float> mean, rstd;
 
-  // Parameters in diffusers' order: group_norm, to_q, to_k, to_v, to_out.0. norm_groups 0 = no group_norm.
-  void Register(ParamStore& ps, const std::string& prefix, int channels, int head_dim, int norm_groups, double eps,
-                double rescale_output_factor);
+  // Parameters in diffusers' order: group_norm, to_q, to_k, to_v, to_out.0.
+  void Register(ParamStore& ps, const AttentionSpec& spec);
   Status Pack(const ParamStore& ps);
 
   // x [B, d, C] -> y [B, d, C].

@@ -7,42 +7,36 @@
 #include "nn/train/elementwise_train.h"
 
 namespace ddpm::nn::train {
-void ResnetTrain::Register(ParamStore& ps, const std::string& prefix, int in_channels, int out_channels, int groups,
-                           double eps, bool ss, double osf, int temb_channels) {
-  name = prefix;
-  cin = in_channels;
-  cout = out_channels;
-  scale_shift = ss;
-  output_scale_factor = float(osf);
-  has_shortcut = cin != cout;
-  norm1.Register(ps, prefix + ".norm1", cin, groups, eps);
-  conv1.Register(ps, prefix + ".conv1", ConvParams(cin, cout, 3, 1, 1));
-  time_emb_proj.Register(ps, prefix + ".time_emb_proj", temb_channels, ss ? 2 * cout : cout);
-  norm2.Register(ps, prefix + ".norm2", cout, groups, eps);
-  conv2.Register(ps, prefix + ".conv2", ConvParams(cout, cout, 3, 1, 1));
-  if (has_shortcut) conv_shortcut.Register(ps, prefix + ".conv_shortcut", ConvParams(cin, cout, 1, 1, 0));
+void ResnetTrain::Register(ParamStore& ps, const ResnetSpec& spec, int temb_channels) {
+  static_cast<ResnetSpec&>(*this) = spec;
+  norm1.Register(ps, name + ".norm1", in_channels, groups, eps);
+  conv1.Register(ps, name + ".conv1", conv1_params());
+  time_emb_proj.Register(ps, name + ".time_emb_proj", temb_channels, time_emb_proj_out());
+  norm2.Register(ps, name + ".norm2", out_channels, groups, eps);
+  conv2.Register(ps, name + ".conv2", conv2_params());
+  if (has_shortcut()) conv_shortcut.Register(ps, name + ".conv_shortcut", shortcut_params());
 }
 
 Status ResnetTrain::Pack(const ParamStore& ps) {
   DDPM_RETURN_IF_ERROR(conv1.Pack(ps));
   DDPM_RETURN_IF_ERROR(conv2.Pack(ps));
   DDPM_RETURN_IF_ERROR(time_emb_proj.Pack(ps));
-  return has_shortcut ? conv_shortcut.Pack(ps) : Status::Ok();
+  return has_shortcut() ? conv_shortcut.Pack(ps) : Status::Ok();
 }
 
 Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act) {
   const int b = ctx.batch;
-  const size_t n_out = size_t(b) * d.hw() * cout;
+  const size_t n_out = size_t(b) * d.hw() * out_channels;
   ParamStore& ps = *ctx.params;
-  DDPM_RETURN_IF_ERROR(EnsureShape(&h1, {b, d.h, d.w, cout}, name + " activations"));
-  DDPM_RETURN_IF_ERROR(EnsureShape(&y, {b, d.h, d.w, cout}, name + " output"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&h1, {b, d.h, d.w, out_channels}, name + " activations"));
+  DDPM_RETURN_IF_ERROR(EnsureShape(&y, {b, d.h, d.w, out_channels}, name + " output"));
   DDPM_RETURN_IF_ERROR(EnsureShape(&tproj, {b, time_emb_proj.out}, name + " time projection"));
   mean1.resize(size_t(b) * norm1.groups);
   rstd1.resize(mean1.size());
   mean2.resize(size_t(b) * norm2.groups);
   rstd2.resize(mean2.size());
 
-  float* a = ctx.ws->Get(Workspace::kRecompute, size_t(b) * d.hw() * std::max(cin, cout));
+  float* a = ctx.ws->Get(Workspace::kRecompute, size_t(b) * d.hw() * std::max(in_channels, out_channels));
   const GroupNormSpec s1 = norm1.Spec(b, d.hw(), /*silu=*/true);
   GroupNormForward(a, mean1.data(), rstd1.data(), x, ps.value(norm1.gamma), ps.value(norm1.beta), s1,
                    ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s1, ctx.threads())), ctx.pool);
@@ -50,16 +44,16 @@ Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const flo
   time_emb_proj.Forward(ctx, temb_act, size_t(b), tproj.data());
   GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
   if (!scale_shift) {
-    kernels::AddPerSampleChannels(h1.data(), b, d.hw(), cout, tproj.data(), size_t(cout));
+    kernels::AddPerSampleChannels(h1.data(), b, d.hw(), out_channels, tproj.data(), size_t(out_channels));
   } else {
     s2.scale = tproj.data();  // torch.chunk(temb, 2, dim=1): scale first, then shift
-    s2.shift = tproj.data() + cout;
-    s2.mod_stride = size_t(2) * cout;
+    s2.shift = tproj.data() + out_channels;
+    s2.mod_stride = size_t(2) * out_channels;
   }
   GroupNormForward(a, mean2.data(), rstd2.data(), h1.data(), ps.value(norm2.gamma), ps.value(norm2.beta), s2,
                    ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads())), ctx.pool);
   // y = shortcut(x) + conv2(a2), the residual riding on the conv's accumulate mode as in inference.
-  if (has_shortcut) conv_shortcut.Forward(ctx, x, d.h, d.w, y.data());
+  if (has_shortcut()) conv_shortcut.Forward(ctx, x, d.h, d.w, y.data());
   else ParallelCopy(y.data(), x, n_out, ctx.pool);
   conv2.Forward(ctx, a, d.h, d.w, y.data(), /*accumulate=*/true);
   if (output_scale_factor != 1.0f) kernels::Divide(y.data(), n_out, output_scale_factor, y.data());
@@ -69,7 +63,7 @@ Status ResnetTrain::Forward(TrainContext& ctx, const float* x, Dims d, const flo
 void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, const float* dy, const float* x, Dims d,
                            const float* temb_act) {
   const int b = ctx.batch;
-  const size_t n_in = size_t(b) * d.hw() * cin, n_out = size_t(b) * d.hw() * cout;
+  const size_t n_in = size_t(b) * d.hw() * in_channels, n_out = size_t(b) * d.hw() * out_channels;
   ParamStore& ps = *ctx.params;
   Workspace& ws = *ctx.ws;
 
@@ -80,7 +74,7 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
     DivideBackward(t, dy, n_out, output_scale_factor);
     dr = t;
   }
-  if (has_shortcut) conv_shortcut.Backward(ctx, dx, dr, x, d.h, d.w);
+  if (has_shortcut()) conv_shortcut.Backward(ctx, dx, dr, x, d.h, d.w);
   else
     ParallelAdd(dx, dr, n_out, ctx.pool);
 
@@ -88,8 +82,8 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
   GroupNormSpec s2 = norm2.Spec(b, d.hw(), /*silu=*/true);
   if (scale_shift) {
     s2.scale = tproj.data();
-    s2.shift = tproj.data() + cout;
-    s2.mod_stride = size_t(2) * cout;
+    s2.shift = tproj.data() + out_channels;
+    s2.mod_stride = size_t(2) * out_channels;
   }
   float* a = ws.Get(Workspace::kRecompute, std::max(n_in, n_out));
   float* scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads()));
@@ -103,9 +97,9 @@ void ResnetTrain::Backward(TrainContext& ctx, float* dx, float* d_temb_act, cons
   float* dh1 = ws.Zeroed(Workspace::kGrad2, n_out);
   scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s2, ctx.threads()));
   GroupNormBackward(dh1, ps.grad(norm2.gamma), ps.grad(norm2.beta), scale_shift ? dtproj : nullptr,
-                    scale_shift ? dtproj + cout : nullptr, da, h1.data(), mean2.data(), rstd2.data(),
+                    scale_shift ? dtproj + out_channels : nullptr, da, h1.data(), mean2.data(), rstd2.data(),
                     ps.value(norm2.gamma), ps.value(norm2.beta), s2, scratch, ctx.pool);
-  if (!scale_shift) AddPerSampleChannelsBackward(dtproj, size_t(cout), dh1, b, d.hw(), cout);
+  if (!scale_shift) AddPerSampleChannelsBackward(dtproj, size_t(out_channels), dh1, b, d.hw(), out_channels);
   time_emb_proj.Backward(ctx, d_temb_act, dtproj, temb_act, size_t(b));
 
   // conv1, with a1 rebuilt from x; then GN1 into dx.

@@ -10,16 +10,13 @@
 #include <vector>
 
 #include "base/tensor.h"
+#include "nn/layer_specs.h"
 #include "nn/layers.h"
 #include "nn/train/layers_train.h"
 
 namespace ddpm::nn::train {
 
-struct ResnetTrain {
-  std::string name;
-  int cin = 0, cout = 0;
-  bool scale_shift = false, has_shortcut = false;
-  float output_scale_factor = 1.0f;
+struct ResnetTrain : ResnetSpec {
   GroupNormLayerT norm1, norm2;
   ConvLayer conv1, conv2, conv_shortcut;
   LinearLayer time_emb_proj;
@@ -29,13 +26,12 @@ struct ResnetTrain {
   std::vector<float> mean1, rstd1, mean2, rstd2;
 
   // Registers the parameters in diffusers' order (norm1, conv1, time_emb_proj, norm2, conv2, conv_shortcut).
-  void Register(ParamStore& ps, const std::string& prefix, int in_channels, int out_channels, int groups, double eps,
-                bool scale_shift, double output_scale_factor, int temb_channels);
+  void Register(ParamStore& ps, const ResnetSpec& spec, int temb_channels);
   Status Pack(const ParamStore& ps);
 
-  // x [B, d, cin] -> y [B, d, cout]; temb_act = SiLU(emb) [B, temb_channels].
+  // x [B, d, in_channels] -> y [B, d, out_channels]; temb_act = SiLU(emb) [B, temb_channels].
   Status Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act);
-  // dx [B, d, cin] +=, d_temb_act [B, temb_channels] +=, parameter gradients +=.
+  // dx [B, d, in_channels] +=, d_temb_act [B, temb_channels] +=, parameter gradients +=.
   void Backward(TrainContext& ctx, float* dx, float* d_temb_act, const float* dy, const float* x, Dims d,
                 const float* temb_act);
 

@@ -17,6 +17,7 @@
 #include "io/safetensors.h"
 #include "nn/denoiser.h"
 #include "nn/unet_config.h"
+#include "nn/unet_structure.h"
 #include "nn/train/attention_block_train.h"
 #include "nn/train/layers_train.h"
 #include "nn/train/resnet_train.h"
@@ -51,28 +52,25 @@ class UNet2DTrainable : public TrainableDenoiser {
   Expected<ModelFiles> SerializeModel() const override;
   Status InputGradient(Tensor* dx) const override;
 
-  const UNet2DConfig& config() const { return config_; }
+  const UNet2DConfig& config() const { return structure_.config; }
   int64_t num_parameters() const;
   TrainMemory memory() const;
   // Multiply-adds (x2) of one forward pass for one image: the backward costs about twice that.
   double ForwardFlopsPerImage(int height, int width) const;
 
  private:
-  struct DownBlock {
+  // The layers of one UNetStructure block, and what its forward saved for the backward.
+  struct Block {
     std::vector<ResnetTrain> resnets;
     std::vector<AttentionTrain> attentions;
-    bool has_downsample = false;
-    ConvLayer downsample;
-    Tensor down_out;
-  };
-  struct UpBlock {
-    std::vector<ResnetTrain> resnets;
-    std::vector<AttentionTrain> attentions;
-    bool has_upsample = false;
-    ConvLayer upsample;
-    Tensor up_out;
-    std::vector<const float*> hidden_in;  // per resnet: the hidden half of its concatenated input
-    std::vector<int> hidden_channels;
+    ConvLayer sampler;  // when the block has one
+    Tensor sampler_out;
+    // The hidden state each resnet (then the sampler) read, before any concatenation, and the skip
+    // that hidden state is (-1: none): its gradient then goes straight into that skip's.
+    std::vector<const float*> resnet_in;
+    std::vector<int> resnet_in_skip;
+    const float* sampler_in = nullptr;
+    int sampler_in_skip = -1;
   };
 
   UNet2DTrainable() = default;
@@ -84,11 +82,10 @@ class UNet2DTrainable : public TrainableDenoiser {
   // Lane 0 is this model; lanes 1.. are replicas sharing its weights with gradients of their own.
   UNet2DTrainable& Lane(int t);
   Status EnsureReplicas(int lanes);
-  Status CheckInputs(const Tensor& x, const std::vector<float>& timesteps, const std::vector<int64_t>& labels) const;
   Status PackAll();
   Dims LevelDims(int level) const { return {height_ >> level, width_ >> level}; }
 
-  UNet2DConfig config_;
+  UNetStructure structure_;
   int ted_ = 0;
   ParamStore ps_;
   Workspace ws_;
@@ -96,13 +93,8 @@ class UNet2DTrainable : public TrainableDenoiser {
   LinearLayer linear_1_, linear_2_;
   bool has_class_ = false;
   Param class_table_;
-  std::vector<DownBlock> down_;
-  bool has_mid_ = false;
-  std::vector<ResnetTrain> mid_resnets_;
-  std::vector<AttentionTrain> mid_attentions_;
-  std::vector<UpBlock> up_;
+  std::vector<Block> blocks_;  // one per structure_.blocks entry
   GroupNormLayerT conv_norm_out_;
-  std::vector<int> skip_channels_, skip_levels_;
 
   // Saved by ForwardTrain.
   int batch_ = 0, height_ = 0, width_ = 0;
