@@ -7,6 +7,8 @@
 //      least `seconds` (and at least 5); median, min and mean per forward
 //   3. sample() with DDIM for `sampleSteps` steps of `sampleBatch` images (guidance 1: one forward at that
 //      batch per step), timed step by step through onProgress
+//   4. the demo's first visit: sample() of FIRST_VISIT_IMAGES garments, one per class, at the model's own sampling
+//      defaults (sampling_defaults.json: what the demo's Generate tab draws on a first visit), timed whole
 // GFLOP per forward is unet.info.flopsPerImage x batch: UNet2DModel::FlopsPerImage, the count `ddpm bench`
 // uses (multiply-adds x 2 of the convolutions, linear layers and attention's Q·Kᵀ and P·V).
 import { info, measurePeakGflops, ready, sample, Tensor, UNet2DModel } from '../src/index.js';
@@ -62,17 +64,30 @@ async function timeSample(unet, steps, numImages) {
            ms_per_step: totalMs / steps, median_step_ms: median(stepMs), first_step_ms: stepMs[0] };
 }
 
+// The demo's first visit draws one garment of each class (web/demo/generate.js) with the model's defaults.
+export const FIRST_VISIT_IMAGES = 10;
+
+async function timeFirstVisit(unet, numImages) {
+  const classes = unet.info.numClassEmbeds ? Array.from({ length: numImages }, (_, i) => i % 10) : undefined;
+  let steps = 0;
+  const t0 = now();
+  sample(unet, unet.schedulerConfig ?? {}, { numImages, seed: 0, classLabels: classes, onProgress: ({ total }) => { steps = total; } });
+  const totalMs = now() - t0;
+  return { num_images: numImages, steps, defaults: unet.samplingDefaults ?? null, total_ms: totalMs };
+}
+
 /**
  * Runs the benchmark; resolves to a plain object (JSON-ready):
  * { build, simd, threads, peak: { target, gflops }, model, sample_size, flops_per_image, load_ms,
- *   forward: [{ batch, median_ms, min_ms, mean_ms, runs, first_ms, gflop }], sample: {...} | null }
+ *   forward: [{ batch, median_ms, min_ms, mean_ms, runs, first_ms, gflop }], sample: {...} | null,
+ *   first_visit: { num_images, steps, defaults, total_ms } | null }
  * @param {{ model: string, build?: string, threads?: number, batches?: number[], seconds?: number,
- *           peakSeconds?: number, sampleSteps?: number, sampleBatch?: number, wasmPaths?: string,
- *           log?: (line: string) => void }} options
+ *           peakSeconds?: number, sampleSteps?: number, sampleBatch?: number, firstVisit?: boolean,
+ *           wasmPaths?: string, log?: (line: string) => void }} options
  */
 export async function runBench(options) {
   const { model, build = 'auto', threads = 1, batches = [8, 1], seconds = 1, peakSeconds = 0.5,
-          sampleSteps = 20, sampleBatch = 8, wasmPaths, log = () => {} } = options;
+          sampleSteps = 20, sampleBatch = 8, firstVisit = true, wasmPaths, log = () => {} } = options;
   await ready({ build, wasmPaths });
   log(`build ${info.build} (${info.why}), simd ${info.simd}`);
   // The peak first, on this thread alone, before any pool exists.
@@ -87,6 +102,7 @@ export async function runBench(options) {
   const result = {
     build: info.build, simd: info.simd, threads, peak, model: String(model),
     sample_size: [inChannels, ...sampleSize], flops_per_image: flopsPerImage, load_ms: loadMs, forward: [], sample: null,
+    first_visit: null,
   };
   try {
     for (const batch of batches) {
@@ -98,6 +114,11 @@ export async function runBench(options) {
     if (sampleSteps > 0) {
       result.sample = await timeSample(unet, sampleSteps, sampleBatch);
       log(`sample: ${result.sample.ms_per_step.toFixed(2)} ms/step`);
+      await breathe();
+    }
+    if (firstVisit) {
+      result.first_visit = await timeFirstVisit(unet, FIRST_VISIT_IMAGES);
+      log(`first visit: ${result.first_visit.num_images} images in ${result.first_visit.total_ms.toFixed(0)} ms`);
     }
   } finally {
     unet.dispose();
