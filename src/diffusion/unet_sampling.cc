@@ -12,12 +12,8 @@ std::string LabelRange(int64_t usable) { return "0.." + std::to_string(usable - 
 }  // namespace
 
 Expected<UNetClasses> ReadUNetClasses(const JsonConfig& cfg) {
-  UNetClasses c;
-  DDPM_RETURN_IF_ERROR(cfg.GetInt("num_class_embeds", &c.num_class_embeds));
-  DDPM_RETURN_IF_ERROR(cfg.GetInt("null_class_index", &c.null_class));
-  if (c.null_class != -1 && (c.null_class < 0 || c.null_class >= c.num_class_embeds))
-    return cfg.Error("null_class_index", "must be in [0, num_class_embeds = " + std::to_string(c.num_class_embeds) + ")");
-  return c;
+  DDPM_ASSIGN_OR_RETURN(nn::UNet2DConfig c, nn::UNet2DConfig::FromJson(cfg));
+  return UNetClasses{c.num_class_embeds.value_or(0), c.null_class_index.value_or(-1)};
 }
 
 Status CheckSampleLabels(const UNetClasses& classes, const std::vector<int64_t>& labels, double guidance_scale) {

@@ -24,7 +24,7 @@ struct UNetClasses {
   int64_t usable() const { return null_class >= 0 ? null_class : num_class_embeds; }
 };
 
-// From a UNet config.json: null_class_index must lie in [0, num_class_embeds) when present.
+// From a UNet config.json (read by nn::UNet2DConfig, which checks null_class_index).
 Expected<UNetClasses> ReadUNetClasses(const JsonConfig& unet_config);
 
 // Labels for a run: one for all images or one per image, each in [0, usable()), required by a

@@ -88,6 +88,7 @@ Expected<UNet2DConfig> UNet2DConfig::FromJson(const JsonConfig& j) {
   DDPM_RETURN_IF_ERROR(j.GetBool("add_attention", &c.add_attention));
   DDPM_RETURN_IF_ERROR(RequireNullOrValue(j, "class_embed_type", ""));
   DDPM_RETURN_IF_ERROR(GetOptionalInt(j, "num_class_embeds", &c.num_class_embeds));
+  DDPM_RETURN_IF_ERROR(GetOptionalInt(j, "null_class_index", &c.null_class_index));
 
   // Structural checks, each naming the key.
   const size_t n = c.block_out_channels.size();
@@ -121,6 +122,11 @@ Expected<UNet2DConfig> UNet2DConfig::FromJson(const JsonConfig& j) {
   if (c.mid_block_scale_factor == 0) return j.Error("mid_block_scale_factor", "must not be 0");
   if (c.time_embedding_dim && *c.time_embedding_dim <= 0) return j.Error("time_embedding_dim", "must be positive");
   if (c.num_class_embeds && *c.num_class_embeds <= 0) return j.Error("num_class_embeds", "must be positive");
+  if (c.null_class_index &&
+      (*c.null_class_index < 0 || *c.null_class_index >= c.num_class_embeds.value_or(0))) {
+    return j.Error("null_class_index", "must be in [0, num_class_embeds = " +
+                                           std::to_string(c.num_class_embeds.value_or(0)) + ")");
+  }
   if (2 * c.freq_shift == c.block_out_channels[0]) return j.Error("freq_shift", "must differ from half the embedding size");
   if (c.attention_head_dim) {
     if (*c.attention_head_dim <= 0) return j.Error("attention_head_dim", "must be positive or null");
@@ -165,6 +171,7 @@ nlohmann::json UNet2DConfig::ToJson() const {
   j["norm_eps"] = norm_eps;
   j["norm_num_groups"] = norm_num_groups;
   j["num_class_embeds"] = num_class_embeds ? nlohmann::json(*num_class_embeds) : nlohmann::json(nullptr);
+  if (null_class_index) j["null_class_index"] = *null_class_index;
   j["num_train_timesteps"] = nullptr;
   j["out_channels"] = out_channels;
   j["resnet_time_scale_shift"] = resnet_time_scale_shift;

@@ -43,6 +43,9 @@ struct UNet2DConfig {
   std::string resnet_time_scale_shift = "default";  // or "scale_shift"
   bool add_attention = true;
   std::optional<int> num_class_embeds;
+  // Not a diffusers key (diffusers ignores it): the label `ddpm train` trained as "no class", the
+  // unconditional prediction classifier-free guidance needs. In [0, num_class_embeds) when present.
+  std::optional<int> null_class_index;
 
   static Expected<UNet2DConfig> FromJson(const JsonConfig& config);
   // diffusers-compatible config.json contents (every field written out, as save_config does).

@@ -11,7 +11,6 @@
 #include "base/thread_pool.h"
 #include "diffusion/pipeline.h"
 #include "diffusion/scheduling_ddpm.h"
-#include "diffusion/unet_sampling.h"
 #include "io/canvas.h"
 #include "io/file_util.h"
 #include "io/image_grid.h"
@@ -74,9 +73,8 @@ Expected<ModelSpec> MakeModel(const TrainingData& data, const std::string& confi
   if (classes == 0 && embeds > 0) return InvalidArgument(source + ": num_class_embeds is set but the data has no labels");
   spec.null_class = embeds == classes + 1 && classes > 0 ? classes : -1;
   // A config that names its null class (a trained model's unet/config.json does) must name that one.
-  DDPM_ASSIGN_OR_RETURN(UNetClasses declared, ReadUNetClasses(cfg));
-  if (declared.null_class >= 0 && declared.null_class != spec.null_class)
-    return InvalidArgument(source + ": null_class_index " + std::to_string(declared.null_class) + " must be " +
+  if (c.null_class_index && *c.null_class_index != spec.null_class)
+    return InvalidArgument(source + ": null_class_index " + std::to_string(*c.null_class_index) + " must be " +
                            std::to_string(classes) + " (the label after the data's " + std::to_string(classes) +
                            " classes, with num_class_embeds " + std::to_string(classes + 1) + ")");
   return spec;

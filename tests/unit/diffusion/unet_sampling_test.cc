@@ -34,6 +34,21 @@ TEST_CASE("ReadUNetClasses: num_class_embeds and null_class_index", "[diffusion]
   auto bad = ReadUNetClasses(Config(R"({"num_class_embeds": 10, "null_class_index": 10})"));
   REQUIRE_FALSE(bad.ok());
   CHECK_THAT(bad.status().message(), Catch::Contains("null_class_index") && Catch::Contains("[0, num_class_embeds = 10)"));
+
+  auto unconditional = ReadUNetClasses(Config(R"({"null_class_index": 0})"));
+  REQUIRE_FALSE(unconditional.ok());
+  CHECK_THAT(unconditional.status().message(), Catch::Contains("[0, num_class_embeds = 0)"));
+}
+
+TEST_CASE("null_class_index is a field of UNet2DConfig: read, checked and written back", "[diffusion][unet_sampling]") {
+  auto c = nn::UNet2DConfig::FromJson(Config(R"({"num_class_embeds": 11, "null_class_index": 10})"));
+  REQUIRE(c.ok());
+  REQUIRE(c->null_class_index == 10);
+  CHECK(c->ToJson()["null_class_index"] == 10);
+  auto plain = nn::UNet2DConfig::FromJson(Config(R"({"num_class_embeds": 10})"));
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->null_class_index.has_value());
+  CHECK_FALSE(plain->ToJson().contains("null_class_index"));
 }
 
 TEST_CASE("CheckSampleLabels refuses labels the model cannot take, by value", "[diffusion][unet_sampling]") {
