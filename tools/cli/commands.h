@@ -22,5 +22,6 @@ std::unique_ptr<Command> MakeImageToImageCommand();
 std::unique_ptr<Command> MakeInvertCommand();
 std::unique_ptr<Command> MakeInterpolateCommand();
 std::unique_ptr<Command> MakePlotLossCommand();
+std::unique_ptr<Command> MakeConvertCommand();
 
 }  // namespace ddpm::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   commands.push_back(MakeInvertCommand());
   commands.push_back(MakeInterpolateCommand());
   commands.push_back(MakePlotLossCommand());
+  commands.push_back(MakeConvertCommand());
   commands.push_back(MakeBenchCommand());
   std::vector<std::pair<CLI::App*, Command*>> subs;
   for (auto& c : commands) subs.emplace_back(c->Register(app), c.get());
