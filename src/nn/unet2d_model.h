@@ -1,5 +1,7 @@
-// diffusers' UNet2DModel (v0.31.0) for inference: built from config.json, weights from
-// diffusion_pytorch_model.safetensors under diffusers' key names, conv weights packed once at load.
+// diffusers' UNet2DModel (v0.31.0) for inference, the inference executor of UNetStructure
+// (nn/unet_structure.h: the layers and their wiring, shared with train::UNet2DTrainable): built from
+// config.json, weights from diffusion_pytorch_model.safetensors under diffusers' key names, conv weights
+// packed once at load.
 // Activations are NHWC in an arena planned per (batch, height, width, threads) and reused, so repeated
 // forward passes of one size allocate nothing. The API takes and returns NCHW tensors, like PyTorch.
 #pragma once

@@ -1,5 +1,6 @@
-// diffusers' UNet2DModel as a TrainableDenoiser: the same config.json (UNet2DConfig) and safetensors
-// keys as the inference UNet2DModel, parameters listed under their state_dict names in diffusers'
+// diffusers' UNet2DModel as a TrainableDenoiser, the training executor of UNetStructure
+// (nn/unet_structure.h: the layers and their wiring, shared with the inference UNet2DModel): the same
+// config.json and safetensors keys, parameters listed under their state_dict names in diffusers'
 // registration order, explicit forward/backward per layer (src/nn/train/), and d loss / d x_t.
 // Activations are NHWC inside; the API is NCHW, like PyTorch. Dropout is not implemented (config
 // dropout must be 0, which is diffusers' default).
