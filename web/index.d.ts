@@ -210,14 +210,54 @@ export interface ModelOptions {
   threads?: number | 'auto';
 }
 
+/** One file of a model fetched by URL, as it arrives (onDownload). */
+export interface DownloadProgress {
+  /** The file's path in the model folder, e.g. 'unet/diffusion_pytorch_model.safetensors'. */
+  file: string;
+  /** Its full URL (the Cache API key). */
+  url: string;
+  /** Bytes so far: 0 in the first event, the file's size in the last (done). */
+  loaded: number;
+  /** The size from Content-Length, or null while the server has not said (then the size once done). */
+  total: number | null;
+  /** Read from the Cache API: one event, loaded = total = the size, done. */
+  fromCache: boolean;
+  /** The file is complete (the last event of a file). */
+  done: boolean;
+}
+
+/**
+ * How a model is fetched when it is a URL. Where the Cache API exists (browsers on https or localhost, in pages and
+ * workers) its files are kept in a cache once the model has loaded, keyed by URL, and a later load reads them from
+ * there without a request; a download that breaks off, is not its Content-Length, or does not load is never kept.
+ * Elsewhere (Node, plain http) every load downloads.
+ */
+export interface DownloadOptions {
+  /** Progress of each file, from the first byte to done (files read from a directory report nothing). */
+  onDownload?: (progress: DownloadProgress) => void;
+  /** true (default): the cache MODEL_CACHE_NAME; a string: the cache of that name; false: neither read nor keep. */
+  cache?: boolean | string;
+}
+
+/** The Cache API cache that keeps models fetched by URL: 'ddpm-wasm-models'. */
+export declare const MODEL_CACHE_NAME: 'ddpm-wasm-models';
+/**
+ * Forgets models kept in the Cache API, so that the next load downloads them again (a model changed at the same
+ * URL): no argument or a cache name deletes that whole cache; { model } deletes only the files under that model
+ * folder's URL (in `cache`, default MODEL_CACHE_NAME). Resolves to whether anything was deleted (false without a
+ * Cache API).
+ */
+export declare function clearModelCache(which?: string | { model?: string | URL; cache?: string }): Promise<boolean>;
+
 /** diffusers' UNet2DModel (v0.31.0). Tensors are NCHW. */
 export declare class UNet2DModel {
   /** From config.json (object or JSON text) and the bytes of diffusion_pytorch_model.safetensors (F32, F16 or BF16).
    *  The model keeps a reference to `weights` (for Trainer.create). Throws an Error naming a bad key or tensor. */
   static fromFiles(config: UNet2DConfig | string, weights: Uint8Array | ArrayBufferView | ArrayBuffer,
                    options?: ModelOptions): UNet2DModel;
-  /** A UNet folder or a pipeline folder (model_index.json + unet/): a directory or a URL in Node, a URL in a browser. */
-  static fromPretrained(dirOrUrl: string | URL, options?: ModelOptions): Promise<UNet2DModel>;
+  /** A UNet folder or a pipeline folder (model_index.json + unet/): a directory or a URL in Node, a URL in a browser.
+   *  A URL downloads with `onDownload` progress and goes through the Cache API (`cache`). */
+  static fromPretrained(dirOrUrl: string | URL, options?: ModelOptions & DownloadOptions): Promise<UNet2DModel>;
   /** Every config key with its effective value (defaults filled in), as diffusers' `unet.config`. */
   readonly config: UNet2DConfig;
   readonly info: UNet2DModelInfo;
@@ -420,8 +460,8 @@ export declare class ToyMLPDenoiser {
   /** Fresh weights (torch.nn.Linear's init) from `seed`; missing config keys take the shipped model's values. */
   static create(config?: ToyMLPConfig | string, options?: { seed?: number }): ToyMLPDenoiser;
   static fromFiles(config: ToyMLPConfig | string, weights: Uint8Array | ArrayBuffer | ArrayBufferView): ToyMLPDenoiser;
-  /** A model or pipeline folder: a directory or URL in Node, a URL in a browser. */
-  static fromPretrained(dirOrUrl: string | URL): Promise<ToyMLPDenoiser>;
+  /** A model or pipeline folder: a directory or URL in Node, a URL in a browser (downloaded as UNet2DModel's). */
+  static fromPretrained(dirOrUrl: string | URL, options?: DownloadOptions): Promise<ToyMLPDenoiser>;
   /** The pipeline folder's scheduler_config.json (fromPretrained of a pipeline), else null. */
   schedulerConfig: SchedulerConfig | null;
   readonly config: Required<ToyMLPConfig>;
@@ -559,9 +599,10 @@ export interface ModelBytes {
 export type ModelSource = string | URL | ModelBytes | ModelFileMap | PipelineFiles | Map<string, ModelFileMap[string]> |
   Iterable<File> | ArrayLike<File>;
 
-export interface GeneratorOptions {
+export interface GeneratorOptions extends DownloadOptions {
   /** The model to generate with. Optional: without one, the Generator only trains (createTrainer with a unetConfig),
-   *  and generate() rejects saying so. */
+   *  and generate() rejects saying so. A URL is fetched in the worker; onDownload still runs on the calling thread
+   *  (an exception there stops the load and rejects create()). */
   model?: ModelSource;
   /** 'auto' (default): the threaded build where SharedArrayBuffer works (a cross-origin isolated page, Node) with half
    *  the hardware threads (at least 2, at most 4), else the single-thread build; info.why says which and why.

@@ -2,10 +2,11 @@
 // in a Worker. Two grids fill in as the sampler runs: x_t (each step's sample, `latents`) and the predicted x0
 // (`preview`); every step's frames are kept (frames.js, capped at 64 MB) so a step scrubber replays the run.
 // Cancel (or Esc) aborts within one step. A folder that fails to load leaves the previous model in use.
-import { Generator, toPNG } from '../src/index.js';
+import { clearModelCache, Generator, toPNG } from '../src/index.js';
 import { showNotice, threadsNotice } from './build_notice.js';
 import { download } from './download.js';
 import { drawFrame, FrameStore } from './frames.js';
+import { DownloadLine } from './model_download.js';
 import { publishBatch, publishModel, session } from './session.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -25,6 +26,7 @@ const xtGrid = $('gen-xt-grid'); // x_t
 const frames = new FrameStore();
 let canvases = { xt: [], x0: [] };
 let follow = true;        // the scrubber follows the latest step until the user moves it back
+const downloadLine = new DownloadLine();  // a model URL's download progress, then where its files came from
 
 // For tests and the console: the page's Generator and the kept trajectory.
 globalThis.ddpmDemo = { get generator() { return gen; }, frames };
@@ -90,6 +92,7 @@ function applySamplingDefaults() {
 function setBusy(busy) {
   $('gen-model').disabled = busy;
   $('gen-folder').disabled = busy;
+  $('gen-download-again').disabled = busy;
 }
 
 function modelOptions() {
@@ -116,8 +119,12 @@ async function load(model, name, key) {
   $('gen-run').disabled = true;
   showError(null);
   setStatus(`Loading ${name}…`, 'loading');
+  // A model URL (the shipped one) downloads with progress, and is kept in the browser's Cache API for the next visit.
+  const onDownload = typeof model === 'string' ? downloadLine.start() : undefined;
   try {
-    const fresh = await Generator.create({ model, threads: 'auto' });
+    const fresh = await Generator.create({ model, threads: 'auto', onDownload });
+    if (onDownload) downloadLine.finish();
+    else downloadLine.hide();
     const old = gen;
     gen = fresh;
     await old?.dispose();
@@ -131,6 +138,7 @@ async function load(model, name, key) {
     showNotice($('gen-notice'), threadsNotice(gen.info.why));
     setStatus('Ready.', 'ready');
   } catch (e) {
+    if (onDownload) downloadLine.hide();
     if (gen) {
       setStatus(`Could not load ${name}; still using ${modelName}.`, 'ready');
       showError(e, `Could not load the model "${name}": `,
@@ -366,6 +374,13 @@ $('gen-folder').addEventListener('change', (e) => {
   e.target.value = '';  // picking the same folder again loads it again
 });
 $('gen-folder').addEventListener('cancel', () => modelOptions());
+// The shipped model came from the browser's cache: forget that copy and download it again (a model changed at the same
+// URL is otherwise not seen until the cache is cleared).
+$('gen-download-again').addEventListener('click', async () => {
+  if (running || loading) return;
+  await clearModelCache({ model: SHIPPED.href });
+  await load(SHIPPED.href, 'fashion-mnist', 'shipped');
+});
 // The Model menu: the shipped model, the user's folder once loaded, or "Your own folder…" (the folder picker).
 $('gen-model').addEventListener('change', () => {
   const value = $('gen-model').value;

@@ -2,7 +2,8 @@
 // (worker.js: a module Worker in browsers, a worker_threads Worker in Node) so that sampling never blocks
 // the caller; requests go one at a time in call order, progress comes back with a preview of x0 each step,
 // and an AbortSignal stops a run within one step.
-import { checkOptionNames, OPTION_NAMES, RUN_OPTIONS } from './options.js';
+import { checkDownloadOptions } from './model_files.js';
+import { checkOptionNames, LOAD_OPTION_NAMES, OPTION_NAMES, RUN_OPTIONS } from './options.js';
 import { invertedSampling } from './sampling_back.js';
 import { Tensor } from './tensor.js';
 
@@ -269,12 +270,18 @@ export class Generator {
    * directory of a diffusers pipeline or UNet folder; { config, weights, schedulerConfig? };
    * a FileList/File[] of a dropped or picked diffusers folder; or a { path: contents } map of one
    * (Trainer.exportPipeline()'s result). threads: 'auto' (default) or a number. wasmPaths: the folder holding
-   * the builds (simd/, simd-threads/), if not the package's dist/.
+   * the builds (simd/, simd-threads/), if not the package's dist/. For a model URL (fetched in the worker):
+   * onDownload({ file, url, loaded, total, fromCache, done }) on this thread as each file arrives, and cache (true:
+   * MODEL_CACHE_NAME, false: none, or a cache name), as UNet2DModel.fromPretrained's. An exception in onDownload
+   * stops the load and rejects with it.
    */
   static async create(options = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError('Generator.create: expected { model, threads?, wasmPaths? }');
+    checkOptionNames(options, LOAD_OPTION_NAMES.generatorCreate, 'Generator.create');
+    checkDownloadOptions(options, 'Generator.create');
     // Without a model the worker only trains (createTrainer with a unetConfig); generate() then says so.
     const model = options.model === undefined || options.model === null ? null : modelMessage(options.model);
+    if (model?.kind === 'location' && options.cache !== undefined) model.cache = options.cache;
     const choice = await chooseBuild(options.threads ?? 'auto', options.build ?? 'auto');
     const gen = new Generator(Generator.#token);
     const control = typeof SharedArrayBuffer === 'function' && (IS_NODE || globalThis.crossOriginIsolated === true)
@@ -283,7 +290,7 @@ export class Generator {
     gen.#init = { build: choice.build, why: choice.why, threads: choice.threads, wasmPaths: wasmPathsFor(options.wasmPaths),
                   model, control };
     try {
-      const r = await gen.#start();
+      const r = await gen.#start(options.onDownload ?? undefined);
       gen.info = Object.freeze({ ...r.info, cancel: control ? 'flag' : 'restart' });
       gen.modelInfo = r.modelInfo;
       gen.config = r.config;
@@ -296,8 +303,11 @@ export class Generator {
     return gen;
   }
 
-  /** A new worker with the model loaded (the init payload is copied, so a restart can send it again). */
-  async #start() {
+  /**
+   * A new worker with the model loaded (the init payload is copied, so a restart can send it again). `onDownload`
+   * gets the download progress of a model URL (create's; a restart reloads quietly, from the cache where it can).
+   */
+  async #start(onDownload) {
     const worker = await startWorker();
     if (this.#broken?.disposed) {  // disposed while a restart was starting this worker
       worker.terminate();
@@ -307,7 +317,14 @@ export class Generator {
     this.#generation += 1;
     worker.onMessage((m) => this.#onMessage(worker, m));
     worker.onFailure((e) => this.#onFailure(worker, e));
-    return this.#request('init', this.#init).promise;
+    const onProgress = onDownload && ((p) => {
+      try {
+        onDownload(p);
+      } catch (e) {
+        this.#onFailure(worker, e);  // rejects the init with it; create() then ends the worker
+      }
+    });
+    return this.#request('init', { ...this.#init, download: !!onDownload }, { onProgress }).promise;
   }
 
   #onMessage(worker, { id, type, payload }) {

@@ -3,6 +3,7 @@ export { info, measurePeakGflops, memoryUsage, ready, version } from './loader.j
 export { Tensor } from './tensor.js';
 export { DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler, RePaintScheduler, DDIMInverseScheduler } from './schedulers.js';
 export { UNet2DModel } from './unet.js';
+export { clearModelCache, MODEL_CACHE_NAME } from './model_files.js';
 export { sample } from './pipeline.js';
 export { imageToImage, imageToImageStartTimestep, imageToTensor, inpaint, invert, invertedSampling, slerp } from './editing.js';
 export { Trainer } from './trainer.js';

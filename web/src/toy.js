@@ -4,9 +4,9 @@
 // process: points drawn from N(0, I) flowing onto a swiss roll.
 import { configText } from './config.js';
 import { getNative } from './loader.js';
-import { readModelFiles } from './model_files.js';
+import { checkDownloadOptions, readModelFiles } from './model_files.js';
 import { check, NativeObject } from './native.js';
-import { checkOptionNames, OPTION_NAMES } from './options.js';
+import { checkOptionNames, LOAD_OPTION_NAMES, OPTION_NAMES } from './options.js';
 import { sampleRun } from './pipeline.js';
 import { Tensor } from './tensor.js';
 import { asBytes } from './unet.js';
@@ -55,11 +55,21 @@ export class ToyMLPDenoiser extends NativeObject {
     return m;
   }
 
-  /** From a model or pipeline folder (a directory in Node, a URL anywhere), as `ddpm train` writes it. */
-  static async fromPretrained(dirOrUrl) {
-    const files = await readModelFiles(dirOrUrl);
+  /** From a model or pipeline folder (a directory in Node, a URL anywhere), as `ddpm train` writes it. Options
+   *  onDownload and cache, for a URL, as UNet2DModel.fromPretrained's. */
+  static async fromPretrained(dirOrUrl, options = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError('ToyMLPDenoiser.fromPretrained: options must be an object');
+    checkOptionNames(options, LOAD_OPTION_NAMES.toyFromPretrained, 'ToyMLPDenoiser.fromPretrained');
+    checkDownloadOptions(options, 'ToyMLPDenoiser.fromPretrained');
+    const files = await readModelFiles(dirOrUrl, options);
     const m = ToyMLPDenoiser.fromFiles(files.config, files.weights);
-    m.schedulerConfig = files.schedulerConfig === null ? null : JSON.parse(files.schedulerConfig);
+    try {
+      m.schedulerConfig = files.schedulerConfig === null ? null : JSON.parse(files.schedulerConfig);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    await files.keep();  // a model that loaded: its downloaded files go into the cache
     return m;
   }
 

@@ -2,8 +2,9 @@
 // config.json and diffusion_pytorch_model.safetensors. Tensors are NCHW, as in PyTorch.
 import { configText } from './config.js';
 import { info as loadedInfo } from './loader.js';
-import { readModelFiles } from './model_files.js';
+import { checkDownloadOptions, readModelFiles } from './model_files.js';
 import { check, NativeObject } from './native.js';
+import { checkOptionNames, LOAD_OPTION_NAMES } from './options.js';
 import { Tensor } from './tensor.js';
 
 // The simd-threads build starts 2 pthreads ahead (-sPTHREAD_POOL_SIZE=2). More would start only once the
@@ -68,13 +69,27 @@ export class UNet2DModel extends NativeObject {
   /**
    * From a UNet folder or a pipeline folder (model_index.json + unet/): a directory path or URL in Node,
    * a URL in a browser. A pipeline's scheduler/scheduler_config.json becomes `schedulerConfig`, its
-   * sampling_defaults.json `samplingDefaults`.
+   * sampling_defaults.json `samplingDefaults`. Options: threads (as fromFiles); for a URL, onDownload({ file, url,
+   * loaded, total, fromCache, done }) as each file arrives, and cache: where the Cache API exists (browsers on https
+   * or localhost) the files are kept in the cache MODEL_CACHE_NAME (true, the default), another one (its name), or
+   * none (false), and read from there when kept (clearModelCache() forgets them).
+   * @param {{threads?: number | 'auto', onDownload?: Function, cache?: boolean | string}} [options]
    */
   static async fromPretrained(dirOrUrl, options = {}) {
-    const files = await readModelFiles(dirOrUrl);
-    const m = UNet2DModel.fromFiles(files.config, files.weights, options);
-    m.schedulerConfig = files.schedulerConfig === null ? null : JSON.parse(files.schedulerConfig);
-    m.samplingDefaults = files.samplingDefaults === null ? null : JSON.parse(files.samplingDefaults);
+    if (options === null || typeof options !== 'object') throw new TypeError('UNet2DModel.fromPretrained: options must be an object');
+    checkOptionNames(options, LOAD_OPTION_NAMES.fromPretrained, 'UNet2DModel.fromPretrained');
+    checkDownloadOptions(options, 'UNet2DModel.fromPretrained');
+    const { onDownload, cache, ...rest } = options;
+    const files = await readModelFiles(dirOrUrl, { onDownload, cache });
+    const m = UNet2DModel.fromFiles(files.config, files.weights, rest);
+    try {
+      m.schedulerConfig = files.schedulerConfig === null ? null : JSON.parse(files.schedulerConfig);
+      m.samplingDefaults = files.samplingDefaults === null ? null : JSON.parse(files.samplingDefaults);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    await files.keep();  // a model that loaded: its downloaded files go into the cache
     return m;
   }
 

@@ -3,8 +3,9 @@
 // Worker. The protocol lives here and in generator.js only:
 //
 //   page -> worker  { id, type, payload }
-//     init      { build, why, threads, wasmPaths, model, control? }
-//               -> result { info, modelInfo, config, schedulerConfig, samplingDefaults }
+//     init      { build, why, threads, wasmPaths, model, control?, download }
+//               -> progress* { file, url, loaded, total, fromCache, done } (a model URL's files, when download)
+//               then result { info, modelInfo, config, schedulerConfig, samplingDefaults }
 //     generate  { options, progress }                               -> progress* then result { images, steps, totalMs }
 //     inpaint, imageToImage, invert  { options, progress }           -> the same (imageToImage adds startTimestep)
 //     imageToImageStartTimestep { options }                          -> result: a timestep
@@ -124,9 +125,10 @@ function trainerOf(handle) {
   return t;
 }
 
-async function readModel(model) {
+/** The model's files; `onDownload` gets the progress of a model URL's (model.cache: the Cache API cache to use). */
+async function readModel(model, onDownload) {
   switch (model.kind) {
-    case 'location': return readModelFiles(model.location);
+    case 'location': return readModelFiles(model.location, { onDownload, cache: model.cache });
     case 'bytes': return readModelBytes(model);
     case 'files': return readModelFileMap(model.files);
     default: throw new TypeError(`unknown model kind '${model.kind}'`);
@@ -150,9 +152,13 @@ async function loadBuild(build, why, wasmPaths) {
 }
 
 const handlers = {
-  async init({ build, why, threads, wasmPaths, model, control: shared }) {
+  async init({ build, why, threads, wasmPaths, model, control: shared, download }, id) {
+    // The model downloads while the build compiles; a build that fails to load is the error reported first.
+    const onDownload = download ? (p) => post({ id, type: 'progress', payload: p }) : undefined;
+    const reading = model === null ? Promise.resolve(null) : readModel(model, onDownload);
+    reading.catch(() => {});  // awaited below, after the build
     const reason = await loadBuild(build, why, wasmPaths);
-    const files = model === null ? null : await readModel(model);
+    const files = await reading;
     const actualThreads = loadedInfo.build === 'simd' ? 1 : threads;
     await ensurePthreads(actualThreads - 1);
     if (files) unet = UNet2DModel.fromFiles(files.config, files.weights, { threads: actualThreads });
@@ -161,6 +167,7 @@ const handlers = {
     schedulerConfig = schedulerText === null ? {} : JSON.parse(schedulerText);
     const defaultsText = files?.samplingDefaults ?? null;
     if (unet) unet.samplingDefaults = defaultsText === null ? null : JSON.parse(defaultsText);
+    await files?.keep?.();  // a model URL's files, downloaded and loaded: kept in the browser's Cache API
     control = shared ? new Int32Array(shared) : null;
     return {
       info: { build: loadedInfo.build, threads: actualThreads, why: reason, simd: loadedInfo.simd, version: loadedInfo.version,

@@ -4,7 +4,8 @@ import { DDIMInverseScheduler, imageToImage, imageToImageStartTimestep, imageToT
          slerp } from 'ddpm-wasm';
 import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, Generator, info, ToyMLPDenoiser, toyDataset, memoryUsage, ready, sample, Tensor,
          toCanvas, toImageData, toPNG, Trainer, UNet2DModel, version } from 'ddpm-wasm';
-import type { GenerateProgress, GenerateResult, GeneratorInfo, GeneratorTrainer, TrainProgress, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
+import { clearModelCache, MODEL_CACHE_NAME } from 'ddpm-wasm';
+import type { DownloadProgress, GenerateProgress, GenerateResult, GeneratorInfo, GeneratorTrainer, TrainProgress, Info, PipelineFiles, SampleProgress, StepResult, TensorLike,
               UNet2DModelInfo } from 'ddpm-wasm';
 
 const loaded: Info = await ready({ build: 'auto' });
@@ -142,3 +143,23 @@ inpaint(unet, {}, { image: garment });
 // @ts-expect-error: imageToImage needs a strength
 await gen.imageToImage({ image: garment });
 export { painted, varied, start, back, between, fitted, draws, inverse, genPainted, genBack, genStart };
+
+// Models by URL: download progress and the Cache API.
+const progressLog: DownloadProgress[] = [];
+const byUrl: UNet2DModel = await UNet2DModel.fromPretrained('https://example.com/models/fashion-mnist/', {
+  threads: 1, cache: 'my-models', onDownload: (p) => { progressLog.push(p); void [p.file, p.url, p.fromCache, p.done]; } });
+const total: number | null = progressLog[0]?.total ?? null;
+await ToyMLPDenoiser.fromPretrained('/models/toy2d/', { cache: false, onDownload: ({ loaded }) => { void loaded; } });
+const downloading = await Generator.create({ model: '/models/fashion-mnist/', cache: true,
+                                             onDownload: ({ loaded, total: size }: DownloadProgress) => { void [loaded, size]; } });
+const cacheName: 'ddpm-wasm-models' = MODEL_CACHE_NAME;
+const clearedAll: boolean = await clearModelCache();
+const clearedOne: boolean = await clearModelCache({ model: new URL('https://example.com/models/fashion-mnist/') });
+await clearModelCache('my-models');
+// @ts-expect-error: cache is true, false or a cache name
+await UNet2DModel.fromPretrained('m', { cache: 1 });
+// @ts-expect-error: onDownload's progress has no 'percent'
+await Generator.create({ model: 'm', onDownload: ({ percent }) => percent });
+// @ts-expect-error: the toy model has no threads option
+await ToyMLPDenoiser.fromPretrained('m', { threads: 2 });
+export { byUrl, total, downloading, cacheName, clearedAll, clearedOne };
