@@ -95,7 +95,7 @@ export async function runBench(options) {
   log(`peak: ${peak.gflops.toFixed(2)} GFLOP/s per thread (${peak.target})`);
   await breathe();
   const t0 = now();
-  const unet = await UNet2DModel.fromPretrained(model, { threads });
+  const unet = await UNet2DModel.fromPretrained(model, { threads, cache: false });  // always the folder as it is now
   const loadMs = now() - t0;
   const { sampleSize, inChannels, flopsPerImage } = unet.info;
   if (!sampleSize) throw new Error(`${model}: config has no sample_size`);
