@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/file_util.h"
+#include "io/safetensors_convert.h"
 
 namespace ddpm {
 namespace {
@@ -34,6 +35,12 @@ Expected<PipelineFiles> ExportPipeline(Trainer& trainer, const PipelineExportOpt
   std::string config = std::move(model->config_json);
   if (o.null_class >= 0) {
     DDPM_ASSIGN_OR_RETURN(config, WithNullClass(config, o.null_class));
+  }
+
+  if (o.weights_dtype != DType::kF32) {
+    DDPM_ASSIGN_OR_RETURN(SafeTensors f32, SafeTensors::FromBytes(std::move(model->weights), "the trained weights"));
+    DDPM_ASSIGN_OR_RETURN(ConvertedTensors converted, ConvertFloatTensors(f32, o.weights_dtype));
+    model->weights = std::move(converted.bytes);
   }
 
   PipelineFiles files;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "io/safetensors.h"
 #include "train/trainer.h"
 
 namespace ddpm {
@@ -18,6 +19,7 @@ struct PipelineExportOptions {
   std::string library = "diffusers";      // model_index.json's "unet": [library, class]
   std::string class_name = "UNet2DModel";
   int64_t null_class = -1;  // >= 0: recorded as unet/config.json's null_class_index (the label for guidance)
+  DType weights_dtype = DType::kF32;  // F16 halves what a browser downloads (the checkpoint keeps F32)
 };
 
 // (path relative to the folder, contents), in the order they are written.

@@ -15,6 +15,7 @@
 #include "io/file_util.h"
 #include "io/image_grid.h"
 #include "io/png.h"
+#include "io/safetensors_convert.h"
 #include "nn/denoiser_factory.h"
 #include "nn/toy_mlp.h"
 #include "nn/unet_config.h"
@@ -97,6 +98,7 @@ Status RunTraining(const TrainRunOptions& o) {
   if (o.lr_schedule != "cosine" && o.lr_schedule != "constant")
     return InvalidArgument("--lr-schedule must be cosine or constant, got '" + o.lr_schedule + "'");
   if (!(o.min_snr_gamma >= 0)) return InvalidArgument("--min-snr-gamma must be >= 0 (0 = off)");
+  DDPM_ASSIGN_OR_RETURN(DType export_dtype, ParseFloatDType(o.export_dtype, "--export-dtype"));
 
   DDPM_ASSIGN_OR_RETURN(TrainingData data, TrainingData::FromSpec(o.data, o.seed));
   DDPM_ASSIGN_OR_RETURN(ModelSpec spec, MakeModel(data, o.model_config, o.seed));
@@ -154,7 +156,8 @@ Status RunTraining(const TrainRunOptions& o) {
   }
 
   auto export_pipeline = [&]() -> Status {
-    const PipelineExportOptions eo{DenoiserLibrary(spec.kind), DenoiserClassName(spec.kind), spec.null_class};
+    const PipelineExportOptions eo{DenoiserLibrary(spec.kind), DenoiserClassName(spec.kind), spec.null_class,
+                                   export_dtype};
     DDPM_ASSIGN_OR_RETURN(PipelineFiles files, ExportPipeline(trainer, eo));
     return WritePipelineFiles(o.out_dir, files);
   };

@@ -40,6 +40,7 @@ struct TrainRunOptions {
   int threads = 1;
   int64_t checkpoint_every = 1000;
   int64_t sample_every = 1000;
+  std::string export_dtype = "f32";  // the exported unet weights: f32, f16 or bf16 (the checkpoint keeps f32)
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by SIGINT) to checkpoint and return kCancelled
   std::function<void(const TrainProgress&)> on_progress;
 };

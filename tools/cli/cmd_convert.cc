@@ -3,8 +3,6 @@
 // sampling_defaults.json, scheduler/, unet/), the tensor names and the metadata, under diffusers' standard
 // file name (diffusers reads F16 tensors there and casts them to the model's dtype). It refuses what would lose
 // more than rounding: a value outside the target type's range. Every file is written atomically.
-#include <algorithm>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -15,18 +13,12 @@
 #include "io/diffusers_folder.h"
 #include "io/file_util.h"
 #include "io/safetensors.h"
+#include "io/safetensors_convert.h"
 
 namespace ddpm::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-Expected<DType> ParseFloatType(const std::string& name) {
-  if (name == "f32") return DType::kF32;
-  if (name == "f16") return DType::kF16;
-  if (name == "bf16") return DType::kBF16;
-  return InvalidArgument("--dtype must be f32, f16 or bf16, got '" + name + "'");
-}
 
 Status CopyFile(const std::string& from, const std::string& to) {
   DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, ReadFileBytes(from));
@@ -50,35 +42,14 @@ class ConvertCommand : public Command {
 
  private:
   Status Convert() {
-    DDPM_ASSIGN_OR_RETURN(DType dtype, ParseFloatType(dtype_));
+    DDPM_ASSIGN_OR_RETURN(DType dtype, ParseFloatDType(dtype_, "--dtype"));
     DDPM_ASSIGN_OR_RETURN(DiffusersFolder from, ResolveDiffusersFolder(model_));
     std::error_code ec;
     if (fs::exists(out_, ec) && fs::equivalent(out_, model_, ec))
       return InvalidArgument("--out must be another folder than --model (" + out_ + ")");
     DDPM_ASSIGN_OR_RETURN(SafeTensors weights, SafeTensors::ReadFile(from.unet_weights));
-
-    // Convert every tensor, then read the converted values back: finite, and within rounding.
-    SafeTensorsWriter w;
-    for (const auto& [key, value] : weights.metadata()) w.SetMetadata(key, value);
-    std::vector<Tensor> source;
-    for (const TensorInfo& t : weights.tensors()) {
-      DDPM_ASSIGN_OR_RETURN(Tensor v, weights.GetFloat(t.name));
-      w.AddFloat(t.name, v, dtype);
-      source.push_back(std::move(v));
-    }
-    DDPM_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, w.Serialize());
-    DDPM_ASSIGN_OR_RETURN(SafeTensors converted, SafeTensors::FromBytes(bytes, "converted weights"));
-    double largest_change = 0;
-    for (size_t i = 0; i < source.size(); ++i) {
-      const std::string& name = weights.tensors()[i].name;
-      DDPM_ASSIGN_OR_RETURN(Tensor v, converted.GetFloat(name));
-      for (size_t k = 0; k < v.size(); ++k) {
-        if (!std::isfinite(v.data()[k]))
-          return InvalidArgument(name + "[" + std::to_string(k) + "] = " + std::to_string(source[i].data()[k]) +
-                                 " does not fit in " + DTypeName(dtype) + "; nothing was written");
-        largest_change = std::max(largest_change, double(std::fabs(v.data()[k] - source[i].data()[k])));
-      }
-    }
+    Expected<ConvertedTensors> converted = ConvertFloatTensors(weights, dtype);
+    if (!converted.ok()) return InvalidArgument(converted.status().message() + "; nothing was written");
 
     // The folder's layout, then the files: the weights last, so a folder with them is complete.
     const std::string unet_dir = from.is_pipeline ? JoinPath(out_, "unet") : out_;
@@ -96,9 +67,9 @@ class ConvertCommand : public Command {
     }
     DDPM_RETURN_IF_ERROR(CopyFile(from.unet_config, JoinPath(unet_dir, "config.json")));
     const std::string weights_path = JoinPath(unet_dir, "diffusion_pytorch_model.safetensors");
-    DDPM_RETURN_IF_ERROR(WriteFileAtomic(weights_path, bytes.data(), bytes.size()));
+    DDPM_RETURN_IF_ERROR(WriteFileAtomic(weights_path, converted->bytes.data(), converted->bytes.size()));
     std::fprintf(stderr, "wrote %s: %zu tensors in %s, %.1f MB (largest change %.3g)\n", weights_path.c_str(),
-                 source.size(), DTypeName(dtype), bytes.size() / 1e6, largest_change);
+                 converted->tensors, DTypeName(dtype), converted->bytes.size() / 1e6, converted->largest_change);
     return Status::Ok();
   }
 

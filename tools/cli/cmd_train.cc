@@ -52,6 +52,7 @@ class TrainCommand : public Command {
     AddThreadsOption(sub, &threads_);
     sub->add_option("--checkpoint-every", o_.checkpoint_every, "steps between checkpoints")->default_val(1000);
     sub->add_option("--sample-every", o_.sample_every, "steps between sample grids")->default_val(1000);
+    sub->add_option("--export-dtype", o_.export_dtype, "float type of the exported unet weights: f32, f16 (half the size) or bf16")->capture_default_str();
     return sub;
   }
 

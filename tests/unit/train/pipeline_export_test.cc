@@ -1,6 +1,8 @@
 // ExportPipeline: the pipeline folder `ddpm train` writes and the JS Trainer.exportPipeline() returns.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <unistd.h>
@@ -74,4 +76,36 @@ TEST_CASE("ExportPipeline: EMA weights, the schedule and null_class_index, loada
   INFO(loaded.status().message());
   CHECK(loaded.ok());
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("ExportPipeline with weights_dtype F16: the same EMA weights rounded to F16, half the bytes", "[train][export]") {
+  auto model = nn::train::UNet2DTrainable::FromPretrained(test::ReferencePath("unet_cond"));
+  REQUIRE(model.ok());
+  Trainer trainer(model->get(), DDPMScheduler::FromJson("{}").value(), TrainOptions{}, nullptr);
+  auto f32 = ExportPipeline(trainer, {});
+  auto f16 = ExportPipeline(trainer, {.weights_dtype = DType::kF16});
+  REQUIRE(f32.ok());
+  REQUIRE(f16.ok());
+  const auto* a = Find(*f32, "unet/diffusion_pytorch_model.safetensors");
+  const auto* b = Find(*f16, "unet/diffusion_pytorch_model.safetensors");
+  CHECK(double(b->size()) < 0.55 * double(a->size()));
+  auto wa = SafeTensors::FromBytes(*a);
+  auto wb = SafeTensors::FromBytes(*b);
+  REQUIRE(wa.ok());
+  REQUIRE(wb.ok());
+  REQUIRE(wa->tensors().size() == wb->tensors().size());
+  for (size_t i = 0; i < wa->tensors().size(); ++i) {
+    const TensorInfo& t = wb->tensors()[i];
+    INFO(t.name);
+    CHECK(t.name == wa->tensors()[i].name);
+    CHECK(t.dtype == DType::kF16);
+    auto va = wa->GetFloat(t.name);
+    auto vb = wb->GetFloat(t.name);
+    REQUIRE(va.ok());
+    REQUIRE(vb.ok());
+    // F16 keeps 11 significant bits: round to nearest is within 2^-11 relative (above F16's normal range, 6.1e-5).
+    for (size_t k = 0; k < va->size(); ++k) {
+      CHECK(std::fabs((*vb)[k] - (*va)[k]) <= std::max(std::fabs((*va)[k]) * 0x1p-11f, 6.0e-8f));
+    }
+  }
 }
