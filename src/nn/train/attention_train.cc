@@ -4,17 +4,10 @@
 
 #include "kernels/attention/attention.h"
 #include "kernels/f32_gemm/gemm.h"
+#include "nn/train/split_work.h"
 
 namespace ddpm::nn::train {
 namespace {
-
-size_t Pad16(size_t n) { return (n + 15) / 16 * 16; }
-
-template <typename F>
-void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
-  if (pool && pool->num_threads() > 1) pool->ParallelFor(n, f, grain);
-  else f(0, n, 0);
-}
 
 // dst[n x m] = srcᵀ for src [m x n] with row stride lds (a head's slice of q or dO: n = head_dim is small).
 void Transpose(const float* src, size_t m, size_t n, size_t lds, float* dst) {

@@ -4,17 +4,10 @@
 #include <cstring>
 
 #include "kernels/f32_gemm/gemm.h"
+#include "nn/train/split_work.h"
 
 namespace ddpm::nn::train {
 namespace {
-
-size_t Pad16(size_t n) { return (n + 15) / 16 * 16; }
-
-template <typename F>
-void Parallel(ThreadPool* pool, size_t n, F&& f, size_t grain = 1) {
-  if (pool && pool->num_threads() > 1) pool->ParallelFor(n, f, grain);
-  else f(0, n, 0);
-}
 
 int Threads(ThreadPool* pool) { return pool ? pool->num_threads() : 1; }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/elementwise/elementwise.h"
+#include "nn/train/split_work.h"
 
 namespace ddpm::nn::train {
 
@@ -89,8 +90,7 @@ void UpsampleNearest2xBackward(float* dx, const float* dy, int batch, int h, int
     }
   };
   const size_t rows = size_t(batch) * h;
-  if (pool && pool->num_threads() > 1) pool->ParallelFor(rows, body, 4);
-  else body(0, rows, 0);
+  Parallel(pool, rows, body, 4);
 }
 
 void DivideBackward(float* dx, const float* dy, size_t n, float s) {
