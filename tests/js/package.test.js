@@ -24,13 +24,13 @@ before(() => {
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-// The two small shipped pipelines, as diffusers loads them (no checkpoint, loss log or sample pictures), and the
-// model card (npm ships every README anyway).
-const SHIPPED_MODELS = ['models/README.md', ...['fashion-mnist', 'toy2d'].flatMap((m) => [
+// The shipped pipelines, as diffusers loads them (no checkpoint, loss log or sample pictures), and the model card
+// (npm ships every README anyway).
+const SHIPPED_MODELS = ['models/README.md', ...['fashion-mnist-wide', 'fashion-mnist', 'toy2d'].flatMap((m) => [
   'model_index.json', 'sampling_defaults.json', 'scheduler/scheduler_config.json', 'unet/config.json',
   'unet/diffusion_pytorch_model.safetensors'].map((f) => `models/${m}/${f}`))];
 
-test('the tarball holds both builds, the wrapper, the types and the small models, and no sources', () => {
+test('the tarball holds both builds, the wrapper, the types and the shipped models, and no sources', () => {
   const files = packed.files.map((f) => f.path);
   for (const f of ['package.json', 'README.md', 'web/index.d.ts', 'web/src/index.js', 'dist/package.json',
                    'dist/simd/ddpm.mjs', 'dist/simd/ddpm.wasm', 'dist/simd-threads/ddpm.mjs',
@@ -41,8 +41,9 @@ test('the tarball holds both builds, the wrapper, the types and the small models
   }
   for (const f of files) assert.doesNotMatch(f, /^(src|tests|build|wasm|tools|web\/demo)\//, `${f} should not ship`);
   for (const f of files.filter((f) => f.startsWith('models/'))) assert.ok(SHIPPED_MODELS.includes(f), `${f} should not ship`);
-  // Two wasm builds (module + CLI each) and 3 MB of models: a few MB compressed.
-  assert.ok(packed.size < 8e6, `${packed.filename} is ${(packed.size / 1e6).toFixed(1)} MB`);
+  // Two wasm builds (module + CLI each) and 8.5 MB of models (fashion-mnist-wide's weights in F16): about 10 MB
+  // compressed (F16 weights hardly compress).
+  assert.ok(packed.size < 12e6, `${packed.filename} is ${(packed.size / 1e6).toFixed(1)} MB`);
 });
 
 function runInApp(code, timeout = 60000) {
