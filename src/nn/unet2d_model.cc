@@ -77,8 +77,7 @@ void UNet2DModel::Walk(F&& f, G&& g) const {
         f(b.attentions[j].out, spec.level);
       }
     }
-    // A downsampler reads its block's level; an upsampler's conv runs on the upsampled map.
-    if (spec.sampler != SamplerKind::kNone) f(b.sampler, std::min(spec.level, spec.out_level()));
+    if (spec.sampler != SamplerKind::kNone) f(b.sampler, spec.sampler_conv_level());
   }
   f(conv_out_, 0);
 }
@@ -275,7 +274,9 @@ Status UNet2DModel::ForwardLane(const float* sample, int b, int height, int widt
   float* cur = arena.at(plan.cur);
   float* spare = arena.at(plan.spare);
   float* cat = arena.at(plan.cat);
-  auto output = [&](int push_skip, const float* in) { return push_skip >= 0 ? arena.at(plan.skips[push_skip]) : in == cur ? spare : cur; };
+  auto output = [&](int push_skip, const float* in) {
+    return push_skip >= 0 ? arena.at(plan.skips[push_skip]) : in == cur ? spare : cur;
+  };
   float* h = arena.at(plan.skips[0]);
   Conv2d(conv_in_, x, b, height, width, h, false, ctx.scratch, pool);
   int ch = config().block_out_channels[0];

@@ -183,7 +183,7 @@ double UNetStructure::ForwardFlopsPerImage(int height, int width) const {
       flops += 2.0 * t * a.channels * 4 * a.channels;  // to_q, to_k, to_v, to_out
       flops += 4.0 * t * t * a.channels;               // q·kᵀ and p·v
     }
-    if (b.sampler != SamplerKind::kNone) conv(b.sampler_conv.params, b.sampler == SamplerKind::kDown ? b.level : b.level - 1);
+    if (b.sampler != SamplerKind::kNone) conv(b.sampler_conv.params, b.sampler_conv_level());
   }
   conv(conv_out.params, 0);
   const int c0 = config.block_out_channels[0];

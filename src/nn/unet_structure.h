@@ -35,7 +35,11 @@ struct BlockSpec {
   ConvSpec sampler_conv;
   std::string sampler_name;  // "down_blocks.0.downsamplers.0"
   int sampler_push_skip = -1;
-  int out_level() const { return sampler == SamplerKind::kDown ? level + 1 : sampler == SamplerKind::kUp ? level - 1 : level; }
+  int out_level() const {
+    return sampler == SamplerKind::kDown ? level + 1 : sampler == SamplerKind::kUp ? level - 1 : level;
+  }
+  // The level the sampler's conv runs at: a downsampler reads the block's level, an upsampler's conv the upsampled map.
+  int sampler_conv_level() const { return sampler == SamplerKind::kDown ? level : level - 1; }
 };
 
 struct SkipSpec {
