@@ -22,6 +22,8 @@ setupBrowser();
 const TMP = mkdtempSync(join(tmpdir(), 'ddpm-browser-'));
 after(() => rmSync(TMP, { recursive: true, force: true }));
 const SHIPPED_UNET = join(ROOT, 'models/fashion-mnist/unet');
+// The demo's default model and the settings its form starts from (the model's sampling_defaults.json).
+const DEFAULTS = JSON.parse(readFileSync(join(ROOT, 'models/fashion-mnist-wide/sampling_defaults.json'), 'utf8'));
 
 /** A folder under TMP with `files`: { relative path: contents, or { copyFrom: path } }. */
 function folder(name, files) {
@@ -135,7 +137,7 @@ test('a first visit (as after npm start) generates one garment of each of the te
   await waitState(page, ['done', 'error'], 60000);
   const seconds = (Date.now() - t0) / 1000;
   assert.equal(await state(page), 'done', await page.textContent('#gen-error'));
-  assert.match(await page.textContent('#gen-status'), /^Done: 10 images, 50 ddim steps/);
+  assert.match(await page.textContent('#gen-status'), new RegExp(`^Done: 10 images, ${DEFAULTS.steps} ${DEFAULTS.scheduler} steps`));
   // All ten classes, one each (a batch of 8 never showed Bag or Ankle boot).
   assert.deepEqual(await page.$$eval('#gen-grid figcaption', (f) => f.map((x) => x.textContent)),
                    ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']);
@@ -172,7 +174,7 @@ test('Generate: the threaded build in a Worker makes a batch of image-like pictu
   await page.click('#gen-run');
   await waitState(page, ['done', 'error']);
   assert.equal(await page.textContent('#gen-error'), '');
-  assert.match(await page.textContent('#gen-status'), /^Done: 6 images, 4 ddim steps, \d+ ms\/step .* simd-threads/);
+  assert.match(await page.textContent('#gen-status'), new RegExp(`^Done: 6 images, 4 ${DEFAULTS.scheduler} steps, \\d+ ms/step .* simd-threads`));
   const seen = await page.evaluate(() => globalThis.seenSteps);
   assert.deepEqual(seen.map((s) => s.step), [1, 2, 3, 4]);
   assert.ok(seen.every((s) => s.drawn), 'every preview was drawn');
@@ -186,7 +188,7 @@ test('Generate: the threaded build in a Worker makes a batch of image-like pictu
   }
   assert.equal(await page.isEnabled('#gen-save'), true);
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#gen-save')]);
-  assert.match(download.suggestedFilename(), /^ddpm-fashion-mnist-seed7\.png$/);
+  assert.match(download.suggestedFilename(), /^ddpm-fashion-mnist-wide-seed7\.png$/);
   await page.screenshot({ path: join(RESULTS, 'demo-generate.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
@@ -239,7 +241,7 @@ test('Generate without cross-origin isolation: the single-thread build says why,
   await setForm(page, { 'gen-steps': 2 });
   await page.click('#gen-run');
   await waitState(page, ['done', 'error']);
-  assert.match(await page.textContent('#gen-status'), /^Done: 2 images, 2 ddim steps, .* simd, 1 thread$/);
+  assert.match(await page.textContent('#gen-status'), new RegExp(`^Done: 2 images, 2 ${DEFAULTS.scheduler} steps, .* simd, 1 thread$`));
   assert.ok((await gridStats(page)).every((s) => s.std > 5));
   // A training loop yields between steps, so it is cancelled in place (no restart) and keeps its steps.
   const training = await page.evaluate(async () => {
@@ -669,7 +671,7 @@ test('a cross-origin isolated page whose threaded build fails to load runs the s
   await setForm(page, { 'gen-steps': 2, 'gen-batch': 2 });
   await page.click('#gen-run');
   await waitState(page, ['done', 'error']);
-  assert.match(await page.textContent('#gen-status'), /^Done: 2 images, 2 ddim steps, .* simd, 1 thread$/);
+  assert.match(await page.textContent('#gen-status'), new RegExp(`^Done: 2 images, 2 ${DEFAULTS.scheduler} steps, .* simd, 1 thread$`));
   await page.click('#tab-schedulers');
   await page.waitForFunction(() => document.getElementById('info').textContent !== 'loading…');
   assert.equal(await page.isVisible('#sched-notice'), true);
@@ -694,11 +696,11 @@ test('Generate: a bad model folder says what is wrong and keeps the previous mod
   await loadFolder(noConfig);
   assert.equal(await state(page), 'ready');
   assert.match(await page.textContent('#gen-error'),
-               /^Could not load the model "no-config": Error: model files: no model_index.json, and no config.json with diffusion_pytorch_model.safetensors beside it.*\nThe previous model, fashion-mnist, is still loaded\. Pick a diffusers folder/s);
+               /^Could not load the model "no-config": Error: model files: no model_index.json, and no config.json with diffusion_pytorch_model.safetensors beside it.*\nThe previous model, fashion-mnist-wide, is still loaded\. Pick a diffusers folder/s);
   assert.equal(await page.inputValue('#gen-model'), 'shipped');
   await loadFolder(truncated);
   const message = await page.textContent('#gen-error');
-  assert.match(message, /^Could not load the model "truncated": Error: .*safetensors.*\nThe previous model, fashion-mnist, is still loaded/s);
+  assert.match(message, /^Could not load the model "truncated": Error: .*safetensors.*\nThe previous model, fashion-mnist-wide, is still loaded/s);
   assert.match(message, /truncated|too short|past the end|bytes/i, message);
   await page.screenshot({ path: join(RESULTS, 'demo-bad-folder.png'), fullPage: true });
   // The previous model still generates.
@@ -721,6 +723,13 @@ test('Generate: a bad model folder says what is wrong and keeps the previous mod
   await page.selectOption('#gen-model', 'shipped');
   await waitState(page, ['ready', 'error']);
   assert.equal(await page.inputValue('#gen-model'), 'shipped');
+  assert.match(await page.textContent('#gen-info'), /Model fashion-mnist-wide:/);
+  assert.equal(await page.textContent('#gen-error'), '');
+  // The smaller shipped model, from the menu.
+  await page.selectOption('#gen-model', 'small');
+  await waitState(page, ['ready', 'error']);
+  assert.equal(await page.inputValue('#gen-model'), 'small');
+  assert.match(await page.textContent('#gen-info'), /Model fashion-mnist:/);
   assert.equal(await page.textContent('#gen-error'), '');
   assert.deepEqual(problems, []);
   await page.close();
@@ -753,7 +762,7 @@ test('Generate: a batch that needs more than the 4 GB of wasm memory says out of
   await page.click('#gen-run');
   await waitState(page, ['done', 'error'], 60000);
   assert.equal(await page.textContent('#gen-error'), '');
-  assert.match(await page.textContent('#gen-status'), /^Done: 1 image, 1 ddim steps/);
+  assert.match(await page.textContent('#gen-status'), new RegExp(`^Done: 1 image, 1 ${DEFAULTS.scheduler} steps`));
   const [s] = await gridStats(page);
   assert.deepEqual([s.width, s.height], [256, 256]);
   assert.deepEqual(problems, []);

@@ -5,11 +5,16 @@
 // breaking the tab. Screenshots: test-results/demo-edit-*.png. Skipped when playwright-core (a devDependency) or
 // Debian's chromium is missing. The harness (servers, Chromium, demoPage, ...) is in browser_harness.js.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { toPNG } from '../../web/src/image.js';
 import { demoPage, env, fitsWidth, gridStats, RESULTS, setForm, setupBrowser, skip } from './browser_harness.js';
+import { ROOT } from './helpers.js';
+
+// The sampler the demo's default model (models/fashion-mnist-wide) starts its forms from: sampling_defaults.json.
+const { scheduler: SCHEDULER } = JSON.parse(readFileSync(join(ROOT, 'models/fashion-mnist-wide/sampling_defaults.json'), 'utf8'));
 
 setupBrowser();
 
@@ -163,10 +168,10 @@ test('Edit, image-to-image: the strength slider says which timestep it starts fr
   assert.equal(await page.textContent('#edit-strength-out'), '0.80');
   assert.match(await page.getAttribute('#edit-strength', 'aria-valuetext'), /^0\.80, noised to t = \d+ of 1000$/);
   await setForm(page, { 'edit-strength': '0.5', 'edit-i2i-steps': 10, 'edit-target-class': 3, 'edit-seed': 1 });
-  await page.waitForFunction(() => document.getElementById('edit-start-t').dataset.settings === '0.50 ddim 10');
+  await page.waitForFunction((s) => document.getElementById('edit-start-t').dataset.settings === s, `0.50 ${SCHEDULER} 10`);
   const start = /t = (\d+)/.exec(await label())[1];
   await runToEnd(page);
-  assert.match(await page.textContent('#edit-status'), new RegExp(`^Done: noised to t = ${start}, then \\d+ of 10 ddim steps`));
+  assert.match(await page.textContent('#edit-status'), new RegExp(`^Done: noised to t = ${start}, then \\d+ of 10 ${SCHEDULER} steps`));
   assert.match(await page.textContent('#edit-result-caption'), new RegExp(`^From t = ${start} as Dress`));
   const [result] = await gridStats(page, '#edit-result');
   assert.ok(result.std > 10, `the result is a picture: ${JSON.stringify(result)}`);

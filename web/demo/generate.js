@@ -1,4 +1,4 @@
-// The Generate tab: the shipped fashion-mnist pipeline (or a folder the user picks or drops) sampled by Generator
+// The Generate tab: a shipped Fashion-MNIST pipeline (or a folder the user picks or drops) sampled by Generator
 // in a Worker. Two grids fill in as the sampler runs: x_t (each step's sample, `latents`) and the predicted x0
 // (`preview`); every step's frames are kept (frames.js, capped at 64 MB) so a step scrubber replays the run.
 // Cancel (or Esc) aborts within one step. A folder that fails to load leaves the previous model in use.
@@ -10,12 +10,17 @@ import { DownloadLine } from './model_download.js';
 import { publishBatch, publishModel, session } from './session.js';
 
 const FASHION_MNIST = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
-const SHIPPED = new URL('../../models/fashion-mnist/', import.meta.url);
+// The shipped models, by their <select id="gen-model"> value: fashion-mnist-wide (issue 12's model, 2.7 M parameters,
+// the default) and the first, smaller fashion-mnist (0.7 M, four times less work per image; ?model=small starts with it).
+const SHIPPED = {
+  shipped: { url: new URL('../../models/fashion-mnist-wide/', import.meta.url).href, name: 'fashion-mnist-wide' },
+  small: { url: new URL('../../models/fashion-mnist/', import.meta.url).href, name: 'fashion-mnist' },
+};
 const $ = (id) => document.getElementById(id);
 
 let gen = null;
 let modelName = '';
-let source = 'shipped';   // the <select id="gen-model"> value of the loaded model: shipped or custom
+let source = 'shipped';   // the <select id="gen-model"> value of the loaded model: a SHIPPED key or custom
 let customModel = null;   // { model, name } of the user's folder once it loaded
 let classNames = [];      // one per real class (the null class excluded)
 let running = null;       // the AbortController of the run in progress
@@ -313,7 +318,7 @@ async function recover() {
     await gen.memoryUsage();
     return '';
   } catch {
-    const model = source === 'custom' ? customModel : { model: SHIPPED.href, name: 'fashion-mnist' };
+    const model = source === 'custom' ? customModel : { model: SHIPPED[source].url, name: SHIPPED[source].name };
     const old = gen;
     gen = null;
     publishModel(null);
@@ -378,17 +383,18 @@ $('gen-folder').addEventListener('cancel', () => modelOptions());
 // URL is otherwise not seen until the cache is cleared).
 $('gen-download-again').addEventListener('click', async () => {
   if (running || loading) return;
-  await clearModelCache({ model: SHIPPED.href });
-  await load(SHIPPED.href, 'fashion-mnist', 'shipped');
+  const shipped = SHIPPED[source] ?? SHIPPED.shipped;
+  await clearModelCache({ model: shipped.url });
+  await load(shipped.url, shipped.name, SHIPPED[source] ? source : 'shipped');
 });
-// The Model menu: the shipped model, the user's folder once loaded, or "Your own folder…" (the folder picker).
+// The Model menu: a shipped model, the user's folder once loaded, or "Your own folder…" (the folder picker).
 $('gen-model').addEventListener('change', () => {
   const value = $('gen-model').value;
   if (value === 'folder') {
     $('gen-folder').click();
     modelOptions();  // back to the loaded model until a folder is picked
-  } else if (value === 'shipped' && source !== 'shipped') {
-    load(SHIPPED.href, 'fashion-mnist', 'shipped');
+  } else if (SHIPPED[value] && source !== value) {
+    load(SHIPPED[value].url, SHIPPED[value].name, value);
   } else if (value === 'custom' && source !== 'custom' && customModel) {
     load(customModel.model, customModel.name, 'custom');
   }
@@ -442,9 +448,11 @@ panel.addEventListener('drop', async (e) => {
 // A first visit shows what the page is for: once the shipped model is in, the Generate tab samples a batch with
 // the form's defaults (?autorun=0 turns this off; the browser tests use it to start from a ready page). The default
 // batch is 10 with "All ten, in turn", one garment of each class: a batch of 8 never showed Bag or Ankle boot.
-// It costs a quarter more than 8 at the model's 50 DDIM steps; fewer steps would show worse garments than the
-// settings the form then offers.
-const autorun = new URLSearchParams(location.search).get('autorun') !== '0';
-load(SHIPPED.href, 'fashion-mnist', 'shipped').then(() => {
+// The settings are the model's sampling_defaults.json, chosen to draw these 10 within issue 12's browser budget
+// (`npm run bench` times it: 3 s on simd-threads with 2 threads, 6 s on simd with 1).
+const params = new URLSearchParams(location.search);
+const autorun = params.get('autorun') !== '0';
+const first = params.get('model') === 'small' ? 'small' : 'shipped';
+load(SHIPPED[first].url, SHIPPED[first].name, first).then(() => {
   if (autorun && gen && !$('panel-generate').hidden) generate();
 });
