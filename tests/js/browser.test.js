@@ -158,7 +158,7 @@ test('Generate: the threaded build in a Worker makes a batch of image-like pictu
   assert.match(info, /Generator: build simd-threads, \d threads? \(crossOriginIsolated/);
   assert.match(info, /cancel by flag/);
   assert.equal(await page.locator('#gen-class option').count(), 11);  // all + the 10 garments
-  assert.equal(await page.inputValue('#gen-guidance'), '1');  // models/README.md: guidance 2 scored worse
+  assert.equal(await page.inputValue('#gen-guidance'), String(DEFAULTS.guidance_scale));  // the model's sampling_defaults.json
   await setForm(page, { 'gen-steps': 4, 'gen-batch': 6, 'gen-seed': 7, 'gen-class': 'all' });
   // Record what the grid shows at each step: the previews must fill it in before the run ends.
   await page.evaluate(() => {
