@@ -66,7 +66,8 @@ val Inpaint(UNetHandle& unet, const std::string& scheduler_json, const val& imag
   return Result(ddpm::Inpaint(UNetNoisePredictor(unet.model(), unet.pool()), call->image, *m, call->scheduler, o));
 }
 
-// The sampler settings of an image-to-image run: options.{scheduler, steps, eta, guidanceScale} where given, else
+// The sampler settings of an image-to-image run: options.{scheduler, steps, eta, guidanceScale, guidanceInterval}
+// where given, else
 // the model's sampling defaults (options.samplingDefaults), as sample() resolves them.
 Status ImageToImageSampling(const val& options, ImageToImageOptions* o) {
   DDPM_ASSIGN_OR_RETURN(SamplingDefaults use, SamplingFromJs(options));
@@ -74,11 +75,13 @@ Status ImageToImageSampling(const val& options, ImageToImageOptions* o) {
   o->steps = use.steps;
   o->eta = use.eta;
   o->guidance_scale = use.guidance_scale;
+  o->guidance_interval = use.guidance_interval;
   ReadNumber(options, "strength", &o->strength);
   return Status::Ok();
 }
 
-// options: {strength, scheduler?, steps?, eta?, classLabels?, guidanceScale?, seed?, samplingDefaults?}.
+// options: {strength, scheduler?, steps?, eta?, classLabels?, guidanceScale?, guidanceInterval?, seed?,
+// samplingDefaults?}.
 val ImageToImage(UNetHandle& unet, const std::string& scheduler_json, const val& image, const val& options,
                  const val& on_step) {
   ImageToImageOptions o;

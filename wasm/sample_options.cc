@@ -20,6 +20,10 @@ Expected<SamplingDefaults> SamplingFromJs(const val& options) {
   if (options["steps"].isNumber()) given.steps = options["steps"].as<int>();
   if (options["eta"].isNumber()) given.eta = options["eta"].as<double>();
   if (options["guidanceScale"].isNumber()) given.guidance_scale = options["guidanceScale"].as<double>();
+  // [lo, hi], two integers (the JS side checks the type; the range is CheckSamplingSettings').
+  if (options["guidanceInterval"].isArray())
+    given.guidance_interval = GuidanceInterval{int64_t(options["guidanceInterval"][0].as<double>()),
+                                               int64_t(options["guidanceInterval"][1].as<double>())};
   SamplingDefaults use = ResolveSampling(defaults, given);
   DDPM_RETURN_IF_ERROR(CheckSamplingSettings(use));
   return use;
@@ -44,6 +48,7 @@ Status SampleOptionsFromJs(const val& options, const val& on_step, SampleOptions
   so->steps = use.steps;
   so->eta = use.eta;
   so->guidance_scale = use.guidance_scale;
+  so->guidance_interval = use.guidance_interval;
   double num_images = so->num_images, seed = 0;
   ReadNumber(options, "numImages", &num_images);
   ReadNumber(options, "seed", &seed);

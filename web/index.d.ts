@@ -294,11 +294,14 @@ export interface SamplingDefaults {
   steps?: number;
   eta?: number;
   guidance_scale?: number;
+  /** [lo, hi]: guidance applies only at timesteps lo <= t <= hi (absent: every timestep). */
+  guidance_interval?: [number, number];
   /** RePaint's schedule for inpaint() when the caller gives none (else diffusers' 250, 10, 10). */
   inpaint?: { steps?: number; jump_length?: number; jump_n_sample?: number };
 }
 
-/** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, else the defaults below.
+/** scheduler, steps, eta, guidanceScale and guidanceInterval not given come from the model's samplingDefaults, else the
+ *  defaults below.
  *  Any other key is an error (a TypeError naming it and listing these), as in every sampling and editing call. */
 export interface SampleOptions {
   /** Default: the model's, else 'ddim'. 'dpmpp' is DPM-Solver++ (multistep). */
@@ -314,6 +317,9 @@ export interface SampleOptions {
   /** Classifier-free guidance weight (1 = off); needs a model with a null class (info.nullClassIndex).
    *  Default: the model's, else 1. */
   guidanceScale?: number;
+  /** [lo, hi]: classifier-free guidance applies only at timesteps lo <= t <= hi (0 .. num_train_timesteps - 1); the
+   *  other steps run the conditional prediction alone, half the work. Default: the model's, else every timestep. */
+  guidanceInterval?: [number, number];
   /** Seed of the initial noise and the schedulers' noise (Philox). Default 0. The same seed gives the same images bit
    *  for bit in both wasm builds, at any thread count (sample(), Generator, the ddpm-wasm CLI); the native CLI's
    *  differ by float32 rounding (about 1e-5). */
@@ -385,10 +391,13 @@ export interface ImageToImageOptions extends EditOptions {
   image: Picture;
   /** In (0, 1]: how far along the noise schedule to start (1 = from pure noise). */
   strength: number;
-  /** scheduler, steps, eta and guidanceScale not given come from the model's samplingDefaults, as in sample(). */
+  /** scheduler, steps, eta, guidanceScale and guidanceInterval not given come from the model's samplingDefaults, as in
+   *  sample(). */
   scheduler?: 'ddpm' | 'ddim' | 'dpmpp';
   steps?: number;
   eta?: number;
+  /** [lo, hi]: guidance only at timesteps lo <= t <= hi, as in sample(). */
+  guidanceInterval?: [number, number];
 }
 
 export interface InvertOptions extends Omit<EditOptions, 'guidanceScale' | 'seed'> {
@@ -659,6 +668,9 @@ export interface GenerateOptions {
   /** Classifier-free guidance weight (1 = off, the default); > 1 mixes in the model's null class (config
    *  null_class_index). */
   guidanceScale?: number;
+  /** [lo, hi]: classifier-free guidance applies only at timesteps lo <= t <= hi (0 .. num_train_timesteps - 1); the
+   *  other steps run the conditional prediction alone, half the work. Default: the model's, else every timestep. */
+  guidanceInterval?: [number, number];
   /** x_T [numImages, C, H, W] instead of seeded noise (copied). */
   latents?: TensorLike;
   /** Overrides the scheduler config's clip_sample; false to sample back from invert() (see its sampleBack). */

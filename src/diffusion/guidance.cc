@@ -1,6 +1,7 @@
 #include "diffusion/guidance.h"
 
 #include <cstring>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -19,8 +20,13 @@ Status DoubleInto(const Tensor& x, Tensor* d) {
 
 }  // namespace
 
+std::string GuidanceInterval::Describe() const {
+  if (IsAll()) return "every t";
+  return "t in [" + std::to_string(lo) + ", " + (hi == std::numeric_limits<int64_t>::max() ? std::string("end") : std::to_string(hi)) + "]";
+}
+
 Expected<GuidedModel> GuidedModel::Make(NoisePredictor model, const std::vector<int64_t>& class_labels, int64_t n,
-                                        double guidance_scale, int64_t null_class) {
+                                        double guidance_scale, int64_t null_class, GuidanceInterval interval) {
   if (!class_labels.empty() && class_labels.size() != 1 && int64_t(class_labels.size()) != n)
     return InvalidArgument("got " + std::to_string(class_labels.size()) + " class labels for " + std::to_string(n) +
                            " images (give one for all, or one per image)");
@@ -31,6 +37,7 @@ Expected<GuidedModel> GuidedModel::Make(NoisePredictor model, const std::vector<
     return InvalidArgument("guidance_scale " + std::to_string(guidance_scale) +
                            " needs a model trained with a null class for the unconditional prediction");
   g.scale_ = float(guidance_scale);
+  g.interval_ = interval;
   if (!class_labels.empty())
     for (int64_t i = 0; i < n; ++i) g.labels_.push_back(class_labels.size() == 1 ? class_labels[0] : class_labels[i]);
   g.guided_labels_ = g.labels_;
@@ -39,7 +46,7 @@ Expected<GuidedModel> GuidedModel::Make(NoisePredictor model, const std::vector<
 }
 
 Status GuidedModel::Predict(const Tensor& x, int64_t t, Tensor* pred) {
-  if (guided_) {
+  if (guided_ && interval_.Contains(t)) {
     DDPM_RETURN_IF_ERROR(DoubleInto(x, &doubled_));
     DDPM_RETURN_IF_ERROR(model_(doubled_, t, guided_labels_, &guided_pred_));
     // ε = ε_u + w·(ε_c − ε_u): conditional rows first, unconditional second.

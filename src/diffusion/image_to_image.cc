@@ -54,7 +54,8 @@ Expected<Tensor> ImageToImage(const NoisePredictor& model, const Tensor& image, 
                               const ImageToImageOptions& o) {
   if (image.rank() != 4) return InvalidArgument("image must be [N, C, H, W], got " + ShapeToString(image.shape()));
   DDPM_ASSIGN_OR_RETURN(GuidedModel guided,
-                        GuidedModel::Make(model, o.class_labels, image.dim(0), o.guidance_scale, o.null_class));
+                        GuidedModel::Make(model, o.class_labels, image.dim(0), o.guidance_scale, o.null_class,
+                                                          o.guidance_interval));
   DDPM_ASSIGN_OR_RETURN(std::unique_ptr<AnyScheduler> scheduler, ScheduledSampler(cfg, o.scheduler, o.steps, o.eta));
   DDPM_ASSIGN_OR_RETURN(size_t first, FirstStepIndex(o.steps, o.strength));
 

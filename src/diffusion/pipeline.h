@@ -24,6 +24,7 @@ struct SampleOptions {
   int num_images = 1;
   std::vector<int64_t> class_labels;        // empty, one for all, or one per image
   double guidance_scale = 1.0;              // > 1 with labels: classifier-free guidance
+  GuidanceInterval guidance_interval;       // the timesteps it applies at (default: all)
   int64_t null_class = -1;                  // the unconditional label (needed for guidance)
   uint64_t seed = 0;
   const Tensor* latents = nullptr;          // caller-supplied x_T [N, C, H, W]

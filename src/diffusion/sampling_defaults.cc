@@ -16,15 +16,17 @@ std::string SamplingDefaults::Describe() const {
   char buf[160];
   std::snprintf(buf, sizeof buf, "%s, %d steps, eta %g, guidance scale %g", scheduler.c_str(), steps, eta,
                 guidance_scale);
-  return std::string(buf) + (source.empty() ? " (built-in defaults)" : " (from " + source + ")");
+  const std::string interval = guidance_interval.IsAll() ? "" : " at " + guidance_interval.Describe();
+  return std::string(buf) + interval + (source.empty() ? " (built-in defaults)" : " (from " + source + ")");
 }
 
 std::string SamplingDefaults::ToJson() const {
   const nlohmann::json repaint{
       {"steps", inpaint.steps}, {"jump_length", inpaint.jump_length}, {"jump_n_sample", inpaint.jump_n_sample}};
-  return nlohmann::json{{"scheduler", scheduler}, {"steps", steps}, {"eta", eta}, {"guidance_scale", guidance_scale},
-                        {"inpaint", repaint}}
-      .dump();
+  nlohmann::json j{{"scheduler", scheduler}, {"steps", steps}, {"eta", eta}, {"guidance_scale", guidance_scale},
+                   {"inpaint", repaint}};
+  if (!guidance_interval.IsAll()) j["guidance_interval"] = {guidance_interval.lo, guidance_interval.hi};
+  return j.dump();
 }
 
 SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingChoice& given) {
@@ -36,6 +38,7 @@ SamplingDefaults ResolveSampling(const SamplingDefaults& model, const SamplingCh
   if (given.steps) r.steps = *given.steps;
   if (given.eta) r.eta = *given.eta;
   if (given.guidance_scale) r.guidance_scale = *given.guidance_scale;
+  if (given.guidance_interval) r.guidance_interval = *given.guidance_interval;
   return r;
 }
 
@@ -60,6 +63,10 @@ Status CheckSamplingSettings(const SamplingDefaults& s) {
   std::snprintf(num, sizeof num, "%g", s.guidance_scale);
   if (!std::isfinite(s.guidance_scale) || s.guidance_scale < 0)
     return InvalidArgument(std::string("guidance scale ") + num + " must be a finite number >= 0 (1 = no guidance)");
+  const GuidanceInterval& g = s.guidance_interval;
+  if (g.lo < 0 || g.hi < g.lo)
+    return InvalidArgument("guidance interval [" + std::to_string(g.lo) + ", " + std::to_string(g.hi) +
+                           "] must be two timesteps lo <= hi, lo >= 0");
   return Status::Ok();
 }
 
@@ -73,6 +80,12 @@ Expected<SamplingDefaults> ParseSamplingDefaults(const std::string& text, const 
   DDPM_RETURN_IF_ERROR(j.GetInt("steps", &d.steps));
   DDPM_RETURN_IF_ERROR(j.GetDouble("eta", &d.eta));
   DDPM_RETURN_IF_ERROR(j.GetDouble("guidance_scale", &d.guidance_scale));
+  if (j.Has("guidance_interval")) {
+    const nlohmann::json& g = j.raw()["guidance_interval"];
+    if (!g.is_array() || g.size() != 2 || !g[0].is_number_integer() || !g[1].is_number_integer())
+      return ParseError(source + ": guidance_interval must be [lo, hi], two integer timesteps");
+    d.guidance_interval = {g[0].get<int64_t>(), g[1].get<int64_t>()};
+  }
   if (Status st = CheckSamplingSettings(d); !st.ok()) return ParseError(source + ": " + st.message());
   if (d.steps < 1) return ParseError(source + ": steps " + std::to_string(d.steps) + " must be at least 1");
   if (j.Has("inpaint")) {

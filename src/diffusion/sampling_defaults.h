@@ -2,7 +2,7 @@
 // model_index.json that diffusers ignores (it loads only the files model_index.json names). Whoever
 // trained or studied the model writes it (models/README.md says how the shipped values were chosen);
 // `ddpm sample`, `ddpm info`, the JS API and the demo use each value wherever the caller gives none:
-//   {"scheduler": "dpmpp", "steps": 20, "eta": 0.0, "guidance_scale": 2.0,
+//   {"scheduler": "dpmpp", "steps": 20, "eta": 0.0, "guidance_scale": 2.0, "guidance_interval": [100, 550],
 //    "inpaint": {"steps": 50, "jump_length": 10, "jump_n_sample": 5}}
 // Every key is optional; a folder without the file gets the built-in defaults below. "inpaint" is RePaint's
 // schedule for `ddpm inpaint` and the JS inpaint calls (diffusers' RePaintPipeline defaults when absent).
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "diffusion/pipeline_types.h"
 
 namespace ddpm {
 
@@ -29,6 +30,7 @@ struct SamplingDefaults {
   int steps = 50;                  // (the built-in default for the scheduler when the file names only that)
   double eta = 0.0;
   double guidance_scale = 1.0;
+  GuidanceInterval guidance_interval;  // [lo, hi] in the file; absent = every timestep
   InpaintSchedule inpaint;
   std::string source;              // the file the values came from; empty for the built-ins
 
@@ -42,6 +44,7 @@ struct SamplingChoice {
   std::optional<std::string> scheduler;
   std::optional<int> steps;
   std::optional<double> eta, guidance_scale;
+  std::optional<GuidanceInterval> guidance_interval;
 };
 
 // The one rule for what a run uses (CLI, JS API, Generator): each value the caller gave, else the
@@ -54,7 +57,8 @@ InpaintSchedule ResolveInpaint(const SamplingDefaults& model, std::optional<int>
                                std::optional<int> jump_n_sample);
 
 // The ranges every sampler accepts, checked before any work starts (the file, the CLI's options and the JS
-// options alike): scheduler one of ddpm/ddim/dpmpp, eta in [0, 1], guidance scale finite and >= 0. Steps are
+// options alike): scheduler one of ddpm/ddim/dpmpp, eta in [0, 1], guidance scale finite and >= 0, guidance
+// interval 0 <= lo <= hi. Steps are
 // checked by Sample(), which knows the model's num_train_timesteps (the file's own check is steps >= 1).
 Status CheckSamplingSettings(const SamplingDefaults& s);
 

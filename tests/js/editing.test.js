@@ -175,7 +175,7 @@ describe('editing pipelines on unet_tiny, against diffusers', () => {
     unknown(() => inpaint(tiny, {}, { image, mask, jumpLenght: 2 }), 'jumpLenght',
             'image, mask, classLabels, guidanceScale, seed, onProgress, steps, jumpLength, jumpNSample, eta, noiseDraws');
     unknown(() => imageToImage(tiny, {}, { image, strength: 0.5, strenght: 0.5 }), 'strenght',
-            'image, strength, classLabels, guidanceScale, seed, onProgress, scheduler, steps, eta');
+            'image, strength, classLabels, guidanceScale, seed, onProgress, scheduler, steps, eta, guidanceInterval');
     unknown(() => imageToImageStartTimestep(tiny, {}, { strength: 0.5, image }), 'image', 'strength, scheduler, steps');
     unknown(() => invert(tiny, {}, { image, guidanceScale: 2 }), 'guidanceScale', 'image, classLabels, steps, onProgress');
     let calls = 0;
@@ -270,7 +270,7 @@ describe('Generator editing (the shipped Fashion-MNIST model, in its worker)', (
                   'onProgress, steps, jumpLength, jumpNSample, eta, noiseDraws, signal');
     await unknown(gen.imageToImage({ image, strength: 0.5, classLabels: [0], numImages: 2 }),
                   "imageToImage: unknown option 'numImages'; the options are image, strength, classLabels, guidanceScale, " +
-                  'seed, onProgress, scheduler, steps, eta, signal');
+                  'seed, onProgress, scheduler, steps, eta, guidanceInterval, signal');
     await unknown(gen.invert({ image, classLabels: [0], seed: 1 }),
                   "invert: unknown option 'seed'; the options are image, classLabels, steps, onProgress, signal");
     // noiseDraws reaches the worker (it was dropped before): a wrong shape is the core's error.

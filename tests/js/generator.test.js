@@ -47,6 +47,13 @@ test('the same seed gives identical images, another seed others', async () => {
   assert.ok(a.msPerStep > 0 && a.totalMs >= a.msPerStep);
 });
 
+test('generate() passes guidanceInterval to the worker: guided nowhere is guidance scale 1', async () => {
+  const opts = { steps: 3, numImages: 2, classLabels: [3, 7], guidanceScale: 2, seed: 5 };
+  const nowhere = await gen.generate({ ...opts, guidanceInterval: [5000, 6000] });
+  assert.deepEqual(nowhere.images.data, (await gen.generate({ ...opts, guidanceScale: 1 })).images.data);
+  assert.notDeepEqual(nowhere.images.data, (await gen.generate(opts)).images.data);
+});
+
 test('onProgress comes once per step with a preview of x0', async () => {
   const seen = [];
   const { images } = await gen.generate({ scheduler: 'dpmpp', steps: 4, numImages: 3, classLabels: 1, seed: 2,
@@ -159,7 +166,7 @@ test('bad requests reject with Errors carrying the core message', async () => {
   await bad({ signal: 'stop' }, TypeError, /signal must be an AbortSignal/);
   // An unknown option is an error naming it, not a silent default (sample()'s options plus signal).
   await bad({ steps: 2, classLabels: [1], guidanceScal: 2 }, TypeError,
-            /^generate: unknown option 'guidanceScal'; the options are scheduler, steps, eta, numImages, classLabels, guidanceScale, seed, latents, clipSample, onProgress, signal$/);
+            /^generate: unknown option 'guidanceScal'; the options are scheduler, steps, eta, numImages, classLabels, guidanceScale, guidanceInterval, seed, latents, clipSample, onProgress, signal$/);
   await bad({ classLabels: [1], stpes: undefined }, TypeError, /unknown option 'stpes'/);
   await assert.rejects(gen.imageToImageStartTimestep({ strength: 0.5, classLabels: [1] }),
                        (e) => e instanceof TypeError && /^imageToImageStartTimestep: unknown option 'classLabels'; the options are strength, scheduler, steps$/.test(e.message));

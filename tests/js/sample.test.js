@@ -96,6 +96,33 @@ test('classifier-free guidance uses the null class', () => {
   assert.deepEqual(sample(guided, {}, { ...base, guidanceScale: 1 }).data, plain.data);
 });
 
+test('guidanceInterval guides only at the timesteps it names; not given, the model default applies', () => {
+  const base = { scheduler: 'ddim', steps: 4, numImages: 2, classLabels: [4, 7], latents: latents(2), guidanceScale: 3 };
+  const everywhere = sample(guided, {}, base);
+  assert.deepEqual(sample(guided, {}, { ...base, guidanceInterval: [0, 999] }).data, everywhere.data);
+  // No timestep inside: the conditional prediction alone, as guidance scale 1.
+  assert.deepEqual(sample(guided, {}, { ...base, guidanceInterval: [1000, 2000] }).data,
+                   sample(guided, {}, { ...base, guidanceScale: 1 }).data);
+  // DDIM 4 of 1000 ("leading") runs t = 750, 500, 250, 0: [200, 600] guides the middle two.
+  const middle = sample(guided, {}, { ...base, guidanceInterval: [200, 600] });
+  assert.notDeepEqual(middle.data, everywhere.data);
+  assert.notDeepEqual(middle.data, sample(guided, {}, { ...base, guidanceScale: 1 }).data);
+  const keep = guided.samplingDefaults;
+  try {
+    guided.samplingDefaults = { ...keep, guidance_interval: [200, 600] };
+    assert.deepEqual(sample(guided, {}, base).data, middle.data);
+    assert.deepEqual(sample(guided, {}, { ...base, guidanceInterval: [0, 999] }).data, everywhere.data);  // the caller's wins
+  } finally {
+    guided.samplingDefaults = keep;
+  }
+  assert.throws(() => sample(guided, {}, { ...base, guidanceInterval: [600, 200] }),
+                (e) => /^guidance interval \[600, 200\] must be two timesteps lo <= hi, lo >= 0$/.test(e.message));
+  for (const bad of [5, [1], [1, 2.5], '0,999']) {
+    assert.throws(() => sample(guided, {}, { ...base, guidanceInterval: bad }),
+                  (e) => e instanceof TypeError && /^sample: guidanceInterval must be \[lo, hi\], two integer timesteps$/.test(e.message));
+  }
+});
+
 test('bad requests throw Errors with the core message', () => {
   const bad = (options, pattern, model = cond) => assert.throws(() => sample(model, {}, options),
                                                                (e) => e instanceof Error && pattern.test(e.message));
@@ -120,7 +147,7 @@ test('bad requests throw Errors with the core message', () => {
 test('an unknown option is a TypeError naming it and listing the valid ones, not a silent default', () => {
   const unknown = (options, name) => assert.throws(() => sample(cond, {}, options), (e) => e instanceof TypeError &&
     e.message === `sample: unknown option '${name}'; the options are scheduler, steps, eta, numImages, classLabels, ` +
-                  'guidanceScale, seed, latents, clipSample, onProgress');
+                  'guidanceScale, guidanceInterval, seed, latents, clipSample, onProgress');
   unknown({ steps: 2, classLabels: [1], guidanceScal: 2 }, 'guidanceScal');
   unknown({ stpes: 2, classLabels: [1] }, 'stpes');
   unknown({ classLabels: [1], num_images: 2 }, 'num_images');  // diffusers' spelling is not ours

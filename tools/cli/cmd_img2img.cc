@@ -10,6 +10,7 @@
 #include "diffusion/editing.h"
 #include "diffusion/pipeline.h"
 #include "progress.h"
+#include "sampler_flags.h"
 
 namespace ddpm::cli {
 namespace {
@@ -23,10 +24,7 @@ class ImageToImageCommand : public Command {
     sub->add_option("--strength", o_.strength, "in (0, 1]: how much noise to add first (1 = pure noise)")->required();
     sub->add_option("--class", class_, "class label to steer towards (class-conditional models)");
     // Unset, the sampler settings come from the model's sampling_defaults.json, as in `ddpm sample`.
-    scheduler_opt_ = sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp (default: the model's)");
-    steps_opt_ = sub->add_option("--steps", steps_, "steps of the full schedule (default: the model's, else 1000 ddpm, 50 ddim, 20 dpmpp)");
-    eta_opt_ = sub->add_option("--eta", eta_, "DDIM noise weight, 0 = deterministic (default: the model's, else 0)");
-    guidance_opt_ = sub->add_option("--guidance-scale", guidance_, "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
+    sampler_.Register(sub, "steps of the full schedule");
     AddSeedOption(sub, &o_.seed, "seed of the added noise");
     AddThreadsOption(sub, &threads_);
     sub->add_option("--output", output_, "*.png, *.safetensors, or a directory of PNGs")->required();
@@ -38,16 +36,12 @@ class ImageToImageCommand : public Command {
       return Fail("img2img", st);
     auto model = LoadUNetPipeline(model_);
     if (!model.ok()) return Fail("img2img", model.status());
-    SamplingChoice given;
-    if (scheduler_opt_->count()) given.scheduler = scheduler_;
-    if (steps_opt_->count()) given.steps = steps_;
-    if (eta_opt_->count()) given.eta = eta_;
-    if (guidance_opt_->count()) given.guidance_scale = guidance_;
-    const SamplingDefaults use = ResolveSampling(model->defaults, given);
+    const SamplingDefaults use = ResolveSampling(model->defaults, sampler_.Given());
     if (Status st = CheckSamplingSettings(use); !st.ok()) return Fail("img2img", st);
     o_.scheduler = use.scheduler;
     o_.steps = use.steps;
     o_.eta = use.eta;
+    o_.guidance_interval = use.guidance_interval;
     std::vector<std::string> notes;
     auto image = ReadModelImage(image_, model->unet->config(), "--image", &notes);
     if (!image.ok()) return Fail("img2img", image.status());
@@ -73,10 +67,8 @@ class ImageToImageCommand : public Command {
   std::string model_, image_, output_;
   ImageToImageOptions o_;
   int64_t class_ = -1;
-  std::string scheduler_;
-  double guidance_ = 1.0, eta_ = 0.0;
-  int steps_ = 0, threads_ = 1;
-  CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
+  SamplerFlags sampler_;
+  int threads_ = 1;
 };
 
 }  // namespace

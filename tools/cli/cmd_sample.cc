@@ -23,6 +23,7 @@
 #include "io/safetensors.h"
 #include "nn/toy_mlp.h"
 #include "progress.h"
+#include "sampler_flags.h"
 
 namespace ddpm::cli {
 namespace {
@@ -33,15 +34,10 @@ class SampleCommand : public Command {
     auto* sub = app.add_subcommand("sample", "Generate images (noise -> x0) with a pipeline folder");
     sub->add_option("--model", model_, "diffusers pipeline folder (or UNet folder)")->required();
     // Unset sampling options come from the model's sampling_defaults.json (else ddim, 50 steps, eta 0,
-    // guidance 1); what was taken from there is said on stderr.
-    scheduler_opt_ = sub->add_option("--scheduler", scheduler_, "ddpm | ddim | dpmpp (default: the model's)");
-    steps_opt_ = sub->add_option("--steps", steps_,
-                                 "denoising steps (default: the model's, else 1000 ddpm, 50 ddim, 20 dpmpp)");
-    eta_opt_ = sub->add_option("--eta", eta_, "DDIM noise weight, 0 = deterministic (default: the model's, else 0)");
+    // guidance 1 at every timestep); what was taken from there is said on stderr.
+    sampler_.Register(sub, "denoising steps");
     sub->add_option("--num-images", num_images_, "images to generate")->default_val(8)->check(CLI::Range(1, 4096));
     class_opt_ = sub->add_option("--class", class_, "class label for every image (class-conditional models)");
-    guidance_opt_ = sub->add_option("--guidance-scale", guidance_,
-                                    "classifier-free guidance weight, 1 = off (default: the model's, else 1)");
     AddSeedOption(sub, &seed_, "seed of the initial noise (same seed, same images, native or wasm)");
     AddThreadsOption(sub, &threads_);
     sub->add_option("--latents", latents_, "x_T to start from (`latents` F32 [N, C, H, W], as `ddpm invert` writes)");
@@ -66,12 +62,7 @@ class SampleCommand : public Command {
     }
     auto defaults = ReadSamplingDefaults(folder->root);
     if (!defaults.ok()) return Fail("sample", defaults.status());
-    SamplingChoice given;
-    if (scheduler_opt_->count()) given.scheduler = scheduler_;
-    if (steps_opt_->count()) given.steps = steps_;
-    if (eta_opt_->count()) given.eta = eta_;
-    if (guidance_opt_->count()) given.guidance_scale = guidance_;
-    const SamplingDefaults use = ResolveSampling(*defaults, given);
+    const SamplingDefaults use = ResolveSampling(*defaults, sampler_.Given());
     if (Status st = CheckSamplingSettings(use); !st.ok()) return Fail("sample", st);
     SampleOptions so;
     so.scheduler = use.scheduler;
@@ -80,6 +71,7 @@ class SampleCommand : public Command {
     so.num_images = num_images_;
     so.seed = seed_;
     so.guidance_scale = use.guidance_scale;
+    so.guidance_interval = use.guidance_interval;
     if (clip_opt_->count()) so.clip_sample = clip_sample_;
     if (class_opt_->count()) so.class_labels = {class_};  // a negative label is the core's range error
     if (model->unet) {  // labels are checked before anything is said or run (SampleUNet checks them again)
@@ -88,7 +80,7 @@ class SampleCommand : public Command {
     }
     // Said once the run has started, i.e. once every input has passed the core's checks (an error stays one line).
     std::string note;
-    if (!defaults->source.empty() && !(given.scheduler && given.steps && given.eta && given.guidance_scale))
+    if (!defaults->source.empty() && !sampler_.AllGiven())
       note = "sampling defaults for what was not given: " + defaults->Describe();
 
     Tensor latents;
@@ -143,14 +135,13 @@ class SampleCommand : public Command {
     return x;
   }
 
-  std::string model_, scheduler_ = "ddim", output_, latents_;
+  std::string model_, output_, latents_;
+  SamplerFlags sampler_;
   bool clip_sample_ = true;
   CLI::Option* clip_opt_ = nullptr;
   CLI::Option* class_opt_ = nullptr;
-  CLI::Option *scheduler_opt_ = nullptr, *steps_opt_ = nullptr, *eta_opt_ = nullptr, *guidance_opt_ = nullptr;
-  int steps_ = 0, num_images_ = 8, threads_ = 1;
+  int num_images_ = 8, threads_ = 1;
   int64_t class_ = -1;
-  double eta_ = 0.0, guidance_ = 1.0;
   uint64_t seed_ = 0;
 };
 

@@ -90,7 +90,7 @@ def model_defaults(model):
 
 
 def effective(flags, defaults):
-    """The scheduler, steps, eta and guidance in effect for `flags` over the model's defaults, by the
+    """The scheduler, steps, eta, guidance (and its interval) in effect for `flags` over the model's defaults, by the
     CLI's rule (src/diffusion/sampling_defaults.cc): each value given, else the model's, else the
     built-in ones; a scheduler named without steps gets that scheduler's built-in steps unless it is
     the model's own."""
@@ -103,10 +103,12 @@ def effective(flags, defaults):
     steps = given.get("--steps", steps)
     eta = given.get("--eta", model["eta"])
     guidance = given.get("--guidance-scale", model["guidance_scale"])
+    interval = given.get("--guidance-interval", ",".join(map(str, model.get("guidance_interval", []))))
     text = f"{scheduler} {steps}"
     if scheduler == "ddim":
         text += f", eta {float(eta):g}"
-    return text + f", guidance {float(guidance):g}"
+    text += f", guidance {float(guidance):g}"
+    return text + (f" at t in [{interval.replace(',', ', ')}]" if interval and float(guidance) != 1 else "")
 
 
 def weights_digest(model):

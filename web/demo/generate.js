@@ -79,6 +79,7 @@ function fillClasses() {
   }
   select.disabled = n === 0;
   $('gen-guidance').disabled = m.nullClassIndex === null;
+  $('gen-guide-lo').disabled = $('gen-guide-hi').disabled = m.nullClassIndex === null;
 }
 
 // The model's recommended settings (its pipeline's sampling_defaults.json) become the form's values when it
@@ -91,6 +92,13 @@ function applySamplingDefaults() {
   if (steps) $('gen-steps').value = String(steps);
   if (d.eta !== undefined) $('gen-eta').value = String(d.eta);
   if (d.guidance_scale !== undefined && !$('gen-guidance').disabled) $('gen-guidance').value = String(d.guidance_scale);
+  // The guidance interval: the model's, else every timestep of its schedule.
+  const last = (gen.schedulerConfig?.num_train_timesteps ?? 1000) - 1;
+  const [lo, hi] = d.guidance_interval ?? [0, last];
+  for (const [id, value] of [['gen-guide-lo', lo], ['gen-guide-hi', Math.min(hi, last)]]) {
+    $(id).max = String(last);
+    $(id).value = String(value);
+  }
   $('gen-eta').disabled = $('gen-scheduler').value !== 'ddim';
 }
 
@@ -176,6 +184,7 @@ function readForm() {
     seed: num('gen-seed'),
     classLabels: labels,
     guidanceScale: gen.modelInfo.nullClassIndex === null || !labels ? 1 : num('gen-guidance'),
+    guidanceInterval: [num('gen-guide-lo'), num('gen-guide-hi')],
   };
 }
 

@@ -7,7 +7,7 @@ import { getNative } from './loader.js';
 import { check } from './native.js';
 import { checkOptionNames, OPTION_NAMES } from './options.js';
 import { modelInput, pictureToTensor } from './picture.js';
-import { defaultsText, optionalNumber, progressRun, seedOption } from './pipeline.js';
+import { defaultsText, guidanceIntervalOption, optionalNumber, progressRun, seedOption } from './pipeline.js';
 export { invertedSampling } from './sampling_back.js';
 import { Tensor } from './tensor.js';
 import { labelList, UNet2DModel } from './unet.js';
@@ -76,6 +76,7 @@ function imageToImageOptions(unet, options, what) {
     steps: integer(options.steps, 'steps', what),
     eta: finite(options.eta, 'eta', what),
     guidanceScale: finite(options.guidanceScale, 'guidanceScale', what),
+    guidanceInterval: guidanceIntervalOption(options.guidanceInterval, what),
     samplingDefaults: defaultsText(unet.samplingDefaults),
   };
 }
@@ -83,7 +84,8 @@ function imageToImageOptions(unet, options, what) {
 /**
  * Image-to-image (SDEdit, as diffusers' image-to-image pipelines): `image` noised to the timestep `strength`
  * selects (1 = pure noise), then denoised, optionally to another class. Options: image, strength, scheduler, steps,
- * eta, guidanceScale (each not given comes from the model's samplingDefaults, as in sample()), classLabels, seed,
+ * eta, guidanceScale, guidanceInterval (each not given comes from the model's samplingDefaults, as in sample()),
+ * classLabels, seed,
  * onProgress.
  * @returns {Tensor} x_0 [N, C, H, W] in [-1, 1]
  */

@@ -173,7 +173,7 @@ function checkGenerateOptions(o) {
     throw new Error(`generate: scheduler '${o.scheduler}' must be one of ${SCHEDULERS.join(', ')}`);
   }
   const options = {};
-  for (const key of ['numImages', 'steps', 'scheduler', 'eta', 'seed', 'guidanceScale', 'clipSample']) {
+  for (const key of ['numImages', 'steps', 'scheduler', 'eta', 'seed', 'guidanceScale', 'guidanceInterval', 'clipSample']) {
     if (o[key] !== undefined) options[key] = o[key];
   }
   if (o.classLabels !== undefined && o.classLabels !== null) options.classLabels = labelsMessage(o.classLabels);

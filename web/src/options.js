@@ -7,11 +7,11 @@
 const EDIT = ['classLabels', 'guidanceScale', 'seed', 'onProgress'];
 
 export const OPTION_NAMES = {
-  sample: ['scheduler', 'steps', 'eta', 'numImages', 'classLabels', 'guidanceScale', 'seed', 'latents', 'clipSample',
-           'onProgress'],
+  sample: ['scheduler', 'steps', 'eta', 'numImages', 'classLabels', 'guidanceScale', 'guidanceInterval', 'seed', 'latents',
+           'clipSample', 'onProgress'],
   toySample: ['scheduler', 'steps', 'eta', 'numPoints', 'seed', 'latents', 'clipSample', 'onProgress'],
   inpaint: ['image', 'mask', ...EDIT, 'steps', 'jumpLength', 'jumpNSample', 'eta', 'noiseDraws'],
-  imageToImage: ['image', 'strength', ...EDIT, 'scheduler', 'steps', 'eta'],
+  imageToImage: ['image', 'strength', ...EDIT, 'scheduler', 'steps', 'eta', 'guidanceInterval'],
   imageToImageStartTimestep: ['strength', 'scheduler', 'steps'],
   invert: ['image', 'classLabels', 'steps', 'onProgress'],
 };

@@ -17,6 +17,15 @@ export function optionalNumber(value, name, valid = Number.isFinite, what = 'sam
   return value;
 }
 
+/** The guidanceInterval option: [lo, hi], two integer timesteps (the core checks 0 <= lo <= hi), or undefined. */
+export function guidanceIntervalOption(value, what) {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length !== 2 || !value.every(Number.isSafeInteger)) {
+    throw new TypeError(`${what}: guidanceInterval must be [lo, hi], two integer timesteps`);
+  }
+  return [...value];
+}
+
 /** The seed option: a non-negative safe integer, 0 when absent. */
 export function seedOption(seed, what) {
   const s = seed ?? 0;
@@ -81,10 +90,11 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
     numImages: optionalNumber(options.numImages ?? latentsCount(options.latents), 'numImages', Number.isInteger, what),
     classLabels: labelList(options.classLabels, `${what}: classLabels`),
     guidanceScale: optionalNumber(options.guidanceScale, 'guidanceScale', Number.isFinite, what),
+    guidanceInterval: guidanceIntervalOption(options.guidanceInterval, what),
     seed: seedOption(options.seed, what),
     clipSample: options.clipSample,
     latents: options.latents === undefined || options.latents === null ? undefined : Tensor.from(options.latents, 'latents'),
-    // Unset scheduler, steps, eta and guidance come from here, by the core's rule (ResolveSampling).
+    // Unset scheduler, steps, eta, guidance and its interval come from here, by the core's rule (ResolveSampling).
     samplingDefaults: defaultsText(samplingDefaults),
   };
   const run = progressRun(options.onProgress, what);
@@ -94,9 +104,9 @@ export function sampleRun(options, what = 'sample', samplingDefaults = null) {
 /**
  * Generates images: x_T ~ N(0, I) (or `latents`) denoised in `steps` steps. `schedulerConfig` is the
  * pipeline's scheduler_config.json (object or JSON text; {} = diffusers' DDPM defaults), read by the
- * scheduler `options.scheduler` names. Settings the caller leaves out (scheduler, steps, eta, guidanceScale)
- * come from `unet.samplingDefaults` (the pipeline's sampling_defaults.json), else ddim, 50 steps, eta 0,
- * guidance 1; naming a scheduler without steps gives that scheduler's own count (1000 ddpm, 50 ddim,
+ * scheduler `options.scheduler` names. Settings the caller leaves out (scheduler, steps, eta, guidanceScale,
+ * guidanceInterval) come from `unet.samplingDefaults` (the pipeline's sampling_defaults.json), else ddim, 50
+ * steps, eta 0, guidance 1 at every timestep; `guidanceInterval: [lo, hi]` guides only at timesteps lo <= t <= hi; naming a scheduler without steps gives that scheduler's own count (1000 ddpm, 50 ddim,
  * 20 dpmpp). `clipSample` overrides the config's clip_sample (false to sample back from invert()'s latents).
  * Returns x_0 NCHW [numImages, C, H, W] as the model produces it (typically in [-1, 1]).
  *

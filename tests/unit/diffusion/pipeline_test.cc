@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "diffusion/guidance.h"
 #include "diffusion/pipeline.h"
 #include "nn/toy_mlp.h"
 #include "train/datasets.h"
@@ -104,6 +105,36 @@ TEST_CASE("sampling rejects bad requests by name and can be cancelled", "[diffus
   REQUIRE_FALSE(cancelled.ok());
   CHECK(cancelled.status().code() == ErrorCode::kCancelled);
   CHECK(calls == 3);
+}
+
+TEST_CASE("classifier-free guidance applies only at the timesteps of its interval", "[diffusion][pipeline]") {
+  // A model whose prediction is each row's class label: guided, ε = u + w·(c − u) = null + w·(label − null).
+  std::vector<size_t> rows;  // rows of each model call
+  NoisePredictor model = [&](const Tensor& x, int64_t, const std::vector<int64_t>& labels, Tensor* out) -> Status {
+    rows.push_back(labels.size());
+    DDPM_RETURN_IF_ERROR(ReuseTensor(out, x.shape()));
+    const size_t per = x.size() / size_t(x.dim(0));
+    for (int64_t i = 0; i < x.dim(0); ++i) std::fill_n(out->data() + i * per, per, float(labels[size_t(i)]));
+    return Status::Ok();
+  };
+  const int64_t null_class = 10, label = 3;
+  auto guided = GuidedModel::Make(model, {label}, 2, 2.0, null_class, GuidanceInterval{100, 500});
+  REQUIRE(guided.ok());
+  Tensor x(Shape{2, 1, 2, 2}), pred;
+  for (int64_t t : {0, 99, 100, 300, 500, 501, 999}) {
+    INFO("t = " << t);
+    REQUIRE(guided->Predict(x, t, &pred).ok());
+    const bool inside = t >= 100 && t <= 500;
+    CHECK(rows.back() == (inside ? 4u : 2u));  // the doubled batch only where guidance applies
+    CHECK(pred[pred.size() - 1] == (inside ? null_class + 2.0f * (label - null_class) : float(label)));
+  }
+  // The default interval is every timestep.
+  auto everywhere = GuidedModel::Make(model, {label}, 2, 2.0, null_class);
+  REQUIRE(everywhere.ok());
+  for (int64_t t : {0, 999}) {
+    REQUIRE(everywhere->Predict(x, t, &pred).ok());
+    CHECK(rows.back() == 4u);
+  }
 }
 
 TEST_CASE("the same seed gives the same samples", "[diffusion][pipeline]") {

@@ -119,3 +119,33 @@ TEST_CASE("sampling_defaults.json's inpaint schedule: read, defaulted to diffuse
   CHECK(Mentions(ParseSamplingDefaults(R"({"inpaint": 5})", "x.json").status(), "inpaint must be an object"));
   CHECK(Mentions(ParseSamplingDefaults(R"({"inpaint": {"steps": "many"}})", "x.json").status(), "steps"));
 }
+
+TEST_CASE("sampling_defaults.json's guidance interval: read, written back, checked, overridden by the caller",
+          "[diffusion][defaults]") {
+  auto d = ParseSamplingDefaults(R"({"guidance_scale": 2, "guidance_interval": [100, 550]})", "x.json");
+  REQUIRE(d.ok());
+  CHECK(d->guidance_interval.lo == 100);
+  CHECK(d->guidance_interval.hi == 550);
+  CHECK(d->Describe() == "ddim, 50 steps, eta 0, guidance scale 2 at t in [100, 550] (from x.json)");
+  auto again = ParseSamplingDefaults(d->ToJson(), "x.json");
+  REQUIRE(again.ok());
+  CHECK(again->Describe() == d->Describe());
+  // Absent: every timestep, and ToJson writes no key for it.
+  auto all = ParseSamplingDefaults(R"({"guidance_scale": 2})", "x.json");
+  REQUIRE(all.ok());
+  CHECK(all->guidance_interval.IsAll());
+  CHECK(all->ToJson().find("guidance_interval") == std::string::npos);
+  for (const char* bad : {R"({"guidance_interval": [5, 2]})", R"({"guidance_interval": [-1, 2]})",
+                          R"({"guidance_interval": [1]})", R"({"guidance_interval": [1.5, 2]})",
+                          R"({"guidance_interval": "100-550"})"}) {
+    INFO(bad);
+    auto r = ParseSamplingDefaults(bad, "x.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(Mentions(r.status(), "guidance"));
+    CHECK(Mentions(r.status(), "interval"));
+  }
+  SamplingChoice given;
+  given.guidance_interval = GuidanceInterval{0, 999};
+  CHECK(ResolveSampling(*d, given).guidance_interval.hi == 999);
+  CHECK(ResolveSampling(*d, {}).guidance_interval.lo == 100);  // not given: the model's
+}
