@@ -3,7 +3,8 @@
 // package's public API: peak, UNet forward at each batch, a DDIM sample) on one wasm build, in Node or in headless
 // Chromium, and prints one JSON line (or { "skipped": reason }).
 //   node tools/bench/shipped_bench.mjs --engine node|chromium --build simd|simd-threads --threads N
-//        [--model models/fashion-mnist] [--batches 8,1] [--seconds 1] [--peak-seconds 0.5]
+//        [--model models/fashion-mnist] [--first-visit-model models/fashion-mnist-wide (the demo's)]
+//        [--batches 8,1] [--seconds 1] [--peak-seconds 0.5]
 //        [--sample-steps 20] [--sample-batch 8] [--wasm-paths DIR] [--no-isolation] [--where worker|main]
 // chromium: Debian's /usr/bin/chromium through playwright-core (no browser download), on web/bench/ served by
 // tools/serve.mjs on a free port with COOP/COEP (the page is crossOriginIsolated, so simd-threads loads; with
@@ -22,6 +23,7 @@ const engine = opt('--engine', 'node');
 const build = opt('--build', 'simd');
 const threads = Number(opt('--threads', 1));
 const model = resolve(ROOT, opt('--model', 'models/fashion-mnist'));
+const firstVisitModel = resolve(ROOT, opt('--first-visit-model', 'models/fashion-mnist-wide'));
 const wasmPaths = opt('--wasm-paths');
 const params = {
   batches: opt('--batches', '8,1'), seconds: opt('--seconds', '1'), peakSeconds: opt('--peak-seconds', '0.5'),
@@ -39,13 +41,13 @@ const withTimeout = (promise, what) => Promise.race([promise, new Promise((_, re
 })]);
 
 if (!existsSync(resolve(ROOT, 'dist', build, 'ddpm.mjs')) && !wasmPaths) skip(`dist/${build}/ddpm.mjs missing (npm run build)`);
-if (!existsSync(resolve(model))) skip(`${model} missing`);
+for (const m of [model, firstVisitModel]) if (!existsSync(m)) skip(`${m} missing`);
 
 if (engine === 'node') {
   try {
     const { runBench } = await import(pathToFileURL(resolve(ROOT, 'web', 'bench', 'bench.js')).href);
     const r = await withTimeout(runBench({
-      model, build, threads, batches: params.batches.split(',').map(Number), seconds: Number(params.seconds),
+      model, firstVisitModel, build, threads, batches: params.batches.split(',').map(Number), seconds: Number(params.seconds),
       peakSeconds: Number(params.peakSeconds), sampleSteps: Number(params.sampleSteps),
       sampleBatch: Number(params.sampleBatch), wasmPaths: wasmPaths && resolve(wasmPaths),
     }), 'node');
@@ -70,7 +72,10 @@ const served = (p) => {
   return /^(models|dist|web)(\/|$)/.test(rel) ? `/${rel}/` : null;
 };
 const modelPath = served(model);
-if (!modelPath) skip(`${model}: Chromium loads the model from the server, which serves only models/, dist/ and web/`);
+const firstVisitPath = served(firstVisitModel);
+for (const [m, p] of [[model, modelPath], [firstVisitModel, firstVisitPath]]) {
+  if (!p) skip(`${m}: Chromium loads the model from the server, which serves only models/, dist/ and web/`);
+}
 const wasmPath = wasmPaths && served(wasmPaths);
 if (wasmPaths && !wasmPath) skip(`--wasm-paths ${wasmPaths}: not under dist/ or web/, which the server serves`);
 
@@ -94,7 +99,7 @@ try {
   const problems = [];
   page.on('pageerror', (e) => problems.push(e.message));
   page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  const q = new URLSearchParams({ build, threads: String(threads), model: modelPath, ...params });
+  const q = new URLSearchParams({ build, threads: String(threads), model: modelPath, firstVisitModel: firstVisitPath, ...params });
   if (wasmPath) q.set('wasmPaths', wasmPath);
   await page.goto(`${base}web/bench/?${q}`);
   // The page's module sets window.benchResult; a page that failed to load never does.

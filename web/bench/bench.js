@@ -7,8 +7,9 @@
 //      least `seconds` (and at least 5); median, min and mean per forward
 //   3. sample() with DDIM for `sampleSteps` steps of `sampleBatch` images (guidance 1: one forward at that
 //      batch per step), timed step by step through onProgress
-//   4. the demo's first visit: sample() of FIRST_VISIT_IMAGES garments, one per class, at the model's own sampling
-//      defaults (sampling_defaults.json: what the demo's Generate tab draws on a first visit), timed whole
+//   4. the demo's first visit: sample() of FIRST_VISIT_IMAGES garments, one per class, with the demo's model
+//      (`firstVisitModel`, default `model`) at its own sampling defaults (sampling_defaults.json: what the demo's
+//      Generate tab draws on a first visit), timed whole
 // GFLOP per forward is unet.info.flopsPerImage x batch: UNet2DModel::FlopsPerImage, the count `ddpm bench`
 // uses (multiply-adds x 2 of the convolutions, linear layers and attention's Q·Kᵀ and P·V).
 import { info, measurePeakGflops, ready, sample, Tensor, UNet2DModel } from '../src/index.js';
@@ -80,14 +81,15 @@ async function timeFirstVisit(unet, numImages) {
  * Runs the benchmark; resolves to a plain object (JSON-ready):
  * { build, simd, threads, peak: { target, gflops }, model, sample_size, flops_per_image, load_ms,
  *   forward: [{ batch, median_ms, min_ms, mean_ms, runs, first_ms, gflop }], sample: {...} | null,
- *   first_visit: { num_images, steps, defaults, total_ms } | null }
+ *   first_visit: { model, num_images, steps, defaults, total_ms } | null }
  * @param {{ model: string, build?: string, threads?: number, batches?: number[], seconds?: number,
  *           peakSeconds?: number, sampleSteps?: number, sampleBatch?: number, firstVisit?: boolean,
- *           wasmPaths?: string, log?: (line: string) => void }} options
+ *           firstVisitModel?: string, wasmPaths?: string, log?: (line: string) => void }} options
  */
 export async function runBench(options) {
   const { model, build = 'auto', threads = 1, batches = [8, 1], seconds = 1, peakSeconds = 0.5,
-          sampleSteps = 20, sampleBatch = 8, firstVisit = true, wasmPaths, log = () => {} } = options;
+          sampleSteps = 20, sampleBatch = 8, firstVisit = true, firstVisitModel = model, wasmPaths,
+          log = () => {} } = options;
   await ready({ build, wasmPaths });
   log(`build ${info.build} (${info.why}), simd ${info.simd}`);
   // The peak first, on this thread alone, before any pool exists.
@@ -117,7 +119,12 @@ export async function runBench(options) {
       await breathe();
     }
     if (firstVisit) {
-      result.first_visit = await timeFirstVisit(unet, FIRST_VISIT_IMAGES);
+      const demo = firstVisitModel === model ? unet : await UNet2DModel.fromPretrained(firstVisitModel, { threads, cache: false });
+      try {
+        result.first_visit = { model: String(firstVisitModel), ...await timeFirstVisit(demo, FIRST_VISIT_IMAGES) };
+      } finally {
+        if (demo !== unet) demo.dispose();
+      }
       log(`first visit: ${result.first_visit.num_images} images in ${result.first_visit.total_ms.toFixed(0)} ms`);
     }
   } finally {
