@@ -159,6 +159,8 @@ test('Generate: the threaded build in a Worker makes a batch of image-like pictu
   assert.match(info, /cancel by flag/);
   assert.equal(await page.locator('#gen-class option').count(), 11);  // all + the 10 garments
   assert.equal(await page.inputValue('#gen-guidance'), String(DEFAULTS.guidance_scale));  // the model's sampling_defaults.json
+  const [lo, hi] = DEFAULTS.guidance_interval ?? [0, 999];  // absent: every timestep
+  assert.deepEqual([await page.inputValue('#gen-guide-lo'), await page.inputValue('#gen-guide-hi')], [String(lo), String(hi)]);
   await setForm(page, { 'gen-steps': 4, 'gen-batch': 6, 'gen-seed': 7, 'gen-class': 'all' });
   // Record what the grid shows at each step: the previews must fill it in before the run ends.
   await page.evaluate(() => {
