@@ -8,7 +8,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "io/file_util.h"
-#include "train/loss_log.h"
+#include "train_app/loss_log.h"
 
 namespace ddpm::cli {
 namespace {

@@ -1,5 +1,5 @@
 // ddpm train: trains a model with the DDPM objective and leaves a diffusers pipeline folder (see
-// src/train/train_run.h for what the folder holds). Ctrl-C writes a checkpoint and exits with 130;
+// train_app/train_run.h for what the folder holds). Ctrl-C writes a checkpoint and exits with 130;
 // `--resume` continues exactly where it stopped. The wasm CLI does the same under the npm package's launcher
 // (web/bin/ddpm-wasm.js), which relays the signal: see DdpmInterruptRequested below.
 #include <atomic>
@@ -10,7 +10,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "progress.h"
-#include "train/train_run.h"
+#include "train_app/train_run.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "io/file_util.h"
-#include "train/train_run.h"
+#include "train_app/train_run.h"
 
 using namespace ddpm;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "train/loss_log.h"
+#include "train_app/loss_log.h"
 
 #include <algorithm>
 #include <fstream>

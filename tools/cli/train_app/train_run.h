@@ -4,6 +4,8 @@
 //   scheduler/scheduler_config.json, checkpoint.safetensors (everything --resume needs),
 //   loss.csv, loss.png, samples/step_NNNNNNN.png.
 // A run is deterministic for (seed, thread count); resuming continues exactly as if never stopped.
+// Application code, not the core (src/train holds Trainer, BatchSampler and the pipeline export): it lives
+// beside the CLI that runs it, in the ddpm_train_app library the unit tests link too.
 #pragma once
 
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "train/train_run.h"
+#include "train_app/train_run.h"
 
 #include <chrono>
 #include <filesystem>
@@ -20,7 +20,7 @@
 #include "nn/toy_mlp.h"
 #include "nn/unet_config.h"
 #include "train/default_configs.h"
-#include "train/loss_log.h"
+#include "train_app/loss_log.h"
 #include "train/pipeline_export.h"
 #include "train/trainer.h"
 #include "train/training_data.h"
