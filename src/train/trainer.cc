@@ -78,8 +78,9 @@ void FlipHorizontal(Tensor* x, const std::vector<uint8_t>& flip) {
 
 Expected<float> Trainer::LossAndGradients(const Tensor& x0, const std::vector<int64_t>& class_labels,
                                           const StepInputs& inputs, Tensor* input_gradient) {
-  // The model's workspaces and std::vectors report exhausted memory by throwing; nothing above the trainer
-  // expects exceptions (the wasm bindings, the CLI), so they end here as an error that names the batch.
+  // The model's own buffers report exhausted memory as a Status; what can still throw is a std::vector that grows
+  // on the first step of a shape (saved statistics, labels). Nothing above the trainer expects exceptions (the
+  // wasm bindings, the CLI), so those end here as the same kind of error, naming the batch.
   try {
     return ComputeLossAndGradients(x0, class_labels, inputs, input_gradient);
   } catch (const std::bad_alloc&) {

@@ -32,24 +32,25 @@ Status AttentionTrain::Forward(TrainContext& ctx, const float* x, Dims d) {
   if (has_norm()) {
     mean.resize(size_t(b) * norm.groups);
     rstd.resize(mean.size());
-    float* nrm = ctx.ws->Get(Workspace::kRecompute, n);
+    DDPM_ASSIGN_OR_RETURN(float* nrm, ctx.ws->Get(Workspace::kRecompute, n));
     const GroupNormSpec s = norm.Spec(b, t, /*silu=*/false);
-    GroupNormForward(nrm, mean.data(), rstd.data(), x, ps.value(norm.gamma), ps.value(norm.beta), s,
-                     ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())), ctx.pool);
+    DDPM_ASSIGN_OR_RETURN(float* gn_scratch, ctx.ws->Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())));
+    GroupNormForward(nrm, mean.data(), rstd.data(), x, ps.value(norm.gamma), ps.value(norm.beta), s, gn_scratch, ctx.pool);
     h = nrm;
   }
-  qkv.Forward(ctx, h, size_t(b) * t, qkv_act.data());
+  DDPM_RETURN_IF_ERROR(qkv.Forward(ctx, h, size_t(b) * t, qkv_act.data()));
   // diffusers: scale = dim_head**-0.5 (a Python float), applied to the float32 scores.
   const float scale = float(1.0 / std::sqrt(double(head_dim)));
-  float* scratch = ctx.ws->Get(Workspace::kScratch, AttentionForwardScratchFloats(t, head_dim, ctx.threads()));
+  DDPM_ASSIGN_OR_RETURN(float* scratch,
+                        ctx.ws->Get(Workspace::kScratch, AttentionForwardScratchFloats(t, head_dim, ctx.threads())));
   AttentionForward(o.data(), qkv_act.data(), b, t, channels, head_dim, scale, scratch, ctx.pool);
   ParallelCopy(y.data(), x, n, ctx.pool);
-  to_out.Forward(ctx, o.data(), size_t(b) * t, y.data(), /*accumulate=*/true);
+  DDPM_RETURN_IF_ERROR(to_out.Forward(ctx, o.data(), size_t(b) * t, y.data(), /*accumulate=*/true));
   if (rescale_output_factor != 1.0f) kernels::Divide(y.data(), n, rescale_output_factor, y.data());
   return Status::Ok();
 }
 
-void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, Dims d) {
+Status AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, Dims d) {
   const int b = ctx.batch, t = d.hw();
   const size_t n = size_t(b) * t * channels, rows = size_t(b) * t;
   ParamStore& ps = *ctx.params;
@@ -57,39 +58,31 @@ void AttentionTrain::Backward(TrainContext& ctx, float* dx, const float* dy, con
 
   const float* dr = dy;
   if (rescale_output_factor != 1.0f) {
-    float* tmp = ws.Zeroed(Workspace::kGrad0, n);
+    DDPM_ASSIGN_OR_RETURN(float* tmp, ws.Zeroed(Workspace::kGrad0, n));
     DivideBackward(tmp, dy, n, rescale_output_factor);
     dr = tmp;
   }
   ParallelAdd(dx, dr, n, ctx.pool);  // the residual
 
-  float* d_o = ws.Zeroed(Workspace::kGrad1, n);
-  to_out.Backward(ctx, d_o, dr, o.data(), rows);
-  float* dqkv = ws.Zeroed(Workspace::kGrad2, 3 * n);
+  DDPM_ASSIGN_OR_RETURN(float* d_o, ws.Zeroed(Workspace::kGrad1, n));
+  DDPM_RETURN_IF_ERROR(to_out.Backward(ctx, d_o, dr, o.data(), rows));
+  DDPM_ASSIGN_OR_RETURN(float* dqkv, ws.Zeroed(Workspace::kGrad2, 3 * n));
   const float scale = float(1.0 / std::sqrt(double(head_dim)));
-  float* scratch = ws.Get(Workspace::kScratch, AttentionBackwardScratchFloats(t, head_dim, ctx.threads()));
+  DDPM_ASSIGN_OR_RETURN(float* scratch, ws.Get(Workspace::kScratch, AttentionBackwardScratchFloats(t, head_dim, ctx.threads())));
   AttentionBackward(dqkv, d_o, qkv_act.data(), b, t, channels, head_dim, scale, scratch, ctx.pool);
 
-  const float* h = x;
-  GroupNormSpec s;
-  if (has_norm()) {
-    s = norm.Spec(b, t, /*silu=*/false);
-    float* nrm = ws.Get(Workspace::kRecompute, n);
-    GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s,
-                   ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())), ctx.pool);
-    h = nrm;
-  }
-  if (!has_norm()) {
-    qkv.Backward(ctx, dx, dqkv, h, rows);
-    return;
-  }
-  float* dn = ws.Zeroed(Workspace::kGrad1, n);
-  qkv.Backward(ctx, dn, dqkv, h, rows);
-  {
-    scratch = ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads()));
-    GroupNormBackward(dx, ps.grad(norm.gamma), ps.grad(norm.beta), nullptr, nullptr, dn, x, mean.data(), rstd.data(),
-                      ps.value(norm.gamma), ps.value(norm.beta), s, scratch, ctx.pool);
-  }
+  if (!has_norm()) return qkv.Backward(ctx, dx, dqkv, x, rows);
+  // GN(x) rebuilt from the saved statistics, then q|k|v and GN into dx.
+  const GroupNormSpec s = norm.Spec(b, t, /*silu=*/false);
+  DDPM_ASSIGN_OR_RETURN(float* nrm, ws.Get(Workspace::kRecompute, n));
+  DDPM_ASSIGN_OR_RETURN(scratch, ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())));
+  GroupNormApply(nrm, x, mean.data(), rstd.data(), ps.value(norm.gamma), ps.value(norm.beta), s, scratch, ctx.pool);
+  DDPM_ASSIGN_OR_RETURN(float* dn, ws.Zeroed(Workspace::kGrad1, n));
+  DDPM_RETURN_IF_ERROR(qkv.Backward(ctx, dn, dqkv, nrm, rows));
+  DDPM_ASSIGN_OR_RETURN(scratch, ws.Get(Workspace::kScratch, GroupNormScratchFloats(s, ctx.threads())));
+  GroupNormBackward(dx, ps.grad(norm.gamma), ps.grad(norm.beta), nullptr, nullptr, dn, x, mean.data(), rstd.data(),
+                    ps.value(norm.gamma), ps.value(norm.beta), s, scratch, ctx.pool);
+  return Status::Ok();
 }
 
 size_t AttentionTrain::saved_bytes() const {

@@ -28,7 +28,7 @@ struct AttentionTrain : AttentionSpec {
   // x [B, d, C] -> y [B, d, C].
   Status Forward(TrainContext& ctx, const float* x, Dims d);
   // dx += d/dx; parameter gradients +=.
-  void Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, Dims d);
+  Status Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, Dims d);
 
   size_t saved_bytes() const;
 };

@@ -25,23 +25,26 @@ Status ConvLayer::Pack(const ParamStore& ps) {
   return ok ? Status::Ok() : OutOfMemory("training: cannot allocate the packed weights of a convolution");
 }
 
-void ConvLayer::Forward(TrainContext& ctx, const float* x, int h, int wd, float* y, bool accumulate) {
-  Forward(ctx, MakeConvGeom(p, ctx.batch, h, wd), x, y, accumulate);
+Status ConvLayer::Forward(TrainContext& ctx, const float* x, int h, int wd, float* y, bool accumulate) {
+  return Forward(ctx, MakeConvGeom(p, ctx.batch, h, wd), x, y, accumulate);
 }
 
-void ConvLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int wd) {
-  Backward(ctx, MakeConvGeom(p, ctx.batch, h, wd), dx, dy, x);
+Status ConvLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int wd) {
+  return Backward(ctx, MakeConvGeom(p, ctx.batch, h, wd), dx, dy, x);
 }
 
-void ConvLayer::Forward(TrainContext& ctx, const ConvGeom& g, const float* x, float* y, bool accumulate) {
-  float* scratch = ctx.ws->Get(Workspace::kScratch, Conv2dForwardScratchFloats(packed, g, ctx.threads()));
+Status ConvLayer::Forward(TrainContext& ctx, const ConvGeom& g, const float* x, float* y, bool accumulate) {
+  DDPM_ASSIGN_OR_RETURN(float* scratch,
+                        ctx.ws->Get(Workspace::kScratch, Conv2dForwardScratchFloats(packed, g, ctx.threads())));
   Conv2dForward(y, x, packed, g, accumulate, scratch, ctx.pool);
+  return Status::Ok();
 }
 
-void ConvLayer::Backward(TrainContext& ctx, const ConvGeom& g, float* dx, const float* dy, const float* x) {
-  float* scratch = ctx.ws->Get(Workspace::kScratch, Conv2dBackwardScratchFloats(g, ctx.threads()));
+Status ConvLayer::Backward(TrainContext& ctx, const ConvGeom& g, float* dx, const float* dy, const float* x) {
+  DDPM_ASSIGN_OR_RETURN(float* scratch, ctx.ws->Get(Workspace::kScratch, Conv2dBackwardScratchFloats(g, ctx.threads())));
   ParamStore& ps = *ctx.params;
   Conv2dBackward(dx, ps.grad(w), ps.grad(b), dy, x, ps.value(w), g, &packed_dx, scratch, ctx.pool);
+  return Status::Ok();
 }
 
 void LinearLayer::Register(ParamStore& ps, const std::string& prefix, int in_features, int out_features) {
@@ -63,12 +66,12 @@ void LinearLayer::RegisterStacked(ParamStore& ps, const std::vector<std::string>
   }
 }
 
-void LinearLayer::Forward(TrainContext& ctx, const float* x, size_t rows, float* y, bool accumulate) {
-  conv.Forward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), x, y, accumulate);
+Status LinearLayer::Forward(TrainContext& ctx, const float* x, size_t rows, float* y, bool accumulate) {
+  return conv.Forward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), x, y, accumulate);
 }
 
-void LinearLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, size_t rows) {
-  conv.Backward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), dx, dy, x);
+Status LinearLayer::Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, size_t rows) {
+  return conv.Backward(ctx, MakeConvGeom(conv.p, int(rows), 1, 1), dx, dy, x);
 }
 
 void GroupNormLayerT::Register(ParamStore& ps, const std::string& prefix, int c, int g, double e) {

@@ -43,13 +43,14 @@ struct ConvLayer {
   void Register(ParamStore& ps, const std::string& prefix, const kernels::Conv2dParams& params);
   // Repacks the current weights (allocating only on the first step); fails when that allocation does.
   Status Pack(const ParamStore& ps);
-  // y (+)= conv(x); x [B, h, w, cin].
-  void Forward(TrainContext& ctx, const float* x, int h, int w, float* y, bool accumulate = false);
+  // y (+)= conv(x); x [B, h, w, cin]. Fails only when its scratch cannot be allocated (as every Forward and
+  // Backward of src/nn/train).
+  Status Forward(TrainContext& ctx, const float* x, int h, int w, float* y, bool accumulate = false);
   // dx (+=, may be null), dW, db (+=) given dy and the forward's x.
-  void Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int w);
+  Status Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, int h, int w);
   // The same for an explicit geometry (a Linear's batch is its rows, not the UNet's batch).
-  void Forward(TrainContext& ctx, const ConvGeom& g, const float* x, float* y, bool accumulate);
-  void Backward(TrainContext& ctx, const ConvGeom& g, float* dx, const float* dy, const float* x);
+  Status Forward(TrainContext& ctx, const ConvGeom& g, const float* x, float* y, bool accumulate);
+  Status Backward(TrainContext& ctx, const ConvGeom& g, float* dx, const float* dy, const float* x);
 };
 
 // A Linear layer is a 1x1 convolution over `rows` pixels (as the inference model runs it).
@@ -64,9 +65,9 @@ struct LinearLayer {
   void RegisterStacked(ParamStore& ps, const std::vector<std::string>& prefixes, int in_features, int out_each);
   Status Pack(const ParamStore& ps) { return conv.Pack(ps); }
   // y[rows, out] = x[rows, in]·Wᵀ + b (or += with accumulate).
-  void Forward(TrainContext& ctx, const float* x, size_t rows, float* y, bool accumulate = false);
+  Status Forward(TrainContext& ctx, const float* x, size_t rows, float* y, bool accumulate = false);
   // dx[rows, in] += dy·W (skipped if null); dW, db +=.
-  void Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, size_t rows);
+  Status Backward(TrainContext& ctx, float* dx, const float* dy, const float* x, size_t rows);
 };
 
 struct GroupNormLayerT {

@@ -32,7 +32,7 @@ struct ResnetTrain : ResnetSpec {
   // x [B, d, in_channels] -> y [B, d, out_channels]; temb_act = SiLU(emb) [B, temb_channels].
   Status Forward(TrainContext& ctx, const float* x, Dims d, const float* temb_act);
   // dx [B, d, in_channels] +=, d_temb_act [B, temb_channels] +=, parameter gradients +=.
-  void Backward(TrainContext& ctx, float* dx, float* d_temb_act, const float* dy, const float* x, Dims d,
+  Status Backward(TrainContext& ctx, float* dx, float* d_temb_act, const float* dy, const float* x, Dims d,
                 const float* temb_act);
 
   size_t saved_bytes() const;

@@ -282,9 +282,9 @@ Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>&
   for (int i = 0; i < b; ++i)
     SinusoidalEmbedding(timesteps_in.size() == 1 ? timesteps_in[0] : timesteps_in[i], c0, structure_.config.flip_sin_to_cos,
                         float(structure_.config.freq_shift), tp_.data() + size_t(i) * c0);
-  linear_1_.Forward(ctx, tp_.data(), b, th_.data());
+  DDPM_RETURN_IF_ERROR(linear_1_.Forward(ctx, tp_.data(), b, th_.data()));
   kernels::SiLU(th_.data(), th_.size(), ta_.data());
-  linear_2_.Forward(ctx, ta_.data(), b, emb_.data());
+  DDPM_RETURN_IF_ERROR(linear_2_.Forward(ctx, ta_.data(), b, emb_.data()));
   labels_.clear();
   if (has_class_) {
     for (int i = 0; i < b; ++i) labels_.push_back(labels_in.size() == 1 ? labels_in[0] : labels_in[i]);
@@ -295,7 +295,7 @@ Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>&
 
   // The blocks in order (UNetStructure): skips pushed and popped as it lists them.
   DDPM_RETURN_IF_ERROR(EnsureShape(&conv_in_out_, {b, height_, width_, c0}, "conv_in output"));
-  conv_in_.Forward(ctx, x_in_.data(), height_, width_, conv_in_out_.data());
+  DDPM_RETURN_IF_ERROR(conv_in_.Forward(ctx, x_in_.data(), height_, width_, conv_in_out_.data()));
   skips_.assign(structure_.skips.size(), nullptr);
   skips_[0] = conv_in_out_.data();
   const float* h = conv_in_out_.data();
@@ -313,7 +313,7 @@ Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>&
       const float* in = h;
       if (r.pop_skip >= 0) {  // [hidden, skip]
         const int sc = structure_.skips[r.pop_skip].channels;
-        float* cat = ws_.Get(Workspace::kModel0, rows * (ch + sc));
+        DDPM_ASSIGN_OR_RETURN(float* cat, ws_.Get(Workspace::kModel0, rows * (ch + sc)));
         ParallelConcatChannels(h, ch, skips_[r.pop_skip], sc, rows, cat, pool);
         in = cat;
       }
@@ -333,11 +333,11 @@ Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>&
       const Dims o = LevelDims(spec.out_level());
       DDPM_RETURN_IF_ERROR(EnsureShape(&blk.sampler_out, {b, o.h, o.w, ch}, "sampler output"));
       if (spec.sampler == SamplerKind::kDown) {
-        blk.sampler.Forward(ctx, h, d.h, d.w, blk.sampler_out.data());
+        DDPM_RETURN_IF_ERROR(blk.sampler.Forward(ctx, h, d.h, d.w, blk.sampler_out.data()));
       } else {
-        float* up = ws_.Get(Workspace::kModel0, size_t(b) * o.hw() * ch);
+        DDPM_ASSIGN_OR_RETURN(float* up, ws_.Get(Workspace::kModel0, size_t(b) * o.hw() * ch));
         kernels::UpsampleNearest2x(h, b, d.h, d.w, ch, up, pool);
-        blk.sampler.Forward(ctx, up, o.h, o.w, blk.sampler_out.data());
+        DDPM_RETURN_IF_ERROR(blk.sampler.Forward(ctx, up, o.h, o.w, blk.sampler_out.data()));
       }
       h = blk.sampler_out.data();
       h_skip = spec.sampler_push_skip;
@@ -349,14 +349,14 @@ Status UNet2DTrainable::ForwardLane(const Tensor& x_t, const std::vector<float>&
   // Out: GroupNorm + SiLU, conv_out; NHWC -> NCHW.
   mean_out_.resize(size_t(b) * conv_norm_out_.groups);
   rstd_out_.resize(mean_out_.size());
-  float* act = ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0);
+  DDPM_ASSIGN_OR_RETURN(float* act, ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0));
   const GroupNormSpec so = conv_norm_out_.Spec(b, int(hw), /*silu=*/true);
+  DDPM_ASSIGN_OR_RETURN(float* scratch, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())));
   GroupNormForward(act, mean_out_.data(), rstd_out_.data(), h, ps_.value(conv_norm_out_.gamma),
-                   ps_.value(conv_norm_out_.beta), so,
-                   ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
+                   ps_.value(conv_norm_out_.beta), so, scratch, pool);
   const int co = structure_.config.out_channels;
-  float* y = ws_.Get(Workspace::kModel1, size_t(b) * hw * co);
-  conv_out_.Forward(ctx, act, height_, width_, y);
+  DDPM_ASSIGN_OR_RETURN(float* y, ws_.Get(Workspace::kModel1, size_t(b) * hw * co));
+  DDPM_RETURN_IF_ERROR(conv_out_.Forward(ctx, act, height_, width_, y));
   const int64_t out_dims[4] = {b, co, height_, width_};
   DDPM_RETURN_IF_ERROR(ReuseTensor(out, out_dims, "the UNet output"));
   for (int i = 0; i < b; ++i)
@@ -408,7 +408,7 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
   auto input_gradient = [&](int skip, size_t floats) { return skip >= 0 ? dskips_[skip].data() : fresh(floats); };
 
   // Out: conv_out, then GroupNorm + SiLU.
-  float* dy = ws_.Get(Workspace::kModel1, size_t(b) * hw * co);
+  DDPM_ASSIGN_OR_RETURN(float* dy, ws_.Get(Workspace::kModel1, size_t(b) * hw * co));
   for (int i = 0; i < b; ++i)
     for (int c = 0; c < co; ++c) {
       const float* src = dout.data() + (size_t(i) * co + c) * hw;
@@ -416,16 +416,17 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
       for (size_t p = 0; p < hw; ++p) dst[p * co] = src[p];
     }
   const GroupNormSpec so = conv_norm_out_.Spec(b, int(hw), /*silu=*/true);
-  float* act = ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0);
+  DDPM_ASSIGN_OR_RETURN(float* act, ws_.Get(Workspace::kRecompute, size_t(b) * hw * c0));
+  DDPM_ASSIGN_OR_RETURN(float* scratch, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())));
   GroupNormApply(act, h_last_, mean_out_.data(), rstd_out_.data(), ps_.value(conv_norm_out_.gamma),
-                 ps_.value(conv_norm_out_.beta), so,
-                 ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
-  float* dact = ws_.Zeroed(Workspace::kModel2, size_t(b) * hw * c0);
-  conv_out_.Backward(ctx, dact, dy, act, height_, width_);
+                 ps_.value(conv_norm_out_.beta), so, scratch, pool);
+  DDPM_ASSIGN_OR_RETURN(float* dact, ws_.Zeroed(Workspace::kModel2, size_t(b) * hw * c0));
+  DDPM_RETURN_IF_ERROR(conv_out_.Backward(ctx, dact, dy, act, height_, width_));
   float* dh = fresh(size_t(b) * hw * c0);  // d loss / d h, the hidden state the walk back has reached
+  DDPM_ASSIGN_OR_RETURN(scratch, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())));
   GroupNormBackward(dh, ps_.grad(conv_norm_out_.gamma), ps_.grad(conv_norm_out_.beta), nullptr, nullptr, dact, h_last_,
                     mean_out_.data(), rstd_out_.data(), ps_.value(conv_norm_out_.gamma), ps_.value(conv_norm_out_.beta),
-                    so, ws_.Get(Workspace::kScratch, GroupNormScratchFloats(so, ctx.threads())), pool);
+                    so, scratch, pool);
 
   // The blocks in reverse: each one's sampler, then its resnets (and their attentions) last-first.
   for (size_t i = blocks_.size(); i-- > 0;) {
@@ -437,13 +438,13 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
       const int ch = spec.resnets.back().out_channels;
       float* dx = input_gradient(blk.sampler_in_skip, rows * ch);
       if (spec.sampler == SamplerKind::kDown) {
-        blk.sampler.Backward(ctx, dx, dh, blk.sampler_in, d.h, d.w);
+        DDPM_RETURN_IF_ERROR(blk.sampler.Backward(ctx, dx, dh, blk.sampler_in, d.h, d.w));
       } else {
         const Dims o = LevelDims(spec.out_level());
-        float* up = ws_.Get(Workspace::kModel0, size_t(b) * o.hw() * ch);
+        DDPM_ASSIGN_OR_RETURN(float* up, ws_.Get(Workspace::kModel0, size_t(b) * o.hw() * ch));
         kernels::UpsampleNearest2x(blk.sampler_in, b, d.h, d.w, ch, up, pool);
-        float* dup = ws_.Zeroed(Workspace::kModel1, size_t(b) * o.hw() * ch);
-        blk.sampler.Backward(ctx, dup, dh, up, o.h, o.w);
+        DDPM_ASSIGN_OR_RETURN(float* dup, ws_.Zeroed(Workspace::kModel1, size_t(b) * o.hw() * ch));
+        DDPM_RETURN_IF_ERROR(blk.sampler.Backward(ctx, dup, dh, up, o.h, o.w));
         UpsampleNearest2xBackward(dx, dup, b, d.h, d.w, ch, pool);
       }
       dh = dx;
@@ -453,23 +454,23 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
       ResnetTrain& r = blk.resnets[j];
       const float* dr = dh;
       if (j < blk.attentions.size()) {
-        float* t = ws_.Zeroed(Workspace::kModel3, rows * r.out_channels);
-        blk.attentions[j].Backward(ctx, t, dh, r.y.data(), d);
+        DDPM_ASSIGN_OR_RETURN(float* t, ws_.Zeroed(Workspace::kModel3, rows * r.out_channels));
+        DDPM_RETURN_IF_ERROR(blk.attentions[j].Backward(ctx, t, dh, r.y.data(), d));
         dr = t;
       }
       const int hc = rs.hidden_channels;
       if (rs.pop_skip >= 0) {  // its input was [hidden, skip]
         const int sc = structure_.skips[rs.pop_skip].channels;
-        float* cat = ws_.Get(Workspace::kModel0, rows * (hc + sc));
+        DDPM_ASSIGN_OR_RETURN(float* cat, ws_.Get(Workspace::kModel0, rows * (hc + sc)));
         ParallelConcatChannels(blk.resnet_in[j], hc, skips_[rs.pop_skip], sc, rows, cat, pool);
-        float* dcat = ws_.Zeroed(Workspace::kModel1, rows * (hc + sc));
-        r.Backward(ctx, dcat, d_temb_act_.data(), dr, cat, d, emb_act_.data());
+        DDPM_ASSIGN_OR_RETURN(float* dcat, ws_.Zeroed(Workspace::kModel1, rows * (hc + sc)));
+        DDPM_RETURN_IF_ERROR(r.Backward(ctx, dcat, d_temb_act_.data(), dr, cat, d, emb_act_.data()));
         float* dx = input_gradient(blk.resnet_in_skip[j], rows * hc);
         ConcatChannelsBackward(dx, dskips_[rs.pop_skip].data(), dcat, hc, sc, rows, pool);
         dh = dx;
       } else {
         float* dx = input_gradient(blk.resnet_in_skip[j], rows * hc);
-        r.Backward(ctx, dx, d_temb_act_.data(), dr, blk.resnet_in[j], d, emb_act_.data());
+        DDPM_RETURN_IF_ERROR(r.Backward(ctx, dx, d_temb_act_.data(), dr, blk.resnet_in[j], d, emb_act_.data()));
         dh = dx;
       }
     }
@@ -477,8 +478,8 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
 
   // conv_in, and d loss / d x_t (NCHW; center_input_sample scales it by 2).
   const int cin = structure_.config.in_channels;
-  float* dx = ws_.Zeroed(Workspace::kModel0, size_t(b) * hw * cin);
-  conv_in_.Backward(ctx, dx, dskips_[0].data(), x_in_.data(), height_, width_);
+  DDPM_ASSIGN_OR_RETURN(float* dx, ws_.Zeroed(Workspace::kModel0, size_t(b) * hw * cin));
+  DDPM_RETURN_IF_ERROR(conv_in_.Backward(ctx, dx, dskips_[0].data(), x_in_.data(), height_, width_));
   DDPM_RETURN_IF_ERROR(EnsureShape(&dinput_, {b, cin, height_, width_}, "input gradient"));
   const float f = structure_.config.center_input_sample ? 2.0f : 1.0f;
   for (int i = 0; i < b; ++i)
@@ -490,14 +491,14 @@ Status UNet2DTrainable::BackwardLane(const Tensor& dout, ThreadPool* pool) {
 
   // Time embedding: SiLU(emb) -> emb -> class rows, linear_2, SiLU, linear_1.
   const size_t ne = size_t(b) * ted_;
-  float* demb = ws_.Zeroed(Workspace::kSmall, 3 * ne);
+  DDPM_ASSIGN_OR_RETURN(float* demb, ws_.Zeroed(Workspace::kSmall, 3 * ne));
   float* dta = demb + ne;
   float* dth = demb + 2 * ne;
   SiLUBackward(demb, d_temb_act_.data(), emb_.data(), ne);
   if (has_class_) EmbeddingBackward(ps_.grad(class_table_), demb, labels_, ted_);
-  linear_2_.Backward(ctx, dta, demb, ta_.data(), size_t(b));
+  DDPM_RETURN_IF_ERROR(linear_2_.Backward(ctx, dta, demb, ta_.data(), size_t(b)));
   SiLUBackward(dth, dta, th_.data(), ne);
-  linear_1_.Backward(ctx, nullptr, dth, tp_.data(), size_t(b));
+  DDPM_RETURN_IF_ERROR(linear_1_.Backward(ctx, nullptr, dth, tp_.data(), size_t(b)));
   have_backward_ = true;
   return Status::Ok();
 }

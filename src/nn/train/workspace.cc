@@ -1,25 +1,28 @@
 #include "nn/train/workspace.h"
 
 #include <algorithm>
-#include <new>
+#include <string>
 
 #include "nn/train/elementwise_train.h"
 
 namespace ddpm::nn::train {
 
-float* Workspace::Get(Slot slot, size_t floats) {
+Expected<float*> Workspace::Get(Slot slot, size_t floats) {
   Tensor& t = buf_[slot];
   if (t.size() < floats) {
     t = Tensor();  // free first: the peak is the new size, not old + new
     t = Tensor(Shape{int64_t(floats)});
-    // Deep inside a backward pass there is no Status to return: Trainer catches this and reports it.
-    if (!t.ok()) throw std::bad_alloc();
+    if (!t.ok()) {
+      t = Tensor();  // empty again: a failed Tensor keeps its size, and a later, smaller request would get null
+      const size_t mib = floats >> 18;  // x 4 bytes / 2^20, without overflowing
+      return OutOfMemory("training: cannot allocate a work buffer of " + std::to_string(mib) + " MiB");
+    }
   }
   return t.data();
 }
 
-float* Workspace::Zeroed(Slot slot, size_t floats) {
-  float* p = Get(slot, floats);
+Expected<float*> Workspace::Zeroed(Slot slot, size_t floats) {
+  DDPM_ASSIGN_OR_RETURN(float* p, Get(slot, floats));
   ParallelZero(p, floats, pool_);
   return p;
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "base/status.h"
 #include "base/tensor.h"
 #include "base/thread_pool.h"
 
@@ -25,10 +26,10 @@ class Workspace {
     kModel3,
     kCount
   };
-  // At least `floats` floats for `slot`, 64-byte aligned; contents unspecified. Throws std::bad_alloc when
-  // memory is exhausted (Trainer turns it into an OutOfMemory error; sizes are fixed after the first step).
-  float* Get(Slot slot, size_t floats);
-  float* Zeroed(Slot slot, size_t floats);
+  // At least `floats` floats for `slot`, 64-byte aligned; contents unspecified. An OutOfMemory error when
+  // memory is exhausted (sizes are fixed after the first step of a shape, so only that step can fail).
+  Expected<float*> Get(Slot slot, size_t floats);
+  Expected<float*> Zeroed(Slot slot, size_t floats);
   // The pool Zeroed splits its fill over (the model sets it for each step; nullptr = the caller alone).
   void set_pool(ThreadPool* pool) { pool_ = pool; }
   size_t bytes() const;
