@@ -78,6 +78,19 @@ test("sample takes the model's sampling_defaults.json for what is not given, and
   assert.equal(b.status, 0, b.stderr);
   assert.doesNotMatch(b.stderr, /sampling defaults/);
   assert.deepEqual(readFileSync(byDefaults), readFileSync(explicit));
+  // A file with a guidance interval: it still applies when the four settings are given (and is said), until
+  // --guidance-interval is given too.
+  writeFileSync(join(dir, 'sampling_defaults.json'),
+                '{"scheduler": "dpmpp", "steps": 4, "guidance_scale": 2, "guidance_interval": [300, 700]}\n');
+  const flags = ['sample', '--model', dir, '--num-images', '1', '--class', '2', '--scheduler', 'dpmpp', '--steps', '4',
+                 '--eta', '0', '--guidance-scale', '2'];
+  const c = run([...flags, '--output', join(work, 'interval-default.safetensors')]);
+  assert.equal(c.status, 0, c.stderr);
+  assert.match(c.stderr, /sampling defaults for what was not given: dpmpp, 4 steps, eta 0, guidance scale 2 at t in \[300, 700\]/);
+  const d = run([...flags, '--guidance-interval', '300,700', '--output', join(work, 'interval-given.safetensors')]);
+  assert.equal(d.status, 0, d.stderr);
+  assert.doesNotMatch(d.stderr, /sampling defaults/);
+  assert.deepEqual(readFileSync(join(work, 'interval-default.safetensors')), readFileSync(join(work, 'interval-given.safetensors')));
 });
 
 // The bin alone, as installed in a package whose version is not ours and that has no dist/: --version and

@@ -80,7 +80,7 @@ class SampleCommand : public Command {
     }
     // Said once the run has started, i.e. once every input has passed the core's checks (an error stays one line).
     std::string note;
-    if (!defaults->source.empty() && !sampler_.AllGiven())
+    if (!defaults->source.empty() && sampler_.UsesDefaults(*defaults))
       note = "sampling defaults for what was not given: " + defaults->Describe();
 
     Tensor latents;

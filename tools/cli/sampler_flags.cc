@@ -25,9 +25,10 @@ SamplingChoice SamplerFlags::Given() const {
   return given;
 }
 
-bool SamplerFlags::AllGiven() const {
+bool SamplerFlags::UsesDefaults(const SamplingDefaults& defaults) const {
   const SamplingChoice g = Given();
-  return g.scheduler && g.steps && g.eta && g.guidance_scale && g.guidance_interval;
+  return !(g.scheduler && g.steps && g.eta && g.guidance_scale) ||
+         (!g.guidance_interval && !defaults.guidance_interval.IsAll());
 }
 
 }  // namespace ddpm::cli

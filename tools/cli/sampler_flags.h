@@ -19,8 +19,9 @@ class SamplerFlags {
   void Register(CLI::App* sub, const std::string& steps_help);
   // What the caller gave (unset = not said).
   SamplingChoice Given() const;
-  // True when every setting was given, so the model's defaults played no part.
-  bool AllGiven() const;
+  // True when the model's `defaults` decide something of the run: a setting not given (the guidance interval
+  // only when the file sets one; absent, it is every timestep either way).
+  bool UsesDefaults(const SamplingDefaults& defaults) const;
 
  private:
   std::string scheduler_;
