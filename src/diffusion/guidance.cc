@@ -22,7 +22,8 @@ Status DoubleInto(const Tensor& x, Tensor* d) {
 
 std::string GuidanceInterval::Describe() const {
   if (IsAll()) return "every t";
-  return "t in [" + std::to_string(lo) + ", " + (hi == std::numeric_limits<int64_t>::max() ? std::string("end") : std::to_string(hi)) + "]";
+  const std::string top = hi == std::numeric_limits<int64_t>::max() ? "end" : std::to_string(hi);
+  return "t in [" + std::to_string(lo) + ", " + top + "]";
 }
 
 Expected<GuidedModel> GuidedModel::Make(NoisePredictor model, const std::vector<int64_t>& class_labels, int64_t n,
