@@ -336,7 +336,8 @@ if (SHIPPED_ENGINES.length) {
     const interval = d.guidance_interval ? ` at t in [${d.guidance_interval.join(', ')}]` : '';
     const what = `${d.scheduler ?? 'ddim'} ${fv.steps} steps, eta ${d.eta ?? 0}, guidance ${d.guidance_scale ?? 1}${interval}`;
     console.log('');
-    console.log(`first visit: ${fv.num_images} images with ${/models\/[^/]+/.exec(String(fv.model))?.[0] ?? fv.model} at its defaults (${what}); budget: issue 12's 3 s ` +
+    const model = /models\/[^/]+/.exec(String(fv.model))?.[0] ?? fv.model;  // a path in Node, a URL in Chromium
+    console.log(`first visit: ${fv.num_images} images with ${model} at its defaults (${what}); budget: issue 12's 3 s ` +
                 `(simd-threads) or 6 s (simd) per 8 images, x ${fv.num_images}/8`);
     console.log(`${''.padEnd(74)} thr   total ms  budget ms`);
     for (const e of SHIPPED_ENGINES) {

@@ -67,8 +67,7 @@ val Inpaint(UNetHandle& unet, const std::string& scheduler_json, const val& imag
 }
 
 // The sampler settings of an image-to-image run: options.{scheduler, steps, eta, guidanceScale, guidanceInterval}
-// where given, else
-// the model's sampling defaults (options.samplingDefaults), as sample() resolves them.
+// where given, else the model's sampling defaults (options.samplingDefaults), as sample() resolves them.
 Status ImageToImageSampling(const val& options, ImageToImageOptions* o) {
   DDPM_ASSIGN_OR_RETURN(SamplingDefaults use, SamplingFromJs(options));
   o->scheduler = use.scheduler;

@@ -15,9 +15,9 @@ namespace ddpm::wasm {
 // The model's sampling_defaults.json (options.samplingDefaults, JSON text), or the built-ins when absent.
 Expected<SamplingDefaults> ModelSamplingDefaults(const emscripten::val& options);
 
-// The sampler settings a run uses: options.{scheduler, steps, eta, guidanceScale, guidanceInterval} where given, else the
-// model's (options.samplingDefaults: its sampling_defaults.json text), by the core's rule (ResolveSampling),
-// checked (CheckSamplingSettings).
+// The sampler settings a run uses: options.{scheduler, steps, eta, guidanceScale, guidanceInterval} where given,
+// else the model's (options.samplingDefaults: its sampling_defaults.json text), by the core's rule
+// (ResolveSampling), checked (CheckSamplingSettings).
 Expected<SamplingDefaults> SamplingFromJs(const emscripten::val& options);
 
 // on_step (a JS function, or undefined/null for none) as a StepCallback: called after every step with
@@ -25,8 +25,8 @@ Expected<SamplingDefaults> SamplingFromJs(const emscripten::val& options);
 // the run. It is held by reference: it must outlive the run.
 StepCallback StepCallbackFromJs(const emscripten::val& on_step);
 
-// options: {scheduler?, steps?, eta?, numImages, classLabels?, guidanceScale?, guidanceInterval?, seed, latents?, clipSample?,
-// samplingDefaults?} into *so. The caller's x_T (options.latents) is copied into *latents, which
+// options: {scheduler?, steps?, eta?, numImages, classLabels?, guidanceScale?, guidanceInterval?, seed, latents?,
+// clipSample?, samplingDefaults?} into *so. The caller's x_T (options.latents) is copied into *latents, which
 // so->latents then points at.
 Status SampleOptionsFromJs(const emscripten::val& options, const emscripten::val& on_step, SampleOptions* so,
                            Tensor* latents);

@@ -55,7 +55,7 @@ Expected<Tensor> ImageToImage(const NoisePredictor& model, const Tensor& image, 
   if (image.rank() != 4) return InvalidArgument("image must be [N, C, H, W], got " + ShapeToString(image.shape()));
   DDPM_ASSIGN_OR_RETURN(GuidedModel guided,
                         GuidedModel::Make(model, o.class_labels, image.dim(0), o.guidance_scale, o.null_class,
-                                                          o.guidance_interval));
+                                          o.guidance_interval));
   DDPM_ASSIGN_OR_RETURN(std::unique_ptr<AnyScheduler> scheduler, ScheduledSampler(cfg, o.scheduler, o.steps, o.eta));
   DDPM_ASSIGN_OR_RETURN(size_t first, FirstStepIndex(o.steps, o.strength));
 

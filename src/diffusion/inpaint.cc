@@ -56,7 +56,7 @@ Expected<Tensor> Inpaint(const NoisePredictor& model, const Tensor& image, const
   DDPM_RETURN_IF_ERROR(CheckInpaintInputs(image, mask, scheduler_config));
   DDPM_ASSIGN_OR_RETURN(GuidedModel guided,
                         GuidedModel::Make(model, o.class_labels, image.dim(0), o.guidance_scale, o.null_class,
-                                                          o.guidance_interval));
+                                          o.guidance_interval));
   // The pipeline sets scheduler.eta = eta; everything else comes from the model's config.
   nlohmann::json raw = scheduler_config.raw();
   raw["eta"] = o.eta;

@@ -14,7 +14,7 @@ Expected<Tensor> Invert(const NoisePredictor& model, const Tensor& image, const 
   if (image.rank() != 4) return InvalidArgument("image must be [N, C, H, W], got " + ShapeToString(image.shape()));
   DDPM_ASSIGN_OR_RETURN(GuidedModel guided,
                         GuidedModel::Make(model, o.class_labels, image.dim(0), o.guidance_scale, o.null_class,
-                                                          o.guidance_interval));
+                                          o.guidance_interval));
   // Unclipped whatever the model's config says: clipping x0 at a step loses what the step cannot undo
   // (with the shipped Fashion-MNIST model's clip_sample true, a round trip erred 5x more).
   DDPM_ASSIGN_OR_RETURN(DDIMInverseScheduler scheduler, DDIMInverseScheduler::FromConfig(cfg.With("clip_sample", false)));

@@ -14,8 +14,8 @@ Expected<Tensor> Sample(const NoisePredictor& model, const Shape& image_shape, c
   if (image_shape.size() != 3) return InvalidArgument("image shape must be [C, H, W], got " + ShapeToString(image_shape));
   if (o.num_images < 1) return InvalidArgument("num_images must be at least 1, got " + std::to_string(o.num_images));
   const int64_t n = o.num_images;
-  DDPM_ASSIGN_OR_RETURN(GuidedModel guided, GuidedModel::Make(model, o.class_labels, n, o.guidance_scale, o.null_class,
-                                                                           o.guidance_interval));
+  DDPM_ASSIGN_OR_RETURN(GuidedModel guided, GuidedModel::Make(model, o.class_labels, n, o.guidance_scale,
+                                                              o.null_class, o.guidance_interval));
   const JsonConfig config = o.clip_sample ? scheduler_config.With("clip_sample", *o.clip_sample) : scheduler_config;
   DDPM_ASSIGN_OR_RETURN(std::unique_ptr<AnyScheduler> scheduler, MakeScheduler(o.scheduler, config, o.eta));
   DDPM_RETURN_IF_ERROR(SetSamplerSteps(scheduler.get(), o.steps));

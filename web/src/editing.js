@@ -85,8 +85,7 @@ function imageToImageOptions(unet, options, what) {
  * Image-to-image (SDEdit, as diffusers' image-to-image pipelines): `image` noised to the timestep `strength`
  * selects (1 = pure noise), then denoised, optionally to another class. Options: image, strength, scheduler, steps,
  * eta, guidanceScale, guidanceInterval (each not given comes from the model's samplingDefaults, as in sample()),
- * classLabels, seed,
- * onProgress.
+ * classLabels, seed, onProgress.
  * @returns {Tensor} x_0 [N, C, H, W] in [-1, 1]
  */
 export function imageToImage(unet, schedulerConfig = {}, options = {}) {
